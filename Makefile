@@ -1,0 +1,32 @@
+# Two commands for users: `make figures` and `make test` (README "Quick start").
+# Both build the pinned virtual environment in .venv when it is missing or older than
+# pyproject.toml / requirements-lock.txt, then do their job.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROFILE ?= default
+SEED ?= 0
+
+.PHONY: figures test lint env clean-build
+
+$(STAMP): pyproject.toml requirements-lock.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[dev]"
+	touch $(STAMP)
+
+env: $(STAMP)
+
+figures: $(STAMP)
+	$(BIN)/mer-ser figures --profile $(PROFILE) --seed $(SEED)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check mer_ser tests notebooks
+	$(BIN)/ruff format --check mer_ser tests
+
+clean-build:
+	rm -rf build
