@@ -2,7 +2,8 @@
 
 Determinism: each clip draws from its own random stream ``SeedSequence([seed, part, clip])``, so
 its bytes do not depend on scheduling or on the number of workers. Speech clips are rendered in a
-fresh worker process each (``maxtasksperchild=1`` under the ``forkserver`` start method) because
+fresh worker process each (``maxtasksperchild=1``, forked from a process that never started
+espeak-ng) because
 espeak-ng carries state between utterances (see :mod:`.speech`).
 
 Resumption: audio files are written atomically, so any ``.wav`` present is complete; a rebuild
@@ -216,10 +217,16 @@ def _labels_for(spec: PartSpec, plans: list[ClipPlan]) -> dict[str, pd.DataFrame
 
 
 def _pool(n_jobs: int):
-    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    ctx = mp.get_context(method)
-    if method == "forkserver":
-        ctx.set_forkserver_preload(["mer_ser.corpora.synthetic.build"])
+    # Fresh workers with clean espeak-ng state: fork from this process while it has never
+    # started espeak-ng (no re-import of __main__, so scripts need no main guard); otherwise
+    # fork from a clean forkserver.
+    from mer_ser.corpora.synthetic.speech import _Engine
+
+    methods = mp.get_all_start_methods()
+    if "fork" in methods and _Engine._instance is None:
+        ctx = mp.get_context("fork")
+    else:
+        ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
     return ctx.Pool(n_jobs, maxtasksperchild=1)
 
 

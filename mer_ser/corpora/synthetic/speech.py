@@ -6,9 +6,10 @@ SSML ``<prosody>``; loudness, vocal effort (spectral tilt), roughness and forman
 applied to the signal (see :mod:`mer_ser.corpora.synthetic.cues` for the mapping).
 
 espeak-ng keeps internal state between utterances, so the same sentence synthesised twice in one
-process can differ by a few samples. The corpus builder therefore renders each clip in a fresh
-worker process (a deterministic sequence of calls from a clean start), which makes every clip
-byte-identical across runs.
+process can differ by a few samples, and its breathy variants draw noise from a generator seeded
+per process. The corpus builder therefore renders each clip in a fresh worker process (a
+deterministic sequence of calls from a clean start) and seeds espeak-ng's generator before every
+sentence, which makes every clip byte-identical across runs.
 """
 
 from __future__ import annotations
@@ -85,9 +86,13 @@ class _Engine:
                 cls._instance = cls()
             return cls._instance
 
-    def synth(self, ssml: str, speaker: Speaker) -> np.ndarray:
-        """Synthesise one SSML utterance; returns int16 samples at ``self.sr``."""
+    def synth(self, ssml: str, speaker: Speaker, seed: int = 0) -> np.ndarray:
+        """Synthesise one SSML utterance; returns int16 samples at ``self.sr``.
+
+        ``seed`` seeds espeak-ng's noise generator (breathy variants draw aspiration noise).
+        """
         with self._lock:
+            self.lib.espeak_ng_SetRandSeed(ctypes.c_long(seed))
             if self.lib.espeak_SetVoiceByName(speaker.voice.encode()) != 0:
                 raise RuntimeError(f"espeak-ng has no voice {speaker.voice!r}")
             self.lib.espeak_SetParameter(_ESPEAK_PITCH, speaker.base_pitch, 0)
@@ -172,7 +177,7 @@ def render_speech(
         t_mid = pos / sr + 1.2
         cues = SpeechCues.from_av(float(_latent.at(arousal, t_mid)), float(_latent.at(valence, t_mid)))
         text = texts[int(rng.integers(len(texts)))]
-        pcm = engine.synth(sentence_ssml(text, cues), speaker)
+        pcm = engine.synth(sentence_ssml(text, cues), speaker, int(rng.integers(2**31)))
         y = resample(pcm.astype(np.float64) / 32768.0, engine.sr, sr).astype(np.float64)
         y = apply_signal_cues(y, cues, sr, pos / sr)
         end = min(pos + len(y), len(out))

@@ -1,0 +1,24 @@
+"""Features: ComParE at 1 Hz, 3-D log-mel, mel patches; a content-addressed cache.
+
+Public face: :class:`ComParE1Hz`, :class:`LogMel3D`, :class:`ChannelStandardiser`,
+:class:`MelPatches`, :class:`FeatureCache`, :func:`extract`, :func:`frame_table`.
+"""
+
+from mer_ser.features.cache import CorruptCacheEntry, FeatureCache
+from mer_ser.features.compare import ComParE1Hz, windowed_mean_std
+from mer_ser.features.extract import ExtractionReport, default_cache_dir, extract, frame_table
+from mer_ser.features.mel import ChannelStandardiser, LogMel3D, MelPatches
+
+__all__ = [
+    "ChannelStandardiser",
+    "ComParE1Hz",
+    "CorruptCacheEntry",
+    "ExtractionReport",
+    "FeatureCache",
+    "LogMel3D",
+    "MelPatches",
+    "default_cache_dir",
+    "extract",
+    "frame_table",
+    "windowed_mean_std",
+]

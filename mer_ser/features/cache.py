@@ -1,0 +1,76 @@
+"""A content-addressed feature cache: atomic, self-checking, rebuilt when corrupt.
+
+An entry's key hashes the audio file's bytes, the extractor's name and parameters and the
+package's feature version, so changing any of them misses the cache, while renaming or moving a
+corpus does not. Each entry is an ``.npy`` file preceded by a small header holding the SHA-256
+of the array bytes; a truncated or altered entry fails the check, is reported once as a warning
+and recomputed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from mer_ser._io import atomic_write, sha256_file, sha256_json
+
+_MAGIC = b"MERSER1\n"
+
+
+class CorruptCacheEntry(UserWarning):
+    """A cache entry failed its checksum and will be rebuilt."""
+
+
+def extractor_key(extractor) -> dict:
+    """The extractor's identity: class name and every dataclass field (its parameters)."""
+    return {"class": type(extractor).__name__, **dataclasses.asdict(extractor)}
+
+
+class FeatureCache:
+    """Feature arrays on disk under ``root/<extractor name>/<key[:2]>/<key>.npy``."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def key(self, audio_file: str | os.PathLike, extractor) -> str:
+        """Cache key of one file and extractor."""
+        return sha256_json({"audio": sha256_file(audio_file), "extractor": extractor_key(extractor)})
+
+    def path(self, key: str, extractor) -> Path:
+        """Where the entry of ``key`` lives."""
+        return self.root / extractor.name / key[:2] / f"{key}.npy"
+
+    def load(self, key: str, extractor) -> np.ndarray | None:
+        """The cached array, or ``None`` when absent or corrupt (corrupt entries are removed)."""
+        path = self.path(key, extractor)
+        if not path.is_file():
+            return None
+        try:
+            blob = path.read_bytes()
+            if not blob.startswith(_MAGIC):
+                raise ValueError("bad header")
+            digest, payload = blob[len(_MAGIC) : len(_MAGIC) + 64], blob[len(_MAGIC) + 65 :]
+            if hashlib.sha256(payload).hexdigest().encode() != digest:
+                raise ValueError("checksum mismatch")
+            return np.load(io.BytesIO(payload), allow_pickle=False)
+        except (ValueError, OSError, EOFError) as e:
+            warnings.warn(f"{path}: corrupt feature cache entry ({e}); recomputing",
+                          CorruptCacheEntry, stacklevel=2)  # fmt: skip
+            path.unlink(missing_ok=True)
+            return None
+
+    def store(self, key: str, extractor, array: np.ndarray) -> Path:
+        """Write an entry atomically."""
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
+        payload = buf.getvalue()
+        path = self.path(key, extractor)
+        with atomic_write(path) as f:
+            f.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
+        return path

@@ -1,0 +1,126 @@
+"""Run an extractor over a corpus: cached, parallel over files, with a progress bar."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from mer_ser.corpora.audio import load_audio
+from mer_ser.corpora.labels import frame_centres
+from mer_ser.corpora.model import Corpus
+from mer_ser.features.cache import FeatureCache
+
+
+@dataclass
+class ExtractionReport:
+    """What one :func:`extract` call did."""
+
+    extracted: int = 0  # files computed
+    cached: int = 0  # files read from the cache
+    seconds_of_audio: float = 0.0  # audio duration of the computed files
+    wall_seconds: float = 0.0  # time spent computing
+
+
+def _context():
+    # fork where available: no re-import of __main__, so scripts need no main guard.
+    return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+
+
+def _compute(args) -> tuple[str, str, float]:
+    audio_file, extractor, key, cache_root = args
+    y, sr = load_audio(audio_file, sr=extractor.sr)
+    FeatureCache(cache_root).store(key, extractor, extractor(y, sr))
+    return str(audio_file), key, len(y) / sr
+
+
+def extract(
+    corpus: Corpus,
+    extractor,
+    *,
+    cache_dir: str | os.PathLike,
+    n_jobs: int | None = None,
+    progress: bool = True,
+    report: ExtractionReport | None = None,
+) -> dict[str, np.ndarray]:
+    """Features of every clip of a corpus.
+
+    Args:
+        corpus: the clips to process.
+        extractor: e.g. :class:`~mer_ser.features.compare.ComParE1Hz`; a frozen dataclass with
+            ``name``, ``sr`` and ``__call__(y, sr)``.
+        cache_dir: root of the feature cache (shared across corpora and notebooks).
+        n_jobs: worker processes for cache misses (default: all cores).
+        progress: show a progress bar over files.
+        report: filled with counts and timings when given.
+
+    Returns:
+        clip id -> feature array, in the corpus' clip order.
+    """
+    import time
+
+    cache = FeatureCache(cache_dir)
+    keys = {cid: cache.key(corpus.audio_file(cid), extractor) for cid in corpus.clips.index}
+    out: dict[str, np.ndarray] = {}
+    todo = []
+    for cid, key in keys.items():
+        arr = cache.load(key, extractor)
+        if arr is None:
+            todo.append((corpus.audio_file(cid), extractor, key, str(cache.root)))
+        else:
+            out[cid] = arr
+    rep = report if report is not None else ExtractionReport()
+    rep.cached += len(out)
+    if todo:
+        t0 = time.perf_counter()
+        n_jobs = max(1, min(n_jobs or os.cpu_count() or 1, len(todo)))
+        bar = tqdm(total=len(todo), desc=f"{extractor.name} {corpus.name}", unit="file",
+                   disable=not progress, file=sys.stderr)  # fmt: skip
+        if n_jobs == 1:
+            results = map(_compute, todo)
+            for _, _, dur in results:
+                rep.seconds_of_audio += dur
+                bar.update()
+        else:
+            with _context().Pool(n_jobs) as pool:
+                for _, _, dur in pool.imap_unordered(_compute, todo):
+                    rep.seconds_of_audio += dur
+                    bar.update()
+        bar.close()
+        rep.extracted += len(todo)
+        rep.wall_seconds += time.perf_counter() - t0
+        for cid, key in keys.items():
+            if cid not in out:
+                arr = cache.load(key, extractor)
+                if arr is None:
+                    raise RuntimeError(f"{cache.path(key, extractor)}: feature cache write lost")
+                out[cid] = arr
+    return {cid: out[cid] for cid in corpus.clips.index}
+
+
+def frame_table(features: dict[str, np.ndarray], columns: list[str], *, win: float = 2.0,
+                hop: float = 1.0) -> pd.DataFrame:  # fmt: skip
+    """Stack per-clip frame features into one DataFrame indexed by ``(clip_id, time)``.
+
+    ``time`` is the frame centre in seconds (the alignment convention of
+    :mod:`mer_ser.corpora.labels`), like ``opensmile.Smile`` / ``audinterface.Feature`` output.
+    """
+    frames = []
+    for cid, x in features.items():
+        idx = pd.MultiIndex.from_arrays(
+            [np.full(len(x), cid, dtype=object), frame_centres(len(x), win=win, hop=hop)],
+            names=["clip_id", "time"],
+        )
+        frames.append(pd.DataFrame(x, index=idx, columns=columns))
+    return pd.concat(frames) if frames else pd.DataFrame(columns=columns)
+
+
+def default_cache_dir(data_root: str | os.PathLike) -> Path:
+    """The feature cache beside a data root: ``<data_root>/cache/features``."""
+    return Path(data_root) / "cache" / "features"
