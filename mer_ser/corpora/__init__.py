@@ -17,10 +17,12 @@ from mer_ser.corpora.store import read_corpus, write_corpus
 
 __all__ = [
     "Corpus",
+    "builtin_root",
     "labels",
     "load",
     "load_audio",
     "load_builtin",
+    "open_corpora",
     "read_corpus",
     "validate",
     "write_corpus",
@@ -51,3 +53,55 @@ def load(name: str, root: str | os.PathLike) -> Corpus:
     if name == "mer_ser":
         return read_corpus(root)
     raise ValueError(f"unknown corpus {name!r}; known: 'builtin:<part>', 'mer_ser'")
+
+
+def builtin_root(data_root: str | os.PathLike, profile: str, seed: int, shared_code: float) -> Path:
+    """Folder of one built-in corpus under a data root: ``builtin/<profile>_seed<S>_sc<X>``."""
+    return Path(data_root) / "builtin" / f"{profile}_seed{seed}_sc{shared_code:g}"
+
+
+def open_corpora(
+    specs,
+    *,
+    data_root: str | os.PathLike,
+    profile: str = "default",
+    seed: int = 0,
+    shared_code: float = 0.75,
+    progress: bool = True,
+) -> dict[str, Corpus]:
+    """Open the corpora a notebook's ``corpora`` parameter names, building the built-in one if needed.
+
+    Args:
+        specs: names such as ``"builtin:speech_continuous"`` (a part of the built-in corpus) or
+            ``"mer_ser:/path/to/folder"`` (any folder in the package's format).
+        data_root: where built-in corpora and caches live.
+        profile: built-in corpus profile (``quick``, ``default``, ``paper``).
+        seed: built-in corpus seed.
+        shared_code: built-in corpus' shared-code level (see ``synthetic.cues``).
+        progress: progress bar while generating.
+
+    Returns:
+        Corpus by name (the part name for built-in parts, else the folder's corpus name).
+    """
+    from mer_ser.corpora.synthetic import SyntheticConfig, build_corpus
+
+    out: dict[str, Corpus] = {}
+    builtin = [s.split(":", 1)[1] for s in specs if s.startswith("builtin:")]
+    if builtin:
+        root = builtin_root(data_root, profile, seed, shared_code)
+        cfg = SyntheticConfig(profile=profile, seed=seed, shared_code=shared_code)
+        built = build_corpus(root, cfg, progress=progress)
+        missing = sorted(set(builtin) - set(built))
+        if missing:
+            raise ValueError(f"unknown built-in parts {missing}; known: {sorted(built)}")
+    for spec in specs:
+        if spec.startswith("builtin:"):
+            part = spec.split(":", 1)[1]
+            out[part] = built[part]
+        elif ":" in spec:
+            kind, path = spec.split(":", 1)
+            c = load(kind, path)
+            out[c.name] = c
+        else:
+            raise ValueError(f"corpus spec {spec!r} must look like 'builtin:<part>' or 'kind:<path>'")
+    return out

@@ -1,11 +1,13 @@
-"""Features: ComParE at 1 Hz, 3-D log-mel, mel patches; a content-addressed cache.
+"""Features: ComParE at 1 Hz, 3-D log-mel, mel patches, shared-cue measures; a feature cache.
 
 Public face: :class:`ComParE1Hz`, :class:`LogMel3D`, :class:`ChannelStandardiser`,
-:class:`MelPatches`, :class:`FeatureCache`, :func:`extract`, :func:`frame_table`.
+:class:`MelPatches`, :class:`FeatureCache`, :func:`extract`, :func:`frame_table`,
+:func:`cue_table`.
 """
 
 from mer_ser.features.cache import CorruptCacheEntry, FeatureCache
 from mer_ser.features.compare import ComParE1Hz, windowed_mean_std
+from mer_ser.features.cues import CueMeasures, cue_table
 from mer_ser.features.extract import ExtractionReport, default_cache_dir, extract, frame_table
 from mer_ser.features.mel import ChannelStandardiser, LogMel3D, MelPatches
 
@@ -13,10 +15,12 @@ __all__ = [
     "ChannelStandardiser",
     "ComParE1Hz",
     "CorruptCacheEntry",
+    "CueMeasures",
     "ExtractionReport",
     "FeatureCache",
     "LogMel3D",
     "MelPatches",
+    "cue_table",
     "default_cache_dir",
     "extract",
     "frame_table",

@@ -124,3 +124,52 @@ def frame_table(features: dict[str, np.ndarray], columns: list[str], *, win: flo
 def default_cache_dir(data_root: str | os.PathLike) -> Path:
     """The feature cache beside a data root: ``<data_root>/cache/features``."""
     return Path(data_root) / "cache" / "features"
+
+
+def cue_label_table(
+    corpora: dict[str, Corpus],
+    *,
+    cache_dir: str | os.PathLike,
+    win: float = 4.0,
+    delay: float = 0.0,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Shared-cue measures and gold labels per window for every continuously labelled clip.
+
+    Args:
+        corpora: corpora by name; those without continuous labels are skipped.
+        cache_dir: feature cache root.
+        win: window length in seconds (cues and labels averaged over the same window).
+        delay: annotation delay to compensate in seconds: the labels of ``[t + delay, t + win +
+            delay)`` are paired with the audio of ``[t, t + win)``.
+        progress: progress bars.
+
+    Returns:
+        DataFrame with ``corpus, clip_id, domain, start, loudness_db, event_rate, brightness_hz,
+        arousal, valence``.
+    """
+    from mer_ser.corpora.labels import resample_labels
+    from mer_ser.features.cues import CueMeasures, cue_table
+
+    ex = CueMeasures(win=win)
+    parts = []
+    for name, c in corpora.items():
+        if c.gold is None:
+            continue
+        feats = extract(c, ex, cache_dir=cache_dir, progress=progress)
+        for cid, m in feats.items():
+            g = c.gold_track(cid)
+            count = len(m)
+            t = g["time"].to_numpy() - delay
+            keep = t >= 0
+            while count and (count * win + win / 2 - t[keep][-1]) > win:
+                count -= 1  # windows whose delayed labels run past the annotation
+            y = resample_labels(t[keep], g.loc[keep, ["arousal", "valence"]].to_numpy(), count,
+                                win=win, hop=win, source=f"{name}:{cid}")  # fmt: skip
+            tab = cue_table(m[:count], c.clips.at[cid, "domain"], win=win)
+            tab.insert(0, "corpus", name)
+            tab.insert(1, "clip_id", cid)
+            tab.insert(2, "domain", c.clips.at[cid, "domain"])
+            tab["arousal"], tab["valence"] = y[:, 0], y[:, 1]
+            parts.append(tab)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
