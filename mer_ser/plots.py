@@ -158,3 +158,37 @@ def correlation_table(table: pd.DataFrame, *, target: str = "arousal") -> pd.Dat
             r = np.corrcoef(ok[target], ok[cue])[0, 1] if len(ok) > 2 else np.nan
             rows.append({"domain": dom, "cue": cue, "target": target, "r": r, "n": len(ok)})
     return pd.DataFrame(rows)
+
+
+def markdown_table(df: pd.DataFrame, *, floatfmt: str = ".3f") -> str:
+    """A GitHub-flavoured Markdown table of a DataFrame (index included when named)."""
+    d = df.reset_index() if df.index.name or isinstance(df.index, pd.MultiIndex) else df
+
+    def cell(v):
+        if isinstance(v, float | np.floating):
+            return "" if np.isnan(v) else format(float(v), floatfmt)
+        return str(v)
+
+    lines = ["| " + " | ".join(map(str, d.columns)) + " |",
+             "|" + "|".join("---" for _ in d.columns) + "|"]  # fmt: skip
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in d.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def save_table(df: pd.DataFrame, path: str | os.PathLike, *, floatfmt: str = ".3f") -> None:
+    """Write a table as ``<path>.csv`` and ``<path>.md`` atomically (``path`` without suffix)."""
+    from mer_ser._io import write_text
+
+    base = os.fspath(path)
+    base = base[:-4] if base.endswith((".csv", ".md")) else base
+    d = df.reset_index() if df.index.name or isinstance(df.index, pd.MultiIndex) else df
+    with atomic_write(base + ".csv", "w") as f:
+        d.to_csv(f, index=False, float_format="%.6g", lineterminator="\n")
+    write_text(base + ".md", markdown_table(df, floatfmt=floatfmt))
+
+
+def quadrants(points: pd.DataFrame) -> np.ndarray:
+    """Quadrant (Q1..Q4) of each row with ``arousal`` and ``valence`` columns."""
+    from mer_ser.corpora.labels import quadrant_from_av
+
+    return quadrant_from_av(points["arousal"].to_numpy(), points["valence"].to_numpy())

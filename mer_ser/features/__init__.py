@@ -8,7 +8,14 @@ Public face: :class:`ComParE1Hz`, :class:`LogMel3D`, :class:`ChannelStandardiser
 from mer_ser.features.cache import CorruptCacheEntry, FeatureCache
 from mer_ser.features.compare import ComParE1Hz, windowed_mean_std
 from mer_ser.features.cues import CueMeasures, cue_table
-from mer_ser.features.extract import ExtractionReport, default_cache_dir, extract, frame_table
+from mer_ser.features.extract import (
+    ExtractionReport,
+    cue_label_table,
+    default_cache_dir,
+    extract,
+    frame_table,
+    labelled_frames,
+)
 from mer_ser.features.mel import ChannelStandardiser, LogMel3D, MelPatches
 
 __all__ = [
@@ -20,9 +27,11 @@ __all__ = [
     "FeatureCache",
     "LogMel3D",
     "MelPatches",
+    "cue_label_table",
     "cue_table",
     "default_cache_dir",
     "extract",
     "frame_table",
+    "labelled_frames",
     "windowed_mean_std",
 ]

@@ -173,3 +173,35 @@ def cue_label_table(
             tab["arousal"], tab["valence"] = y[:, 0], y[:, 1]
             parts.append(tab)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def labelled_frames(
+    corpora: dict[str, Corpus], features: dict[str, dict[str, np.ndarray]], *, win: float = 2.0,
+    hop: float = 1.0, delay: int = 0,
+) -> tuple[np.ndarray, pd.DataFrame]:  # fmt: skip
+    """Pool frame features of several corpora with their domain and gold labels.
+
+    Args:
+        corpora: corpora by name.
+        features: per corpus, clip id -> ``(frames, d)`` features (from :func:`extract`).
+        win: feature window in seconds.
+        hop: feature hop in seconds.
+        delay: annotation delay to compensate, in frames.
+
+    Returns:
+        ``(x, meta)``: features ``(N, d)`` and a DataFrame with ``corpus, clip_id, domain, time,
+        arousal, valence`` per row (labels NaN for clips without continuous labels).
+    """
+    xs, metas = [], []
+    for name, c in corpora.items():
+        for cid, x in features[name].items():
+            y = np.full((len(x), 2), np.nan)
+            if c.gold is not None and len(x):
+                y = c.frame_labels(cid, len(x), win=win, hop=hop, delay=delay)
+            xs.append(x)
+            metas.append(pd.DataFrame({
+                "corpus": name, "clip_id": cid, "domain": c.clips.at[cid, "domain"],
+                "time": frame_centres(len(x), win=win, hop=hop), "arousal": y[:, 0],
+                "valence": y[:, 1],
+            }))  # fmt: skip
+    return np.concatenate(xs), pd.concat(metas, ignore_index=True)

@@ -11,7 +11,7 @@ tempo / rate       shared    speaking rate 160 * 2^(0.55 a) wpm;   tempo 100 * 2
 loudness           shared    gain 9 a dB                           gain 9 a dB
 pitch level        shared    SSML pitch +(30 a + 10 v) %           register +round(6 a) semitones
 pitch variability  shared    SSML range +(70 a) %                  melodic leaps up to 2 + round(3 (a+1)) steps
-brightness         shared    high-shelf tilt 10 a dB above 1.5 kHz  harmonic roll-off k^-(2.2 - a)
+brightness         shared    shelf tilt 10 a dB above 1.5 kHz      harmonic roll-off k^-(2.2 - a)
 attack             shared    (implicit in vocal effort)            attack 60 * 2^(-2 a) ms
 roughness          shared    40 Hz AM, depth 0.45 max(0, -v)       40 Hz AM, depth 0.45 max(0, -v)
 mode               music     -                                     major if v >= 0 else minor

@@ -1,0 +1,151 @@
+"""The ``mer-ser`` command line.
+
+::
+
+    mer-ser corpus build --profile {quick,default,paper} --seed N [--shared-code X] --out DIR
+    mer-ser figures [--profile P] [--seed N] [--only NN ...]
+    mer-ser bench corpus [--profile P]        # generation speed, JSON line
+    mer-ser bench features [--profile P]      # ComParE 1 Hz extraction speed, JSON line
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _corpus_build(args) -> int:
+    from mer_ser.corpora.synthetic import SyntheticConfig, build_corpus
+
+    cfg = SyntheticConfig(profile=args.profile, seed=args.seed, shared_code=args.shared_code)
+    t0 = time.perf_counter()
+    parts = build_corpus(args.out, cfg, n_jobs=args.jobs)
+    dt = time.perf_counter() - t0
+    hours = sum(c.clips["duration"].sum() for c in parts.values()) / 3600
+    print(json.dumps({"out": str(args.out), "profile": args.profile, "seed": args.seed,
+                      "shared_code": args.shared_code, "clips": sum(len(c) for c in parts.values()),
+                      "hours": round(hours, 3), "seconds": round(dt, 1)}))  # fmt: skip
+    return 0
+
+
+def _figures(args) -> int:
+    from mer_ser.figures import run_all
+
+    run_all(profile=args.profile, seed=args.seed, only=args.only, figures_dir=args.figures_dir,
+            data_root=args.data_root)  # fmt: skip
+    return 0
+
+
+def _machine() -> dict:
+    import platform
+
+    return {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine()}  # fmt: skip
+
+
+def _bench_corpus(args) -> int:
+    from mer_ser.corpora.synthetic import SyntheticConfig, build_corpus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        parts = build_corpus(Path(tmp) / "c", SyntheticConfig(profile=args.profile, seed=args.seed),
+                             n_jobs=args.jobs)  # fmt: skip
+        dt = time.perf_counter() - t0
+    audio = sum(c.clips["duration"].sum() for c in parts.values())
+    print(json.dumps({"bench": "corpus", "profile": args.profile, "audio_hours": round(audio / 3600, 3),
+                      "seconds": round(dt, 1), "x_real_time": round(audio / dt, 1),
+                      "jobs": args.jobs or os.cpu_count(), **_machine()}))  # fmt: skip
+    return 0
+
+
+def _bench_features(args) -> int:
+    from mer_ser.corpora import open_corpora
+    from mer_ser.features import ComParE1Hz, ExtractionReport, extract
+    from mer_ser.features.compare import compare_lld
+
+    data_root = Path(args.data_root)
+    cs = open_corpora(["builtin:speech_continuous", "builtin:music_continuous"], data_root=data_root,
+                      profile=args.profile, seed=args.seed)  # fmt: skip
+    # Single core, steady state: the extractor alone on one clip per domain.
+    per_core = {}
+    for name, c in cs.items():
+        y, sr = c.load_audio(c.clips.index[0])
+        compare_lld(y[:sr], sr)  # warm-up: openSMILE configuration
+        t0 = time.perf_counter()
+        ComParE1Hz()(y, sr)
+        per_core[name] = round(len(y) / sr / (time.perf_counter() - t0), 1)
+    with tempfile.TemporaryDirectory() as cache:
+        rep = ExtractionReport()
+        t0 = time.perf_counter()
+        for c in cs.values():
+            extract(c, ComParE1Hz(), cache_dir=cache, n_jobs=args.jobs, report=rep, progress=False)
+        first = time.perf_counter() - t0
+        rep2 = ExtractionReport()
+        t0 = time.perf_counter()
+        for c in cs.values():
+            extract(c, ComParE1Hz(), cache_dir=cache, report=rep2, progress=False)
+        rerun = time.perf_counter() - t0
+    print(json.dumps({
+        "bench": "features", "extractor": "compare_1hz", "profile": args.profile,
+        "audio_seconds": rep.seconds_of_audio, "x_real_time_per_core_single_clip": per_core,
+        "corpus_seconds": round(first, 1),
+        "x_real_time_all_cores": round(rep.seconds_of_audio / first, 1),
+        "jobs": args.jobs or os.cpu_count(), "cached_rerun_seconds": round(rerun, 2),
+        "cached_rerun_extracted": rep2.extracted, **_machine(),
+    }))  # fmt: skip
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of ``mer-ser``."""
+    p = argparse.ArgumentParser(prog="mer-ser", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    corpus = sub.add_parser("corpus", help="the built-in corpus").add_subparsers(
+        dest="action", required=True)  # fmt: skip
+    b = corpus.add_parser("build", help="generate the built-in corpus")
+    b.add_argument("--profile", choices=["quick", "default", "paper"], default="default")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--shared-code", type=float, default=0.75,
+                   help="share of music's shared cues driven by its labels, in [0, 1]")  # fmt: skip
+    b.add_argument("--out", type=Path, required=True)
+    b.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    b.set_defaults(func=_corpus_build)
+
+    f = sub.add_parser("figures", help="run the numbered notebooks through papermill")
+    f.add_argument("--profile", choices=["quick", "default", "paper"], default="default")
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--only", nargs="+", help="notebook numbers, e.g. --only 00 01")
+    f.add_argument("--figures-dir", type=Path, default=None)
+    f.add_argument("--data-root", type=Path, default=None)
+    f.set_defaults(func=_figures)
+
+    bench = sub.add_parser("bench", help="speed benchmarks (print one JSON line)").add_subparsers(
+        dest="what", required=True)  # fmt: skip
+    for name, func in (("corpus", _bench_corpus), ("features", _bench_features)):
+        q = bench.add_parser(name)
+        q.add_argument("--profile", choices=["quick", "default", "paper"], default="default")
+        q.add_argument("--seed", type=int, default=0)
+        q.add_argument("--jobs", type=int, default=None)
+        q.add_argument("--data-root", default="data")
+        q.set_defaults(func=func)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``mer-ser`` console script."""
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"mer-ser: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
