@@ -1,0 +1,197 @@
+"""The built-in corpus: deterministic, resumable, proportioned as configured, and valid:
+its shared cues follow the latent arousal in both domains (and stop following it in music when
+the shared code is switched off)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from mer_ser.corpora import load_builtin
+from mer_ser.corpora.synthetic import PROFILES, SyntheticConfig, build_corpus, latents, plan_part
+from mer_ser.corpora.synthetic import latent as L
+from mer_ser.corpora.synthetic.config import MSP_QUADRANTS
+from mer_ser.corpora.synthetic.cues import MusicCues, SpeechCues, shared_driver
+from mer_ser.features import ComParE1Hz, CueMeasures, extract
+
+SMALL = ("speech_static", "music_static")
+
+
+def _digest(root):
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_quick_profile_has_every_part(quick):
+    assert set(quick) == {p.name for p in PROFILES["quick"].parts}
+    hours = sum(c.clips["duration"].sum() for c in quick.values()) / 3600
+    assert 0.2 < hours < 0.35  # "about 15 minutes"
+    assert quick["speech_continuous"].kind == "continuous"
+    assert quick["speech_pool"].kind == "unlabelled"
+    assert set(quick["speech_pool"].clips["language"]) == {"en", "fr", "zh"}
+    assert quick["music_static"].kind == "static"
+
+
+def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path, quick_root):
+    cfg = SyntheticConfig(profile="quick", seed=0, parts=SMALL)
+    build_corpus(tmp_path / "a", cfg, progress=False)
+    a = _digest(tmp_path / "a")
+    reference = {k: v for k, v in _digest(quick_root).items() if k.startswith(SMALL)}
+    assert {k: v for k, v in a.items() if k != "builtin.json"} == reference
+    build_corpus(tmp_path / "b", SyntheticConfig(profile="quick", seed=1, parts=SMALL), progress=False)
+    b = _digest(tmp_path / "b")
+    wavs = [k for k in a if k.endswith(".wav")]
+    assert wavs and all(a[k] != b[k] for k in wavs)
+
+
+def test_speech_clips_are_identical_across_builds(tmp_path, quick_root):
+    """espeak-ng carries state between utterances; the builder's fresh workers make it repeatable."""
+    build_corpus(tmp_path, SyntheticConfig(profile="quick", parts=("speech_continuous",)),
+                 progress=False)  # fmt: skip
+    for wav in sorted((tmp_path / "speech_continuous" / "audio").glob("*.wav")):
+        ref = quick_root / "speech_continuous" / "audio" / wav.name
+        assert wav.read_bytes() == ref.read_bytes(), wav.name
+
+
+def test_interrupted_build_resumes_without_rerendering(tmp_path):
+    cfg = SyntheticConfig(profile="quick", seed=0, parts=("music_static",))
+    build_corpus(tmp_path, cfg, progress=False)
+    audio = tmp_path / "music_static" / "audio"
+    before = {p.name: p.stat().st_mtime_ns for p in audio.glob("*.wav")}
+    victim = audio / "ms0003.wav"
+    good = victim.read_bytes()
+    victim.unlink()  # as if the run had died before this clip
+    (tmp_path / "builtin.json").unlink()  # the manifest is written last
+    build_corpus(tmp_path, cfg, progress=False)
+    after = {p.name: p.stat().st_mtime_ns for p in audio.glob("*.wav")}
+    assert victim.read_bytes() == good
+    assert {k for k in before if before[k] != after[k]} == {"ms0003.wav"}
+
+
+def test_a_folder_built_with_another_config_is_refused(tmp_path):
+    build_corpus(tmp_path, SyntheticConfig(profile="quick", parts=("music_static",)), progress=False)
+    with pytest.raises(ValueError, match="built with .*choose another --out"):
+        build_corpus(tmp_path, SyntheticConfig(profile="quick", seed=5, parts=("music_static",)))
+
+
+@pytest.mark.parametrize(("part", "props"), [("speech_static", MSP_QUADRANTS),
+                                             ("music_static", (0.25,) * 4)])  # fmt: skip
+def test_static_quadrants_match_the_configuration(quick, part, props):
+    """Generated targets follow the configured proportions exactly; rater labels nearly so."""
+    spec = next(p for p in PROFILES["quick"].parts if p.name == part)
+    plans = plan_part(spec, SyntheticConfig(profile="quick"))
+    n = len(plans)
+    target = np.array([sum(p.quadrant == q for p in plans) for q in ("Q1", "Q2", "Q3", "Q4")])
+    assert np.abs(target - np.asarray(props) * n).max() < 1
+    labelled = quick[part].static["quadrant"].value_counts().reindex(["Q1", "Q2", "Q3", "Q4"])
+    assert np.abs(labelled.to_numpy() - target).sum() <= 0.1 * n
+
+
+def test_static_labels_keep_the_original_scale(quick):
+    s = quick["speech_static"].static
+    assert s["arousal_raw"].between(1, 7).all()
+    np.testing.assert_allclose(s["arousal"], (s["arousal_raw"] - 4) / 3, atol=1e-6)
+
+
+def test_raters_lag_the_latent_by_two_to_five_seconds(rng):
+    lat = L.trajectory(rng, 300.0, mean=0.0, sd=0.5, tau=8.0)
+    t = np.arange(0, 300, 0.04)
+    ratings = L.simulate_raters(rng, lat, t, 6, noise_sd=0.02, gain_sd=0.0)
+    z = L.at(lat, t)
+    for r in range(6):
+        lags = np.arange(0, 200)  # in 40 ms steps
+        cc = [np.corrcoef(z[: len(z) - k], ratings[k:, r])[0, 1] for k in lags]
+        assert 2.0 <= lags[int(np.argmax(cc))] * 0.04 <= 5.0
+
+
+def test_ou_process_has_the_stationary_sd(rng):
+    x = L.ou_process(rng, 200_000, mean=0.3, sd=0.2, tau=2.0, rate=10.0)
+    assert x.mean() == pytest.approx(0.3, abs=0.02)
+    assert x.std() == pytest.approx(0.2, rel=0.05)
+
+
+def test_shared_driver_interpolates_between_labels_and_an_independent_latent(rng):
+    z, u = np.tanh(rng.standard_normal(100)), np.tanh(rng.standard_normal(100))
+    np.testing.assert_array_equal(shared_driver(z, u, 1.0), z)
+    np.testing.assert_array_equal(shared_driver(z, u, 0.0), u)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        shared_driver(z, u, 1.5)
+
+
+@pytest.mark.parametrize("field", ["rate_wpm", "gain_db", "pitch_pct", "range_pct", "tilt_db"])
+def test_speech_cues_rise_with_arousal(field):
+    lo, hi = SpeechCues.from_av(-0.8, 0.0), SpeechCues.from_av(0.8, 0.0)
+    assert getattr(hi, field) > getattr(lo, field)
+    assert SpeechCues.from_av(0.8, 0.0).pause_s < SpeechCues.from_av(-0.8, 0.0).pause_s
+
+
+def test_music_cues_split_shared_and_music_only_drivers():
+    c = MusicCues.from_drivers(a_s=0.9, v_s=0.0, a=-0.9, v=-0.5)
+    assert c.tempo_bpm > 100 and c.gain_db > 0  # shared cues follow the driver...
+    assert c.percussion == 0 and not c.major and c.dissonance > 0  # ...music-only cues the labels
+
+
+def _block_means(x, block):
+    n = len(x) // block
+    return x[: n * block].reshape(n, block).mean(axis=1)
+
+
+def _cue_correlations(corpora, cfg, cache):
+    """Pearson r of openSMILE loudness and the event-rate cue with latent arousal, per domain."""
+    loud_col = ComParE1Hz().columns().index("audspec_lengthL1norm_sma_mean")
+    win = 4.0
+    out = {}
+    for name, c in corpora.items():
+        spec = next(p for p in PROFILES[cfg.profile].parts if p.name == name)
+        plans = {p.clip_id: p for p in plan_part(spec, cfg)}
+        feats = extract(c, ComParE1Hz(), cache_dir=cache, progress=False)
+        cues = extract(c, CueMeasures(win=win), cache_dir=cache, progress=False)
+        loud, rate, z_loud, z_rate = [], [], [], []
+        for cid in c.clips.index:
+            z = latents(plans[cid])["arousal"]
+            # 1 Hz frames: frame k covers [k, k + 2) s; blocks of 4 frames ~ 4 s windows.
+            f = feats[cid][:, loud_col]
+            loud.append(_block_means(f, 4))
+            z_loud.append(_block_means(L.at(z, np.arange(len(f)) + 1.0), 4))
+            m = cues[cid]
+            rate.append(m[:, 1] if c.clips["domain"].iloc[0] == "speech" else m[:, 2])
+            z_rate.append([L.at(z, np.linspace(k * win, (k + 1) * win, 17)).mean()
+                           for k in range(len(m))])  # fmt: skip
+        out[c.clips["domain"].iloc[0]] = {
+            "loudness": np.corrcoef(np.concatenate(loud), np.concatenate(z_loud))[0, 1],
+            "rate": np.corrcoef(np.concatenate(rate), np.concatenate(z_rate))[0, 1],
+        }
+    return out
+
+
+@pytest.fixture(scope="module")
+def continuous_at(tmp_path_factory):
+    def build(shared_code):
+        root = tmp_path_factory.mktemp(f"sc{shared_code}")
+        cfg = SyntheticConfig(profile="quick", shared_code=shared_code,
+                              parts=("speech_continuous", "music_continuous"))  # fmt: skip
+        build_corpus(root / "c", cfg, progress=False)
+        return _cue_correlations(load_builtin(root / "c"), cfg, root / "cache")
+
+    return build
+
+
+def test_loudness_and_rate_cues_follow_arousal_in_both_domains(continuous_at):
+    r = continuous_at(1.0)
+    print("cue-arousal correlations at shared_code=1:", r)
+    for domain in ("speech", "music"):
+        assert r[domain]["loudness"] >= 0.6, (domain, r)
+        assert r[domain]["rate"] >= 0.6, (domain, r)
+
+
+def test_without_a_shared_code_music_loudness_ignores_arousal(continuous_at):
+    """Negative control: at shared_code = 0 music's loudness follows an independent latent."""
+    r = continuous_at(0.0)
+    print("cue-arousal correlations at shared_code=0:", r)
+    assert abs(r["music"]["loudness"]) < 0.35, r
+    assert r["speech"]["loudness"] >= 0.6, r
