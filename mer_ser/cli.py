@@ -27,25 +27,44 @@ def _corpus_build(args) -> int:
     parts = build_corpus(args.out, cfg, n_jobs=args.jobs)
     dt = time.perf_counter() - t0
     hours = sum(c.clips["duration"].sum() for c in parts.values()) / 3600
-    print(json.dumps({"out": str(args.out), "profile": args.profile, "seed": args.seed,
-                      "shared_code": args.shared_code, "clips": sum(len(c) for c in parts.values()),
-                      "hours": round(hours, 3), "seconds": round(dt, 1)}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "out": str(args.out),
+                "profile": args.profile,
+                "seed": args.seed,
+                "shared_code": args.shared_code,
+                "clips": sum(len(c) for c in parts.values()),
+                "hours": round(hours, 3),
+                "seconds": round(dt, 1),
+            }
+        )
+    )
     return 0
 
 
 def _figures(args) -> int:
     from mer_ser.figures import run_all
 
-    run_all(profile=args.profile, seed=args.seed, only=args.only, figures_dir=args.figures_dir,
-            data_root=args.data_root)  # fmt: skip
+    run_all(
+        profile=args.profile,
+        seed=args.seed,
+        only=args.only,
+        figures_dir=args.figures_dir,
+        data_root=args.data_root,
+    )
     return 0
 
 
 def _machine() -> dict:
     import platform
 
-    return {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine()}  # fmt: skip
+    return {
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "processor": platform.processor() or platform.machine(),
+    }
 
 
 def _bench_corpus(args) -> int:
@@ -53,13 +72,24 @@ def _bench_corpus(args) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        parts = build_corpus(Path(tmp) / "c", SyntheticConfig(profile=args.profile, seed=args.seed),
-                             n_jobs=args.jobs)  # fmt: skip
+        parts = build_corpus(
+            Path(tmp) / "c", SyntheticConfig(profile=args.profile, seed=args.seed), n_jobs=args.jobs
+        )
         dt = time.perf_counter() - t0
     audio = sum(c.clips["duration"].sum() for c in parts.values())
-    print(json.dumps({"bench": "corpus", "profile": args.profile, "audio_hours": round(audio / 3600, 3),
-                      "seconds": round(dt, 1), "x_real_time": round(audio / dt, 1),
-                      "jobs": args.jobs or os.cpu_count(), **_machine()}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "bench": "corpus",
+                "profile": args.profile,
+                "audio_hours": round(audio / 3600, 3),
+                "seconds": round(dt, 1),
+                "x_real_time": round(audio / dt, 1),
+                "jobs": args.jobs or os.cpu_count(),
+                **_machine(),
+            }
+        )
+    )
     return 0
 
 
@@ -69,8 +99,12 @@ def _bench_features(args) -> int:
     from mer_ser.features.compare import compare_lld
 
     data_root = Path(args.data_root)
-    cs = open_corpora(["builtin:speech_continuous", "builtin:music_continuous"], data_root=data_root,
-                      profile=args.profile, seed=args.seed)  # fmt: skip
+    cs = open_corpora(
+        ["builtin:speech_continuous", "builtin:music_continuous"],
+        data_root=data_root,
+        profile=args.profile,
+        seed=args.seed,
+    )
     # Single core, steady state: the extractor alone on one clip per domain.
     per_core = {}
     for name, c in cs.items():
@@ -90,14 +124,23 @@ def _bench_features(args) -> int:
         for c in cs.values():
             extract(c, ComParE1Hz(), cache_dir=cache, report=rep2, progress=False)
         rerun = time.perf_counter() - t0
-    print(json.dumps({
-        "bench": "features", "extractor": "compare_1hz", "profile": args.profile,
-        "audio_seconds": rep.seconds_of_audio, "x_real_time_per_core_single_clip": per_core,
-        "corpus_seconds": round(first, 1),
-        "x_real_time_all_cores": round(rep.seconds_of_audio / first, 1),
-        "jobs": args.jobs or os.cpu_count(), "cached_rerun_seconds": round(rerun, 2),
-        "cached_rerun_extracted": rep2.extracted, **_machine(),
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "bench": "features",
+                "extractor": "compare_1hz",
+                "profile": args.profile,
+                "audio_seconds": rep.seconds_of_audio,
+                "x_real_time_per_core_single_clip": per_core,
+                "corpus_seconds": round(first, 1),
+                "x_real_time_all_cores": round(rep.seconds_of_audio / first, 1),
+                "jobs": args.jobs or os.cpu_count(),
+                "cached_rerun_seconds": round(rerun, 2),
+                "cached_rerun_extracted": rep2.extracted,
+                **_machine(),
+            }
+        )
+    )
     return 0
 
 
@@ -107,12 +150,17 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     corpus = sub.add_parser("corpus", help="the built-in corpus").add_subparsers(
-        dest="action", required=True)  # fmt: skip
+        dest="action", required=True
+    )
     b = corpus.add_parser("build", help="generate the built-in corpus")
     b.add_argument("--profile", choices=["quick", "default", "paper"], default="default")
     b.add_argument("--seed", type=int, default=0)
-    b.add_argument("--shared-code", type=float, default=0.75,
-                   help="share of music's shared cues driven by its labels, in [0, 1]")  # fmt: skip
+    b.add_argument(
+        "--shared-code",
+        type=float,
+        default=0.75,
+        help="share of music's shared cues driven by its labels, in [0, 1]",
+    )
     b.add_argument("--out", type=Path, required=True)
     b.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     b.set_defaults(func=_corpus_build)
@@ -126,7 +174,8 @@ def parser() -> argparse.ArgumentParser:
     f.set_defaults(func=_figures)
 
     bench = sub.add_parser("bench", help="speed benchmarks (print one JSON line)").add_subparsers(
-        dest="what", required=True)  # fmt: skip
+        dest="what", required=True
+    )
     for name, func in (("corpus", _bench_corpus), ("features", _bench_features)):
         q = bench.add_parser(name)
         q.add_argument("--profile", choices=["quick", "default", "paper"], default="default")

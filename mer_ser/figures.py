@@ -23,7 +23,8 @@ def repo_root() -> Path:
     root = Path(mer_ser.__file__).resolve().parents[1]
     if not (root / "notebooks").is_dir():
         raise FileNotFoundError(
-            f"{root}: no notebooks/ folder; run from a source checkout installed with `pip install -e .`"
+            f"{root}: no notebooks/ folder; run from a source checkout installed with "
+            "`pip install -e .`"
         )
     return root
 
@@ -49,9 +50,14 @@ def run_notebook(
     out_dir.mkdir(parents=True, exist_ok=True)  # papermill does not create it
     out = out_dir / path.name
     pm.execute_notebook(
-        str(path), str(out), parameters=parameters, kernel_name="python3",
-        cwd=str(cwd or path.parent), progress_bar=progress, log_output=False,
-    )  # fmt: skip
+        str(path),
+        str(out),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(cwd or path.parent),
+        progress_bar=progress,
+        log_output=False,
+    )
     return out
 
 
@@ -83,8 +89,13 @@ def run_all(
     data_root = Path(data_root or root / "data").resolve()
     build_dir = Path(build_dir or root / "build").resolve()
     figures_dir.mkdir(parents=True, exist_ok=True)
-    params = {"profile": profile, "seed": seed, "figures_dir": str(figures_dir),
-              "data_root": str(data_root), **(extra or {})}  # fmt: skip
+    params = {
+        "profile": profile,
+        "seed": seed,
+        "figures_dir": str(figures_dir),
+        "data_root": str(data_root),
+        **(extra or {}),
+    }
     times = {}
     for nb in notebooks(root, only):
         print(f"[mer-ser figures] {nb.name} (profile={profile}, seed={seed})", file=sys.stderr)

@@ -11,11 +11,11 @@ import os
 import matplotlib
 
 matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-from mer_ser._io import atomic_write  # noqa: E402
+from mer_ser._io import atomic_write
 
 DOMAIN_STYLE = {
     "music": {"color": "#1f77b4", "marker": "o", "label": "music"},
@@ -35,8 +35,12 @@ def _av_axes(ax, title: str) -> None:
     ax.axvline(0, color="0.6", lw=0.8)
     ax.set(xlim=(-1, 1), ylim=(-1, 1), xlabel="valence", ylabel="arousal", title=title)
     ax.set_aspect("equal")
-    for q, (x, y) in {"Q1": (0.9, 0.9), "Q2": (-0.9, 0.9), "Q3": (-0.9, -0.9),
-                      "Q4": (0.9, -0.9)}.items():  # fmt: skip
+    for q, (x, y) in {
+        "Q1": (0.9, 0.9),
+        "Q2": (-0.9, 0.9),
+        "Q3": (-0.9, -0.9),
+        "Q4": (0.9, -0.9),
+    }.items():
         ax.text(x, y, q, ha="center", va="center", color="0.5", fontsize=9)
 
 
@@ -50,14 +54,24 @@ def av_distribution(points: pd.DataFrame):
         points: output of :func:`mer_ser.corpora.summary.av_points`.
     """
     fig, axes = plt.subplots(1, 2, figsize=(10, 5))
-    for ax, kind, title in ((axes[0], "continuous", "(a) time-continuous labels, 1 Hz"),
-                            (axes[1], "static", "(b) static clip labels")):  # fmt: skip
+    for ax, kind, title in (
+        (axes[0], "continuous", "(a) time-continuous labels, 1 Hz"),
+        (axes[1], "static", "(b) static clip labels"),
+    ):
         sub = points[points["kind"] == kind]
         for dom, st in DOMAIN_STYLE.items():
             d = sub[sub["domain"] == dom]
             if len(d):
-                ax.scatter(d["valence"], d["arousal"], s=8, alpha=0.35, c=st["color"],
-                           marker=st["marker"], label=f"{dom} (n={len(d)})", linewidths=0)  # fmt: skip
+                ax.scatter(
+                    d["valence"],
+                    d["arousal"],
+                    s=8,
+                    alpha=0.35,
+                    c=st["color"],
+                    marker=st["marker"],
+                    label=f"{dom} (n={len(d)})",
+                    linewidths=0,
+                )
         _av_axes(ax, title)
         if len(sub):
             ax.legend(loc="lower center", fontsize=8, markerscale=2)
@@ -74,7 +88,7 @@ def pca_2d(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x, dtype=np.float64)
     sd = x.std(axis=0)
     z = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-    u, s, vt = np.linalg.svd(z, full_matrices=False)
+    _u, s, vt = np.linalg.svd(z, full_matrices=False)
     # Fix the sign of each component so the projection is deterministic.
     signs = np.sign(vt[np.arange(2), np.argmax(np.abs(vt[:2]), axis=1)])
     scores = z @ (vt[:2].T * signs)
@@ -93,13 +107,29 @@ def feature_space(x: np.ndarray, domain: np.ndarray, arousal: np.ndarray):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharex=True, sharey=True)
     for dom, st in DOMAIN_STYLE.items():
         m = domain == dom
-        axes[0].scatter(scores[m, 0], scores[m, 1], s=5, alpha=0.3, c=st["color"],
-                        label=f"{dom} ({m.sum()} frames)", linewidths=0)  # fmt: skip
+        axes[0].scatter(
+            scores[m, 0],
+            scores[m, 1],
+            s=5,
+            alpha=0.3,
+            c=st["color"],
+            label=f"{dom} ({m.sum()} frames)",
+            linewidths=0,
+        )
     axes[0].legend(markerscale=3, fontsize=8)
     axes[0].set_title("(a) ComParE 1 Hz features by domain")
     lab = ~np.isnan(arousal)
-    sc = axes[1].scatter(scores[lab, 0], scores[lab, 1], s=5, c=arousal[lab], cmap="coolwarm",
-                         vmin=-1, vmax=1, alpha=0.6, linewidths=0)  # fmt: skip
+    sc = axes[1].scatter(
+        scores[lab, 0],
+        scores[lab, 1],
+        s=5,
+        c=arousal[lab],
+        cmap="coolwarm",
+        vmin=-1,
+        vmax=1,
+        alpha=0.6,
+        linewidths=0,
+    )
     fig.colorbar(sc, ax=axes[1], label="gold arousal")
     axes[1].set_title("(b) labelled frames by arousal")
     for ax in axes:
@@ -125,15 +155,17 @@ def cue_correlations(table: pd.DataFrame, *, target: str = "arousal"):
     """
     cues = list(CUE_LABELS)
     doms = [d for d in DOMAIN_STYLE if (table["domain"] == d).any()]
-    fig, axes = plt.subplots(len(cues), len(doms), figsize=(4.2 * len(doms), 3.2 * len(cues)),
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        len(cues), len(doms), figsize=(4.2 * len(doms), 3.2 * len(cues)), squeeze=False
+    )
     for j, dom in enumerate(doms):
         d = table[table["domain"] == dom]
         for i, cue in enumerate(cues):
             ax = axes[i, j]
             ok = d[[target, cue]].dropna()
-            ax.scatter(ok[target], ok[cue], s=8, alpha=0.4, c=DOMAIN_STYLE[dom]["color"],
-                       linewidths=0)  # fmt: skip
+            ax.scatter(
+                ok[target], ok[cue], s=8, alpha=0.4, c=DOMAIN_STYLE[dom]["color"], linewidths=0
+            )
             if len(ok) > 2:
                 r = np.corrcoef(ok[target], ok[cue])[0, 1]
                 slope, icpt = np.polyfit(ok[target], ok[cue], 1)
@@ -150,7 +182,7 @@ def cue_correlations(table: pd.DataFrame, *, target: str = "arousal"):
 
 
 def correlation_table(table: pd.DataFrame, *, target: str = "arousal") -> pd.DataFrame:
-    """Pearson's r of each cue with ``target`` per domain (the numbers of :func:`cue_correlations`)."""
+    """Pearson's r of each cue with ``target`` per domain, as in :func:`cue_correlations`."""
     rows = []
     for dom, d in table.groupby("domain", sort=True):
         for cue in CUE_LABELS:
@@ -166,11 +198,15 @@ def markdown_table(df: pd.DataFrame, *, floatfmt: str = ".3f") -> str:
 
     def cell(v):
         if isinstance(v, float | np.floating):
-            return "" if np.isnan(v) else format(float(v), floatfmt)
+            if np.isnan(v):
+                return ""
+            return str(int(v)) if float(v).is_integer() else format(float(v), floatfmt)
         return str(v)
 
-    lines = ["| " + " | ".join(map(str, d.columns)) + " |",
-             "|" + "|".join("---" for _ in d.columns) + "|"]  # fmt: skip
+    lines = [
+        "| " + " | ".join(map(str, d.columns)) + " |",
+        "|" + "|".join("---" for _ in d.columns) + "|",
+    ]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in d.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 

@@ -22,7 +22,7 @@ def data_root(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def quick_root(data_root):
-    """Folder of the quick built-in corpus (seed 0, default shared code), as notebooks lay it out."""
+    """The quick built-in corpus (seed 0, default shared code), laid out as notebooks do."""
     from mer_ser.corpora import builtin_root
 
     root = builtin_root(data_root, "quick", 0, 0.75)

@@ -50,7 +50,7 @@ def test_nan_samples_are_named(tmp_path):
 
 
 def test_stereo_44k_is_downmixed_and_resampled(tmp_path):
-    """A documented repair: a 440 Hz stereo tone at 44.1 kHz comes back mono at 16 kHz, still 440 Hz."""
+    """Documented repair: a 440 Hz stereo tone at 44.1 kHz comes back mono, 16 kHz, 440 Hz."""
     sr = 44100
     t = np.arange(sr) / sr
     tone = 0.5 * np.sin(2 * np.pi * 440 * t)
@@ -72,24 +72,44 @@ def test_write_wav_is_deterministic(tmp_path, rng):
 
 
 def _tiny_corpus(root, *, gold=None, static=None, clips=None):
-    clips = clips if clips is not None else pd.DataFrame({
-        "clip_id": ["c1", "c2"], "domain": ["speech", "music"], "language": ["en", "zxx"],
-        "audio_path": ["audio/c1.wav", "audio/c2.wav"], "duration": [4.0, 4.0], "sr": 16000,
-        "group": ["s1", "p1"], "split": "",
-    }).set_index("clip_id")  # fmt: skip
+    clips = (
+        clips
+        if clips is not None
+        else pd.DataFrame(
+            {
+                "clip_id": ["c1", "c2"],
+                "domain": ["speech", "music"],
+                "language": ["en", "zxx"],
+                "audio_path": ["audio/c1.wav", "audio/c2.wav"],
+                "duration": [4.0, 4.0],
+                "sr": 16000,
+                "group": ["s1", "p1"],
+                "split": "",
+            }
+        ).set_index("clip_id")
+    )
     return Corpus("tiny", root, clips, gold=gold, static=static)
 
 
 def _gold(n=101):
     t = np.arange(n) * 0.04
-    return pd.DataFrame({"clip_id": "c1", "time": t, "arousal": np.linspace(-0.5, 0.5, n),
-                         "valence": 0.1})  # fmt: skip
+    return pd.DataFrame(
+        {"clip_id": "c1", "time": t, "arousal": np.linspace(-0.5, 0.5, n), "valence": 0.1}
+    )
 
 
 def test_corpus_round_trips_through_its_folder(tmp_path):
-    static = pd.DataFrame({"arousal": [0.5], "valence": [-0.5], "arousal_raw": [5.5],
-                           "valence_raw": [2.5], "category": ["angry"], "quadrant": ["Q2"]},
-                          index=pd.Index(["c2"], name="clip_id"))  # fmt: skip
+    static = pd.DataFrame(
+        {
+            "arousal": [0.5],
+            "valence": [-0.5],
+            "arousal_raw": [5.5],
+            "valence_raw": [2.5],
+            "category": ["angry"],
+            "quadrant": ["Q2"],
+        },
+        index=pd.Index(["c2"], name="clip_id"),
+    )
     c = _tiny_corpus(tmp_path, gold=_gold(), static=static)
     write_corpus(c)
     back = read_corpus(tmp_path)
@@ -116,7 +136,11 @@ def test_labels_shorter_than_features_are_an_alignment_error(tmp_path):
 @pytest.mark.parametrize(
     ("mutate", "error", "message"),
     [
-        (lambda cl: cl.assign(domain=["speech", "noise"]), CorpusError, r"unknown domains \['noise'\]"),
+        (
+            lambda cl: cl.assign(domain=["speech", "noise"]),
+            CorpusError,
+            r"unknown domains \['noise'\]",
+        ),
         (lambda cl: cl.drop(columns="group"), CorpusError, r"lacks columns \['group'\]"),
         (lambda cl: pd.concat([cl, cl.iloc[:1]]), CorpusError, r"duplicate clip ids \['c1'\]"),
     ],
@@ -140,7 +164,7 @@ def test_bad_gold_values_are_rejected(tmp_path):
 
 
 def test_folder_without_corpus_json_is_named(tmp_path):
-    with pytest.raises(CorpusError, match="no corpus.json; unfinished build"):
+    with pytest.raises(CorpusError, match=r"no corpus\.json; unfinished build"):
         read_corpus(tmp_path)
 
 

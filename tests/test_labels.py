@@ -12,9 +12,15 @@ from mer_ser.errors import AlignmentError, AnnotationError
 
 @pytest.mark.parametrize(
     ("duration", "win", "hop", "expected"),
-    [(1.9, 2.0, 1.0, 0), (2.0, 2.0, 1.0, 1), (2.99, 2.0, 1.0, 1), (3.0, 2.0, 1.0, 2),
-     (300.0, 2.0, 1.0, 299), (15.0, 4.0, 4.0, 3)],
-)  # fmt: skip
+    [
+        (1.9, 2.0, 1.0, 0),
+        (2.0, 2.0, 1.0, 1),
+        (2.99, 2.0, 1.0, 1),
+        (3.0, 2.0, 1.0, 2),
+        (300.0, 2.0, 1.0, 299),
+        (15.0, 4.0, 4.0, 3),
+    ],
+)
 def test_n_frames_counts_complete_windows(duration, win, hop, expected):
     assert L.n_frames(duration, win=win, hop=hop) == expected
 
@@ -74,14 +80,18 @@ def test_shift_labels_pairs_frame_t_with_label_t_plus_delay():
         L.shift_labels(y, -1)
 
 
-@pytest.mark.parametrize(("x", "lo", "hi", "want"), [(1, 1, 7, -1), (7, 1, 7, 1), (4, 1, 7, 0),
-                                                     (5, 1, 9, 0), (-10, -10, 10, -1)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("x", "lo", "hi", "want"),
+    [(1, 1, 7, -1), (7, 1, 7, 1), (4, 1, 7, 0), (5, 1, 9, 0), (-10, -10, 10, -1)],
+)
 def test_normalise_scale_maps_the_scale_onto_minus_one_one(x, lo, hi, want):
     assert L.normalise_scale(x, lo, hi) == pytest.approx(want)
 
 
 def test_normalise_scale_rejects_values_off_the_scale():
-    with pytest.raises(AnnotationError, match=r"static\.csv: values 0\.5\.\.8 outside .*\[1\.0, 7\.0\]"):
+    with pytest.raises(
+        AnnotationError, match=r"static\.csv: values 0\.5\.\.8 outside .*\[1\.0, 7\.0\]"
+    ):
         L.normalise_scale([0.5, 8], 1.0, 7.0, source="static.csv")
 
 
@@ -92,16 +102,23 @@ def test_quadrants_follow_russell_and_the_4q_naming():
 
 @pytest.mark.parametrize(
     ("table", "category", "quadrant"),
-    [(L.QUADRANT_TABLE_LEXICON, "Anger", "Q2"), (L.QUADRANT_TABLE_LEXICON, "disgust", "Q2"),
-     (L.QUADRANT_TABLE_LEXICON, "neutral", None), (L.QUADRANT_TABLE_LEXICON, "HVLA", "Q4"),
-     (L.QUADRANT_TABLE_SCHULLER, "disgust", "Q3"), (L.QUADRANT_TABLE_SCHULLER, "neutral", "Q4")],
-)  # fmt: skip
+    [
+        (L.QUADRANT_TABLE_LEXICON, "Anger", "Q2"),
+        (L.QUADRANT_TABLE_LEXICON, "disgust", "Q2"),
+        (L.QUADRANT_TABLE_LEXICON, "neutral", None),
+        (L.QUADRANT_TABLE_LEXICON, "HVLA", "Q4"),
+        (L.QUADRANT_TABLE_SCHULLER, "disgust", "Q3"),
+        (L.QUADRANT_TABLE_SCHULLER, "neutral", "Q4"),
+    ],
+)
 def test_quadrant_tables_encode_the_documented_conventions(table, category, quadrant):
     assert table([category])[0] == quadrant
 
 
 def test_quadrant_table_rejects_unknown_categories():
-    with pytest.raises(AnnotationError, match=r"labels\.csv: category 'contempt' is not in .*schuller2009"):
+    with pytest.raises(
+        AnnotationError, match=r"labels\.csv: category 'contempt' is not in .*schuller2009"
+    ):
         L.QUADRANT_TABLE_SCHULLER(["contempt"], source="labels.csv")
 
 
@@ -121,8 +138,16 @@ def test_agreement_table_is_per_clip(rng):
     for clip, noise in (("a", 0.1), ("b", 3.0)):
         base = np.sin(t / 5)
         for r in range(4):
-            rows.append(pd.DataFrame({"clip_id": clip, "rater": f"r{r}", "time": t,
-                                      "arousal": base + noise * rng.standard_normal(50),
-                                      "valence": base + noise * rng.standard_normal(50)}))  # fmt: skip
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "clip_id": clip,
+                        "rater": f"r{r}",
+                        "time": t,
+                        "arousal": base + noise * rng.standard_normal(50),
+                        "valence": base + noise * rng.standard_normal(50),
+                    }
+                )
+            )
     tab = L.agreement_table(pd.concat(rows))
     assert tab.loc["a", "alpha_arousal"] > 0.95 > tab.loc["b", "alpha_arousal"]

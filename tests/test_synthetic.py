@@ -43,16 +43,19 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path, qui
     a = _digest(tmp_path / "a")
     reference = {k: v for k, v in _digest(quick_root).items() if k.startswith(SMALL)}
     assert {k: v for k, v in a.items() if k != "builtin.json"} == reference
-    build_corpus(tmp_path / "b", SyntheticConfig(profile="quick", seed=1, parts=SMALL), progress=False)
+    build_corpus(
+        tmp_path / "b", SyntheticConfig(profile="quick", seed=1, parts=SMALL), progress=False
+    )
     b = _digest(tmp_path / "b")
     wavs = [k for k in a if k.endswith(".wav")]
     assert wavs and all(a[k] != b[k] for k in wavs)
 
 
 def test_speech_clips_are_identical_across_builds(tmp_path, quick_root):
-    """espeak-ng carries state between utterances; the builder's fresh workers make it repeatable."""
-    build_corpus(tmp_path, SyntheticConfig(profile="quick", parts=("speech_continuous",)),
-                 progress=False)  # fmt: skip
+    """espeak-ng keeps state between utterances; the builder's fresh workers make it repeatable."""
+    build_corpus(
+        tmp_path, SyntheticConfig(profile="quick", parts=("speech_continuous",)), progress=False
+    )
     for wav in sorted((tmp_path / "speech_continuous" / "audio").glob("*.wav")):
         ref = quick_root / "speech_continuous" / "audio" / wav.name
         assert wav.read_bytes() == ref.read_bytes(), wav.name
@@ -74,13 +77,16 @@ def test_interrupted_build_resumes_without_rerendering(tmp_path):
 
 
 def test_a_folder_built_with_another_config_is_refused(tmp_path):
-    build_corpus(tmp_path, SyntheticConfig(profile="quick", parts=("music_static",)), progress=False)
-    with pytest.raises(ValueError, match="built with .*choose another --out"):
+    build_corpus(
+        tmp_path, SyntheticConfig(profile="quick", parts=("music_static",)), progress=False
+    )
+    with pytest.raises(ValueError, match=r"built with .*choose another --out"):
         build_corpus(tmp_path, SyntheticConfig(profile="quick", seed=5, parts=("music_static",)))
 
 
-@pytest.mark.parametrize(("part", "props"), [("speech_static", MSP_QUADRANTS),
-                                             ("music_static", (0.25,) * 4)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("part", "props"), [("speech_static", MSP_QUADRANTS), ("music_static", (0.25,) * 4)]
+)
 def test_static_quadrants_match_the_configuration(quick, part, props):
     """Generated targets follow the configured proportions exactly; rater labels nearly so."""
     spec = next(p for p in PROFILES["quick"].parts if p.name == part)
@@ -160,8 +166,9 @@ def _cue_correlations(corpora, cfg, cache):
             z_loud.append(_block_means(L.at(z, np.arange(len(f)) + 1.0), 4))
             m = cues[cid]
             rate.append(m[:, 1] if c.clips["domain"].iloc[0] == "speech" else m[:, 2])
-            z_rate.append([L.at(z, np.linspace(k * win, (k + 1) * win, 17)).mean()
-                           for k in range(len(m))])  # fmt: skip
+            z_rate.append(
+                [L.at(z, np.linspace(k * win, (k + 1) * win, 17)).mean() for k in range(len(m))]
+            )
         out[c.clips["domain"].iloc[0]] = {
             "loudness": np.corrcoef(np.concatenate(loud), np.concatenate(z_loud))[0, 1],
             "rate": np.corrcoef(np.concatenate(rate), np.concatenate(z_rate))[0, 1],
@@ -173,8 +180,11 @@ def _cue_correlations(corpora, cfg, cache):
 def continuous_at(tmp_path_factory):
     def build(shared_code):
         root = tmp_path_factory.mktemp(f"sc{shared_code}")
-        cfg = SyntheticConfig(profile="quick", shared_code=shared_code,
-                              parts=("speech_continuous", "music_continuous"))  # fmt: skip
+        cfg = SyntheticConfig(
+            profile="quick",
+            shared_code=shared_code,
+            parts=("speech_continuous", "music_continuous"),
+        )
         build_corpus(root / "c", cfg, progress=False)
         return _cue_correlations(load_builtin(root / "c"), cfg, root / "cache")
 

@@ -56,8 +56,15 @@ def load(name: str, root: str | os.PathLike) -> Corpus:
 
 
 def builtin_root(data_root: str | os.PathLike, profile: str, seed: int, shared_code: float) -> Path:
-    """Folder of one built-in corpus under a data root: ``builtin/<profile>_seed<S>_sc<X>``."""
-    return Path(data_root) / "builtin" / f"{profile}_seed{seed}_sc{shared_code:g}"
+    """Folder of one built-in corpus: ``<data_root>/builtin/<profile>_seed<S>_sc<X>_v<generator>``.
+
+    The generator version is part of the name, so code that generates different bytes never
+    reuses a corpus built by older code.
+    """
+    from mer_ser.corpora.synthetic.build import GENERATOR_VERSION
+
+    name = f"{profile}_seed{seed}_sc{shared_code:g}_v{GENERATOR_VERSION}"
+    return Path(data_root) / "builtin" / name
 
 
 def open_corpora(
@@ -69,7 +76,7 @@ def open_corpora(
     shared_code: float = 0.75,
     progress: bool = True,
 ) -> dict[str, Corpus]:
-    """Open the corpora a notebook's ``corpora`` parameter names, building the built-in one if needed.
+    """Open the corpora named by a notebook's ``corpora`` parameter (building the built-in one).
 
     Args:
         specs: names such as ``"builtin:speech_continuous"`` (a part of the built-in corpus) or
@@ -103,5 +110,7 @@ def open_corpora(
             c = load(kind, path)
             out[c.name] = c
         else:
-            raise ValueError(f"corpus spec {spec!r} must look like 'builtin:<part>' or 'kind:<path>'")
+            raise ValueError(
+                f"corpus spec {spec!r} must look like 'builtin:<part>' or 'kind:<path>'"
+            )
     return out

@@ -184,15 +184,40 @@ class QuadrantTable:
 QUADRANT_TABLE_LEXICON = QuadrantTable(
     "lexicon",
     {
-        "happiness": "Q1", "happy": "Q1", "joy": "Q1", "excited": "Q1", "surprise": "Q1",
-        "surprised": "Q1", "anger": "Q2", "angry": "Q2", "fear": "Q2", "fearful": "Q2",
-        "anxiety": "Q2", "tense": "Q2", "disgust": "Q2", "sadness": "Q3", "sad": "Q3",
-        "boredom": "Q3", "bored": "Q3", "depressed": "Q3", "calm": "Q4", "relaxed": "Q4",
-        "tender": "Q4", "tenderness": "Q4", "contentment": "Q4", "neutral": None,
-        "q1": "Q1", "q2": "Q2", "q3": "Q3", "q4": "Q4",
-        "hvha": "Q1", "lvha": "Q2", "lvla": "Q3", "hvla": "Q4",
+        "happiness": "Q1",
+        "happy": "Q1",
+        "joy": "Q1",
+        "excited": "Q1",
+        "surprise": "Q1",
+        "surprised": "Q1",
+        "anger": "Q2",
+        "angry": "Q2",
+        "fear": "Q2",
+        "fearful": "Q2",
+        "anxiety": "Q2",
+        "tense": "Q2",
+        "disgust": "Q2",
+        "sadness": "Q3",
+        "sad": "Q3",
+        "boredom": "Q3",
+        "bored": "Q3",
+        "depressed": "Q3",
+        "calm": "Q4",
+        "relaxed": "Q4",
+        "tender": "Q4",
+        "tenderness": "Q4",
+        "contentment": "Q4",
+        "neutral": None,
+        "q1": "Q1",
+        "q2": "Q2",
+        "q3": "Q3",
+        "q4": "Q4",
+        "hvha": "Q1",
+        "lvha": "Q2",
+        "lvla": "Q3",
+        "hvla": "Q4",
     },
-)  # fmt: skip
+)
 
 #: Schuller et al. (ASRU 2009 / TAFFC 2010) binary arousal/valence mapping used in cross-corpus SER
 #: (``../shared/corpora.md`` section 12): disgust and boredom low arousal, neutral positive valence
@@ -200,10 +225,18 @@ QUADRANT_TABLE_LEXICON = QuadrantTable(
 QUADRANT_TABLE_SCHULLER = QuadrantTable(
     "schuller2009",
     {
-        "anger": "Q2", "fear": "Q2", "joy": "Q1", "happiness": "Q1", "surprise": "Q1",
-        "boredom": "Q3", "disgust": "Q3", "sadness": "Q3", "neutral": "Q4", "calm": "Q4",
+        "anger": "Q2",
+        "fear": "Q2",
+        "joy": "Q1",
+        "happiness": "Q1",
+        "surprise": "Q1",
+        "boredom": "Q3",
+        "disgust": "Q3",
+        "sadness": "Q3",
+        "neutral": "Q4",
+        "calm": "Q4",
     },
-)  # fmt: skip
+)
 
 
 def cronbach_alpha(ratings: np.ndarray) -> float:

@@ -3,7 +3,8 @@
 ::
 
     <root>/corpus.json                   name, meta (label rate, scales, generator config)
-    <root>/clips.csv                     clip_id, domain, language, audio_path, duration, sr, group, split
+    <root>/clips.csv                     clip_id, domain, language, audio_path, duration, sr,
+                                         group, split
     <root>/audio/<clip_id>.wav           16-bit PCM
     <root>/labels/gold.csv               clip_id, time, arousal, valence            (continuous)
     <root>/labels/ratings.csv            clip_id, rater, time, arousal, valence     (continuous)
@@ -68,12 +69,16 @@ def read_corpus(root: str | os.PathLike) -> Corpus:
     root = Path(root)
     meta_file = root / "corpus.json"
     if not meta_file.is_file():
-        raise CorpusError(f"{root}: not a mer_ser corpus folder (no corpus.json; unfinished build?)")
+        raise CorpusError(
+            f"{root}: not a mer_ser corpus folder (no corpus.json; unfinished build?)"
+        )
     info = json.loads(meta_file.read_text())
     clips_file = root / "clips.csv"
     if not clips_file.is_file():
         raise CorpusError(f"{clips_file}: clip table missing")
-    clips = _read_csv(clips_file, dtype={"clip_id": str, "group": str, "split": str, "language": str})
+    clips = _read_csv(
+        clips_file, dtype={"clip_id": str, "group": str, "split": str, "language": str}
+    )
     lack = [c for c in ("clip_id", *CLIP_COLUMNS) if c not in clips.columns]
     if lack:
         raise CorpusError(f"{clips_file}: missing columns {lack}")

@@ -10,8 +10,11 @@ from mer_ser.corpora.model import Corpus
 
 
 def corpus_summary(corpora: dict[str, Corpus]) -> pd.DataFrame:
-    """One row per corpus: domain(s), languages, clips, groups, hours, clip length, labels,
-    quadrant shares (static corpora) and mean Cronbach's alpha over clips (continuous corpora).
+    """One row per corpus: its size, labels, quadrant balance and rater agreement.
+
+    Columns: kind, domain(s), languages, clips, groups, hours, clip length range, label rate,
+    raters, quadrant shares (static corpora) and mean Cronbach's alpha over clips (corpora with
+    per-rater traces).
     """
     rows = []
     for name, c in corpora.items():
@@ -42,8 +45,10 @@ def corpus_summary(corpora: dict[str, Corpus]) -> pd.DataFrame:
 
 
 def av_points(corpora: dict[str, Corpus], *, rate: float = 1.0) -> pd.DataFrame:
-    """Every labelled arousal/valence point: continuous gold standards at ``rate`` Hz (one point
-    per 1/rate s window, the Coutinho & Schuller Fig 6 convention) and static clip labels.
+    """Every labelled arousal/valence point of some corpora.
+
+    Continuous gold standards give one point per ``1/rate`` s window (the Coutinho & Schuller
+    Fig 6 convention); static corpora give one point per clip.
 
     Returns:
         DataFrame with columns ``corpus, domain, clip_id, kind, arousal, valence``.
@@ -55,16 +60,31 @@ def av_points(corpora: dict[str, Corpus], *, rate: float = 1.0) -> pd.DataFrame:
             for cid in c.gold["clip_id"].unique():
                 count = _labels.n_frames(float(c.clips.at[cid, "duration"]), win=2 * hop, hop=hop)
                 y = c.frame_labels(cid, count, win=2 * hop, hop=hop)
-                rows.append(pd.DataFrame({
-                    "corpus": name, "domain": c.clips.at[cid, "domain"], "clip_id": cid,
-                    "kind": "continuous", "arousal": y[:, 0], "valence": y[:, 1],
-                }))  # fmt: skip
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "corpus": name,
+                            "domain": c.clips.at[cid, "domain"],
+                            "clip_id": cid,
+                            "kind": "continuous",
+                            "arousal": y[:, 0],
+                            "valence": y[:, 1],
+                        }
+                    )
+                )
         if c.static is not None:
             s = c.static.dropna(subset=["arousal", "valence"])
-            rows.append(pd.DataFrame({
-                "corpus": name, "domain": c.clips.loc[s.index, "domain"].to_numpy(),
-                "clip_id": s.index, "kind": "static", "arousal": s["arousal"].to_numpy(),
-                "valence": s["valence"].to_numpy(),
-            }))  # fmt: skip
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "corpus": name,
+                        "domain": c.clips.loc[s.index, "domain"].to_numpy(),
+                        "clip_id": s.index,
+                        "kind": "static",
+                        "arousal": s["arousal"].to_numpy(),
+                        "valence": s["valence"].to_numpy(),
+                    }
+                )
+            )
     cols = ["corpus", "domain", "clip_id", "kind", "arousal", "valence"]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)

@@ -40,7 +40,9 @@ class FeatureCache:
 
     def key(self, audio_file: str | os.PathLike, extractor) -> str:
         """Cache key of one file and extractor."""
-        return sha256_json({"audio": sha256_file(audio_file), "extractor": extractor_key(extractor)})
+        return sha256_json(
+            {"audio": sha256_file(audio_file), "extractor": extractor_key(extractor)}
+        )
 
     def path(self, key: str, extractor) -> Path:
         """Where the entry of ``key`` lives."""
@@ -60,8 +62,11 @@ class FeatureCache:
                 raise ValueError("checksum mismatch")
             return np.load(io.BytesIO(payload), allow_pickle=False)
         except (ValueError, OSError, EOFError) as e:
-            warnings.warn(f"{path}: corrupt feature cache entry ({e}); recomputing",
-                          CorruptCacheEntry, stacklevel=2)  # fmt: skip
+            warnings.warn(
+                f"{path}: corrupt feature cache entry ({e}); recomputing",
+                CorruptCacheEntry,
+                stacklevel=2,
+            )
             path.unlink(missing_ok=True)
             return None
 

@@ -30,21 +30,23 @@ def _config_text() -> str:
     import opensmile
 
     inc = Path(opensmile.__file__).parent / "core" / "config" / "compare"
-    return "\n".join([
-        "[componentInstances:cComponentManager]",
-        "instance[dataMemory].type=cDataMemory",
-        r"\{\cm[source{?}:include external source]}",
-        rf"\{{{inc / 'ComParE_2016_core.lld.conf.inc'}}}",
-        "[componentInstances:cComponentManager]",
-        "instance[mer_ser_lld].type=cVectorConcat",
-        "[mer_ser_lld:cVectorConcat]",
-        "reader.dmLevel = is13_lld_nzsmo;is13_lldA_smo;is13_lldB_smo;"
-        "is13_lld_nzsmo_de;is13_lldA_smo_de;is13_lldB_smo_de",
-        "writer.dmLevel = lld_and_deltas",
-        "includeSingleElementFields = 1",
-        r"\{\cm[sink{?}:include external sink]}",
-        "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "[componentInstances:cComponentManager]",
+            "instance[dataMemory].type=cDataMemory",
+            r"\{\cm[source{?}:include external source]}",
+            rf"\{{{inc / 'ComParE_2016_core.lld.conf.inc'}}}",
+            "[componentInstances:cComponentManager]",
+            "instance[mer_ser_lld].type=cVectorConcat",
+            "[mer_ser_lld:cVectorConcat]",
+            "reader.dmLevel = is13_lld_nzsmo;is13_lldA_smo;is13_lldB_smo;"
+            "is13_lld_nzsmo_de;is13_lldA_smo_de;is13_lldB_smo_de",
+            "writer.dmLevel = lld_and_deltas",
+            "includeSingleElementFields = 1",
+            r"\{\cm[sink{?}:include external sink]}",
+            "",
+        ]
+    )
 
 
 @functools.cache
@@ -52,7 +54,9 @@ def _smile():
     import opensmile
 
     text = _config_text()
-    path = Path(tempfile.gettempdir()) / f"mer_ser_compare_{sha256_json(text)[:12]}_{os.getuid()}.conf"
+    path = (
+        Path(tempfile.gettempdir()) / f"mer_ser_compare_{sha256_json(text)[:12]}_{os.getuid()}.conf"
+    )
     if not path.is_file():
         write_text(path, text)
     return opensmile.Smile(feature_set=str(path), feature_level="lld_and_deltas")
@@ -98,7 +102,7 @@ def windowed_mean_std(
         deviations.
     """
     x = np.asarray(lld, dtype=np.float64)
-    per_win, per_hop = int(round(win / step)), int(round(hop / step))
+    per_win, per_hop = round(win / step), round(hop / step)
     pad = max(0, (count - 1) * per_hop + per_win - len(x))
     if pad:  # openSMILE may drop the last partial frame; repeat the last one
         x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])

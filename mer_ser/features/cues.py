@@ -87,9 +87,11 @@ def cue_table(measures: np.ndarray, domain: str, *, win: float = 4.0) -> pd.Data
     if domain not in ("speech", "music"):
         raise ValueError(f"domain must be 'speech' or 'music', got {domain!r}")
     m = np.asarray(measures, dtype=np.float64)
-    return pd.DataFrame({
-        "start": np.arange(len(m)) * win,
-        "loudness_db": m[:, 0],
-        "event_rate": m[:, 1] if domain == "speech" else m[:, 2],
-        "brightness_hz": m[:, 3],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "start": np.arange(len(m)) * win,
+            "loudness_db": m[:, 0],
+            "event_rate": m[:, 1] if domain == "speech" else m[:, 2],
+            "brightness_hz": m[:, 3],
+        }
+    )

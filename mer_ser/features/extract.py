@@ -80,8 +80,13 @@ def extract(
     if todo:
         t0 = time.perf_counter()
         n_jobs = max(1, min(n_jobs or os.cpu_count() or 1, len(todo)))
-        bar = tqdm(total=len(todo), desc=f"{extractor.name} {corpus.name}", unit="file",
-                   disable=not progress, file=sys.stderr)  # fmt: skip
+        bar = tqdm(
+            total=len(todo),
+            desc=f"{extractor.name} {corpus.name}",
+            unit="file",
+            disable=not progress,
+            file=sys.stderr,
+        )
         if n_jobs == 1:
             results = map(_compute, todo)
             for _, _, dur in results:
@@ -104,8 +109,9 @@ def extract(
     return {cid: out[cid] for cid in corpus.clips.index}
 
 
-def frame_table(features: dict[str, np.ndarray], columns: list[str], *, win: float = 2.0,
-                hop: float = 1.0) -> pd.DataFrame:  # fmt: skip
+def frame_table(
+    features: dict[str, np.ndarray], columns: list[str], *, win: float = 2.0, hop: float = 1.0
+) -> pd.DataFrame:
     """Stack per-clip frame features into one DataFrame indexed by ``(clip_id, time)``.
 
     ``time`` is the frame centre in seconds (the alignment convention of
@@ -164,8 +170,14 @@ def cue_label_table(
             keep = t >= 0
             while count and (count * win + win / 2 - t[keep][-1]) > win:
                 count -= 1  # windows whose delayed labels run past the annotation
-            y = resample_labels(t[keep], g.loc[keep, ["arousal", "valence"]].to_numpy(), count,
-                                win=win, hop=win, source=f"{name}:{cid}")  # fmt: skip
+            y = resample_labels(
+                t[keep],
+                g.loc[keep, ["arousal", "valence"]].to_numpy(),
+                count,
+                win=win,
+                hop=win,
+                source=f"{name}:{cid}",
+            )
             tab = cue_table(m[:count], c.clips.at[cid, "domain"], win=win)
             tab.insert(0, "corpus", name)
             tab.insert(1, "clip_id", cid)
@@ -176,9 +188,13 @@ def cue_label_table(
 
 
 def labelled_frames(
-    corpora: dict[str, Corpus], features: dict[str, dict[str, np.ndarray]], *, win: float = 2.0,
-    hop: float = 1.0, delay: int = 0,
-) -> tuple[np.ndarray, pd.DataFrame]:  # fmt: skip
+    corpora: dict[str, Corpus],
+    features: dict[str, dict[str, np.ndarray]],
+    *,
+    win: float = 2.0,
+    hop: float = 1.0,
+    delay: int = 0,
+) -> tuple[np.ndarray, pd.DataFrame]:
     """Pool frame features of several corpora with their domain and gold labels.
 
     Args:
@@ -199,9 +215,16 @@ def labelled_frames(
             if c.gold is not None and len(x):
                 y = c.frame_labels(cid, len(x), win=win, hop=hop, delay=delay)
             xs.append(x)
-            metas.append(pd.DataFrame({
-                "corpus": name, "clip_id": cid, "domain": c.clips.at[cid, "domain"],
-                "time": frame_centres(len(x), win=win, hop=hop), "arousal": y[:, 0],
-                "valence": y[:, 1],
-            }))  # fmt: skip
+            metas.append(
+                pd.DataFrame(
+                    {
+                        "corpus": name,
+                        "clip_id": cid,
+                        "domain": c.clips.at[cid, "domain"],
+                        "time": frame_centres(len(x), win=win, hop=hop),
+                        "arousal": y[:, 0],
+                        "valence": y[:, 1],
+                    }
+                )
+            )
     return np.concatenate(xs), pd.concat(metas, ignore_index=True)

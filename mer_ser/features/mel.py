@@ -39,7 +39,7 @@ class LogMel3D:
         """Centre-pad with zeros (or centre-crop) to ``pad_seconds``."""
         if self.pad_seconds is None:
             return y
-        n = int(round(self.pad_seconds * self.sr))
+        n = round(self.pad_seconds * self.sr)
         if len(y) >= n:
             start = (len(y) - n) // 2
             return y[start : start + n]
@@ -52,10 +52,16 @@ class LogMel3D:
             raise ValueError(f"LogMel3D expects {self.sr} Hz audio, got {sr} Hz")
         y = self.fit_length(y) if pad else y
         m = librosa.feature.melspectrogram(
-            y=np.asarray(y, dtype=np.float32), sr=sr, n_fft=self.n_fft,
-            hop_length=self.hop_length, win_length=self.n_fft, n_mels=self.n_mels,
-            fmin=self.fmin, fmax=self.fmax, power=self.power,
-        )  # fmt: skip
+            y=np.asarray(y, dtype=np.float32),
+            sr=sr,
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            win_length=self.n_fft,
+            n_mels=self.n_mels,
+            fmin=self.fmin,
+            fmax=self.fmax,
+            power=self.power,
+        )
         logm = librosa.amplitude_to_db(m, ref=1.0)
         width = min(9, logm.shape[1] - (1 - logm.shape[1] % 2))
         if width >= 3:
@@ -110,10 +116,16 @@ class MelPatches:
         """Patches of one clip (zero patches if the clip is shorter than one patch)."""
         if sr != self.sr:
             raise ValueError(f"MelPatches expects {self.sr} Hz audio, got {sr} Hz")
+        if 1 + len(y) // self.hop_length < self.patch_frames:  # shorter than one patch
+            return np.zeros((0, 1, self.n_mels, self.patch_frames), dtype=np.float32)
         m = librosa.feature.melspectrogram(
-            y=np.asarray(y, dtype=np.float32), sr=sr, n_fft=self.n_fft,
-            hop_length=self.hop_length, n_mels=self.n_mels, power=2.0,
-        )  # fmt: skip
+            y=np.asarray(y, dtype=np.float32),
+            sr=sr,
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            n_mels=self.n_mels,
+            power=2.0,
+        )
         logm = librosa.power_to_db(m, ref=1.0)
         n = (logm.shape[1] - self.patch_frames) // self.patch_step + 1
         if n <= 0:

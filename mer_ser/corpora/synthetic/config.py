@@ -6,7 +6,7 @@ reason for every reduction is written beside it. Totals (audio hours) are in the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 #: Quadrant proportions of the MSP-Podcast v1.8 subset of Rodningen 2022, Table 4.1
 #: (14,767 / 10,315 / 7,881 / 4,376 of 37,339 clips): the imbalanced SER side.
@@ -24,7 +24,9 @@ class PartSpec:
     mirrors: str  # the real corpus it stands in for
     n_clips: int  # number of clips
     duration: tuple[float, float]  # clip length range in seconds (uniform draw)
-    languages: tuple[str, ...]  # cycled over clips; music: "en" 4Q-like, "zh" pentatonic, "zxx" instrumental
+    languages: tuple[
+        str, ...
+    ]  # cycled over clips; music: "en" 4Q-like, "zh" pentatonic, "zxx" instrumental
     label_rate: float = 0.0  # native rate of continuous labels in Hz
     n_raters: int = 0  # simulated raters per clip
     quadrants: tuple[float, ...] = BALANCED_QUADRANTS  # static parts: Q1..Q4 proportions
@@ -45,42 +47,68 @@ class CorpusProfile:
         return sum(p.n_clips * sum(p.duration) / 2 for p in self.parts) / 3600
 
 
-def _parts(sc, mc, sp, mp, ss, ms, *, sc_dur, mc_dur, sp_dur, mp_dur, ss_dur, ms_dur):
-    return (
-        PartSpec("speech_continuous", "speech", "continuous", "RECOLA / SEMAINE", sc, sc_dur,
+def _parts(sizes: dict[str, tuple[int, tuple[float, float]]]) -> tuple[PartSpec, ...]:
+    """The six parts with their clip counts and durations: ``{part: (n_clips, (min_s, max_s))}``."""
+    parts = (
+        PartSpec("speech_continuous", "speech", "continuous", "RECOLA / SEMAINE", 0, (0, 0),
                  ("fr", "en"), label_rate=25.0, n_raters=6),
         PartSpec("music_continuous", "music", "continuous", "Coutinho's music-psychology pieces",
-                 mc, mc_dur, ("zxx",), label_rate=2.0, n_raters=8),
-        PartSpec("speech_pool", "speech", "unlabelled", "SEMAINE / LibriSpeech / AISHELL-1", sp,
-                 sp_dur, ("en", "fr", "zh")),
-        PartSpec("music_pool", "music", "unlabelled", "MediaEval 2014 (ME14)", mp, mp_dur,
+                 0, (0, 0), ("zxx",), label_rate=2.0, n_raters=8),
+        PartSpec("speech_pool", "speech", "unlabelled", "SEMAINE / LibriSpeech / AISHELL-1", 0,
+                 (0, 0), ("en", "fr", "zh")),
+        PartSpec("music_pool", "music", "unlabelled", "MediaEval 2014 (ME14)", 0, (0, 0),
                  ("zxx", "en", "zh")),
-        PartSpec("speech_static", "speech", "static", "MSP-Podcast (Rodningen 2022 Table 4.1)",
-                 ss, ss_dur, ("en",), n_raters=5, quadrants=MSP_QUADRANTS, scale=(1.0, 7.0)),
+        PartSpec("speech_static", "speech", "static", "MSP-Podcast (Rodningen 2022 Table 4.1)", 0,
+                 (0, 0), ("en",), n_raters=5, quadrants=MSP_QUADRANTS, scale=(1.0, 7.0)),
         PartSpec("music_static", "music", "static",
-                 "4Q-Emotion (en), CH-818 (zh), instrumental MER compilation (zxx)", ms, ms_dur,
+                 "4Q-Emotion (en), CH-818 (zh), instrumental MER compilation (zxx)", 0, (0, 0),
                  ("en", "zh", "zxx"), n_raters=5, scale=(1.0, 9.0)),
     )  # fmt: skip
+    return tuple(replace(p, n_clips=sizes[p.name][0], duration=sizes[p.name][1]) for p in parts)
 
 
 PROFILES: dict[str, CorpusProfile] = {
     "quick": CorpusProfile(
         "quick",
-        _parts(6, 6, 6, 6, 32, 30, sc_dur=(40, 40), mc_dur=(40, 40), sp_dur=(20, 20),
-               mp_dur=(20, 20), ss_dur=(4, 4), ms_dur=(5, 5)),  # fmt: skip
+        _parts(
+            {
+                "speech_continuous": (6, (40, 40)),
+                "music_continuous": (6, (40, 40)),
+                "speech_pool": (6, (20, 20)),
+                "music_pool": (6, (20, 20)),
+                "speech_static": (32, (4, 4)),
+                "music_static": (30, (5, 5)),
+            }
+        ),
         reason="tests and CI: about 17 minutes of audio, every part present, generated in seconds",
     ),
     "default": CorpusProfile(
         "default",
-        _parts(16, 16, 36, 36, 200, 150, sc_dur=(90, 90), mc_dur=(90, 90), sp_dur=(40, 40),
-               mp_dur=(40, 40), ss_dur=(4, 4), ms_dur=(6, 6)),  # fmt: skip
+        _parts(
+            {
+                "speech_continuous": (16, (90, 90)),
+                "music_continuous": (16, (90, 90)),
+                "speech_pool": (36, (40, 40)),
+                "music_pool": (36, (40, 40)),
+                "speech_static": (200, (4, 4)),
+                "music_static": (150, (6, 6)),
+            }
+        ),
         reason="the README's main job on 2 CPU cores: about 2 hours of audio; continuous clips "
         "are 90 s instead of RECOLA's 300 s so nested cross-validation fits in minutes",
     ),
     "paper": CorpusProfile(
         "paper",
-        _parts(23, 33, 180, 180, 1200, 600, sc_dur=(300, 300), mc_dur=(43, 315),
-               sp_dur=(60, 60), mp_dur=(45, 45), ss_dur=(5, 5), ms_dur=(10, 15)),  # fmt: skip
+        _parts(
+            {
+                "speech_continuous": (23, (300, 300)),
+                "music_continuous": (33, (43, 315)),
+                "speech_pool": (180, (60, 60)),
+                "music_pool": (180, (45, 45)),
+                "speech_static": (1200, (5, 5)),
+                "music_static": (600, (10, 15)),
+            }
+        ),
         reason="at least the papers' counts: 23 five-minute speech recordings (RECOLA), 33 music "
         "pieces of 43-315 s (Coutinho & Schuller 2017, Table 2 and MP_DB1-3), 3 h unlabelled "
         "speech in three languages, 2.25 h unlabelled music, 1,200 static speech clips, 600 "

@@ -74,7 +74,7 @@ def tone(
     if timbre == "brass":
         amps = k ** -(rolloff - 0.6)
     else:
-        amps = k ** -rolloff
+        amps = k**-rolloff
     if timbre == "strings":
         phase = 2 * np.pi * freq * (t + 0.003 / (2 * np.pi * 5.5) * np.sin(2 * np.pi * 5.5 * t))
     else:
@@ -144,7 +144,7 @@ def render_music(
     """
     if timbre not in TIMBRES:
         raise ValueError(f"unknown timbre {timbre!r}; choose from {TIMBRES}")
-    n_total = int(round(duration * sr))
+    n_total = round(duration * sr)
     out = np.zeros(n_total + 4 * sr)
     tonic = 48 + int(rng.integers(12))
     kick = _kick(sr)

@@ -128,7 +128,7 @@ def apply_signal_cues(y: np.ndarray, cues: SpeechCues, sr: int, t0: float) -> np
     """
     # Formant shift: read the signal faster/slower (scales the whole spectral envelope).
     f = cues.formant_factor
-    n_out = max(1, int(round(len(y) / f)))
+    n_out = max(1, round(len(y) / f))
     y = np.interp(np.arange(n_out) * f, np.arange(len(y)), y)
     # Vocal effort: high-shelf tilt (first-order high-pass branch added with gain).
     b, a = butter(1, 1500.0 / (sr / 2.0), btype="high")
@@ -169,13 +169,15 @@ def render_speech(
         float32 signal, shape ``(round(duration * sr),)``.
     """
     engine = _Engine.get()
-    n_total = int(round(duration * sr))
+    n_total = round(duration * sr)
     out = np.zeros(n_total + sr * 30)
     pos = int(rng.uniform(0.1, 0.6) * sr)
     texts = SENTENCES[speaker.language]
     while pos < n_total:
         t_mid = pos / sr + 1.2
-        cues = SpeechCues.from_av(float(_latent.at(arousal, t_mid)), float(_latent.at(valence, t_mid)))
+        cues = SpeechCues.from_av(
+            float(_latent.at(arousal, t_mid)), float(_latent.at(valence, t_mid))
+        )
         text = texts[int(rng.integers(len(texts)))]
         pcm = engine.synth(sentence_ssml(text, cues), speaker, int(rng.integers(2**31)))
         y = resample(pcm.astype(np.float64) / 32768.0, engine.sr, sr).astype(np.float64)

@@ -1,0 +1,45 @@
+"""The mer-ser command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mer_ser.cli import main
+
+
+def test_corpus_build_reports_the_corpus(quick_root, capsys):
+    # A folder already holding this corpus is read back, not rebuilt.
+    rc = main(["corpus", "build", "--profile", "quick", "--seed", "0", "--out", str(quick_root)])
+    assert rc == 0
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert info["clips"] == 86 and 0.2 < info["hours"] < 0.35
+
+
+def test_mismatched_folder_is_a_clean_error(tmp_path, capsys):
+    from mer_ser.corpora.synthetic import SyntheticConfig, build_corpus
+
+    build_corpus(
+        tmp_path, SyntheticConfig(profile="quick", parts=("music_static",)), progress=False
+    )
+    rc = main(["corpus", "build", "--profile", "quick", "--seed", "3", "--out", str(tmp_path)])
+    assert rc == 2
+    assert "mer-ser: error:" in capsys.readouterr().err
+
+
+def test_unknown_notebook_number_is_a_clean_error(capsys):
+    assert main(["figures", "--only", "42"]) == 2
+    assert "no notebook numbered ['42']" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["corpus", "build", "--help"], ["bench", "features", "--help"]]
+)
+def test_console_script_is_installed(args):
+    out = subprocess.run(
+        [sys.executable, "-m", "mer_ser.cli", *args], capture_output=True, text=True
+    )
+    assert out.returncode == 0 and "usage: mer-ser" in out.stdout

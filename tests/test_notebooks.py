@@ -1,0 +1,99 @@
+"""Notebooks: thin, parameterised, stored without outputs, and runnable headlessly on `quick`."""
+
+from __future__ import annotations
+
+import ast
+import json
+
+import nbformat
+import pandas as pd
+import pytest
+
+from mer_ser.figures import notebooks, repo_root, run_all
+
+NOTEBOOKS = notebooks()
+
+
+def _code(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in _code(nb):
+        assert not cell.outputs and cell.execution_count is None, f"{path.name}: strip outputs"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_thin_and_parameterised(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and "mer-ser figures --only" in nb.cells[0].source
+    params = [c for c in _code(nb) if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, "exactly one cell tagged 'parameters'"
+    names = {
+        t.id
+        for node in ast.parse(params[0].source).body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+    }
+    assert {"profile", "seed", "data_root", "corpora", "figures_dir"} <= names
+    for cell in _code(nb):
+        tree = ast.parse(cell.source)
+        defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+        assert not defs, f"{path.name}: move function/class definitions into the package"
+
+
+def test_readme_figure_table_names_every_figure_of_the_notebooks():
+    readme = (repo_root() / "README.md").read_text()
+    for path in NOTEBOOKS:
+        text = path.read_text()
+        for fig in ("av_distribution.png", "feature_space.png", "cue_correlations.png"):
+            if fig in text:
+                assert f"figures/{fig}" in readme and path.name in readme
+
+
+@pytest.fixture(scope="module")
+def executed(quick_root, data_root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("nb")
+    kwargs = {
+        "profile": "quick",
+        "seed": 0,
+        "figures_dir": out / "figures",
+        "data_root": data_root,
+        "build_dir": out / "build",
+        "progress": False,
+    }
+    run_all(**kwargs)
+    run_all(only=["01"], **kwargs)  # second run: every feature comes from the cache
+    return out
+
+
+def test_notebooks_run_on_quick_and_write_their_figures(executed):
+    figs = executed / "figures"
+    for name in (
+        "av_distribution.png",
+        "datasets.csv",
+        "datasets.md",
+        "feature_space.png",
+        "cue_correlations.png",
+        "cue_correlations.csv",
+    ):
+        assert (figs / name).stat().st_size > 0, name
+    summary = pd.read_csv(figs / "datasets.csv").set_index("corpus")
+    assert set(summary.index) >= {"speech_continuous", "music_static", "speech_pool"}
+    assert summary.loc["speech_continuous", "alpha_arousal"] > 0.5
+    r = pd.read_csv(figs / "cue_correlations.csv").set_index(["domain", "cue"])["r"]
+    assert r["speech", "loudness_db"] > 0.5 and r["music", "event_rate"] > 0.5
+
+
+def test_second_run_of_the_features_notebook_extracts_nothing(executed):
+    nb = json.loads((executed / "build" / "notebooks" / "01_features.ipynb").read_text())
+    text = "".join(
+        "".join(o.get("data", {}).get("text/plain", "")) + "".join(o.get("text", ""))
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+    )
+    assert "ExtractionReport(extracted=0," in text
