@@ -1,0 +1,215 @@
+"""LSTM layers with masks and dilation, the LSTM denoising autoencoder and the continuous regressor.
+
+The cell follows Coutinho & Schuller 2017, eqs. (1)-(5), with peephole connections from the cell
+state to the input and forget gates (previous state, eqs. 1-2) and to the output gate (current
+state, eq. 4)::
+
+    i_t = sigma(W_xi x_t + W_hi h_{t-1} + w_ci * c_{t-1} + b_i)            (1)
+    f_t = sigma(W_xf x_t + W_hf h_{t-1} + w_cf * c_{t-1} + b_f)            (2)
+    c_t = i_t * tanh(W_xc x_t + W_hc h_{t-1} + b_c) + f_t * c_{t-1}         (3)
+    o_t = sigma(W_xo x_t + W_ho h_{t-1} + w_co * c_t + b_o)                (4)
+    h_t = o_t * tanh(c_t)                                                  (5)
+
+Two notes on the printed equations. Eq. (3) as printed omits the input gate ``i_t``; the paper's
+text ("the cell input is initially scaled by the activation function of the input gate") and its
+reference LSTM (Gers et al. 2000; Graves 2012) include it, and so does this code. The peephole
+weights are diagonal (one weight per cell, ``*`` is element-wise), as in Gers et al. 2002 and
+Graves 2012, Section 4.1; the paper writes them as matrices ``W_c.``.
+
+``peephole=False`` gives the standard (Hochreiter & Schmidhuber / Keras) cell.
+
+Padding: sequences are left-aligned and ``mask`` marks valid steps. On a padded step the state is
+carried unchanged and the output is 0, so padding never leaks into states, outputs or losses.
+
+Dilation (Chang et al. 2017, DilatedRNN): with ``dilation = d`` step ``t`` receives the state of
+step ``t - d`` instead of ``t - 1``; the sequence is processed as ``d`` interleaved sub-sequences.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+#: Coutinho & Schuller 2017: "randomised initial weights in the range [-0.1, 0.1]".
+PAPER_INIT_SCALE = 0.1
+
+
+def uniform_init(scale: float):
+    """Initialiser drawing from U(-scale, scale)."""
+
+    def init(key, shape, dtype=jnp.float32):
+        return jax.random.uniform(key, shape, dtype, -scale, scale)
+
+    return init
+
+
+class LSTM(nnx.Module):
+    """One LSTM layer over a batch of padded sequences.
+
+    Args:
+        n_in: input features.
+        n_hidden: memory blocks (one cell each).
+        peephole: add the diagonal peephole weights of eqs. (1), (2), (4).
+        init_scale: weights and biases start in U(-init_scale, init_scale).
+        rngs: random streams (``params``).
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_hidden: int,
+        *,
+        peephole: bool = True,
+        init_scale: float = PAPER_INIT_SCALE,
+        rngs: nnx.Rngs,
+    ):
+        init = uniform_init(init_scale)
+        self.n_hidden = n_hidden
+        self.peephole = peephole
+        # Gate blocks in the order input, forget, cell, output.
+        self.w_x = nnx.Param(init(rngs.params(), (n_in, 4 * n_hidden)))
+        self.w_h = nnx.Param(init(rngs.params(), (n_hidden, 4 * n_hidden)))
+        self.b = nnx.Param(init(rngs.params(), (4 * n_hidden,)))
+        if peephole:
+            self.w_c = nnx.Param(init(rngs.params(), (3, n_hidden)))  # w_ci, w_cf, w_co
+
+    def __call__(self, x, mask=None, *, reverse: bool = False, dilation: int = 1):
+        """Run the layer.
+
+        Args:
+            x: inputs, shape ``(B, T, n_in)``.
+            mask: valid steps, shape ``(B, T)`` (default: all valid).
+            reverse: process time backwards (the backward half of a BiLSTM).
+            dilation: recurrent skip ``d`` (Chang et al. 2017).
+
+        Returns:
+            Hidden states ``h_t``, shape ``(B, T, n_hidden)``; 0 on padded steps.
+        """
+        b, t, _ = x.shape
+        mask = jnp.ones((b, t), bool) if mask is None else mask.astype(bool)
+        # The input projection of every step at once: one large matmul outside the scan.
+        z = x @ self.w_x[...] + self.b[...]
+        if reverse:
+            z, mask = z[:, ::-1], mask[:, ::-1]
+        d = int(dilation)
+        pad = (-t) % d
+        if pad:
+            z = jnp.pad(z, ((0, 0), (0, pad), (0, 0)))
+            mask = jnp.pad(mask, ((0, 0), (0, pad)))
+        tt = (t + pad) // d
+        # (B, tt*d, .) -> time-major (tt, d*B, .): sub-sequence j holds steps j, j+d, j+2d, ...
+        z = z.reshape(b, tt, d, -1).transpose(1, 2, 0, 3).reshape(tt, d * b, -1)
+        m = mask.reshape(b, tt, d).transpose(1, 2, 0).reshape(tt, d * b)
+        h0 = jnp.zeros((d * b, self.n_hidden), z.dtype)
+        _, hs = jax.lax.scan(self._step, (h0, h0), (z, m))
+        h = hs.reshape(tt, d, b, -1).transpose(2, 0, 1, 3).reshape(b, tt * d, -1)[:, :t]
+        return h[:, ::-1] if reverse else h
+
+    def _step(self, carry, inputs):
+        h, c = carry
+        z, m = inputs
+        z = z + h @ self.w_h[...]
+        zi, zf, zg, zo = jnp.split(z, 4, axis=-1)
+        if self.peephole:
+            w_c = self.w_c[...]
+            zi = zi + w_c[0] * c  # eq. (1)
+            zf = zf + w_c[1] * c  # eq. (2)
+        c_new = jax.nn.sigmoid(zi) * jnp.tanh(zg) + jax.nn.sigmoid(zf) * c  # eq. (3)
+        if self.peephole:
+            zo = zo + w_c[2] * c_new  # eq. (4): the current cell state
+        h_new = jax.nn.sigmoid(zo) * jnp.tanh(c_new)  # eq. (5)
+        keep = m[:, None]
+        h = jnp.where(keep, h_new, h)
+        c = jnp.where(keep, c_new, c)
+        return (h, c), jnp.where(keep, h_new, 0.0)
+
+
+class Dense(nnx.Module):
+    """A linear layer with the paper's U(-0.1, 0.1) initialisation."""
+
+    def __init__(self, n_in: int, n_out: int, *, init_scale: float = PAPER_INIT_SCALE, rngs):
+        init = uniform_init(init_scale)
+        self.w = nnx.Param(init(rngs.params(), (n_in, n_out)))
+        self.b = nnx.Param(init(rngs.params(), (n_out,)))
+
+    def __call__(self, x):
+        """``x @ w + b``."""
+        return x @ self.w[...] + self.b[...]
+
+
+def _corrupt(x, noise_sd: float, key):
+    """Gaussian input noise (training only: pass ``key=None`` at evaluation)."""
+    if key is None or noise_sd == 0:
+        return x
+    return x + noise_sd * jax.random.normal(key, x.shape, x.dtype)
+
+
+class LSTMDAE(nnx.Module):
+    """Denoising LSTM autoencoder (Coutinho & Schuller 2017, "Pre-training of the first layer").
+
+    260 inputs -> LSTM of ``n_hidden`` blocks -> 260 sigmoid outputs, trained to reconstruct the
+    clean input from a copy corrupted with Gaussian noise of standard deviation ``sigma``
+    (training only). Sigmoid outputs reconstruct features scaled to [0, 1].
+
+    Args:
+        n_in: input features (260).
+        n_hidden: memory blocks, one of {50, 75, 100, 150, 200} in the paper.
+        peephole: use the peephole cell.
+        rngs: random streams.
+    """
+
+    def __init__(self, n_in: int = 260, n_hidden: int = 100, *, peephole: bool = True, rngs):
+        self.encoder = LSTM(n_in, n_hidden, peephole=peephole, rngs=rngs)
+        self.decoder = Dense(n_hidden, n_in, rngs=rngs)
+
+    def encode(self, x, mask=None):
+        """Hidden representation, shape ``(B, T, n_hidden)``."""
+        return self.encoder(x, mask)
+
+    def __call__(self, x, mask=None, *, noise_sd: float = 0.0, key=None):
+        """Reconstruction in (0, 1), shape ``(B, T, n_in)``; noise only when ``key`` is given."""
+        return jax.nn.sigmoid(self.decoder(self.encode(_corrupt(x, noise_sd, key), mask)))
+
+
+class ContinuousRegressor(nnx.Module):
+    """Two-layer LSTM regressor of arousal and valence (Coutinho & Schuller 2017).
+
+    260 -> LSTM(h1) -> LSTM(h2) -> 2 linear outputs, with optional Gaussian input noise in
+    training. For CD_TL the first layer is copied from a DAE's encoder (:meth:`load_encoder`) and
+    kept frozen by the training engine.
+
+    Args:
+        n_in: input features (260).
+        hidden: ``(h1, h2)``; the paper searches h1 in {50, 75, 100, 150, 200} and h2 in
+            {2, 4, 6, 8, 10}.
+        n_out: outputs (arousal, valence).
+        peephole: use the peephole cell.
+        rngs: random streams.
+    """
+
+    def __init__(
+        self,
+        n_in: int = 260,
+        hidden: tuple[int, int] = (200, 10),
+        n_out: int = 2,
+        *,
+        peephole: bool = True,
+        rngs,
+    ):
+        self.lstm1 = LSTM(n_in, hidden[0], peephole=peephole, rngs=rngs)
+        self.lstm2 = LSTM(hidden[0], hidden[1], peephole=peephole, rngs=rngs)
+        self.out = Dense(hidden[1], n_out, rngs=rngs)
+
+    def __call__(self, x, mask=None, *, noise_sd: float = 0.0, key=None):
+        """Predictions, shape ``(B, T, n_out)``; input noise only when ``key`` is given."""
+        h = self.lstm1(_corrupt(x, noise_sd, key), mask)
+        return self.out(self.lstm2(h, mask))
+
+    def load_encoder(self, dae: LSTMDAE) -> None:
+        """Copy a DAE's encoder into the first layer (the CD_TL initialisation)."""
+        if dae.encoder.n_hidden != self.lstm1.n_hidden:
+            raise ValueError(
+                f"DAE has {dae.encoder.n_hidden} blocks, first layer {self.lstm1.n_hidden}"
+            )
+        nnx.update(self.lstm1, nnx.state(dae.encoder, nnx.Param))

@@ -1,0 +1,27 @@
+"""Training: losses and metrics, the vmapped training engine, checkpoints.
+
+Public face: :class:`TrainConfig`, :class:`Fold`, :func:`make_fit`, :func:`folds_from_masks`,
+:func:`leave_one_out`, and :mod:`mer_ser.train.losses`.
+"""
+
+from mer_ser.train import losses
+from mer_ser.train.engine import (
+    FitResult,
+    Fold,
+    Standardiser,
+    TrainConfig,
+    folds_from_masks,
+    leave_one_out,
+    make_fit,
+)
+
+__all__ = [
+    "FitResult",
+    "Fold",
+    "Standardiser",
+    "TrainConfig",
+    "folds_from_masks",
+    "leave_one_out",
+    "losses",
+    "make_fit",
+]

@@ -1,0 +1,102 @@
+"""The LSTM layer implements Coutinho & Schuller eqs. (1)-(5); padding never leaks; dilation."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from mer_ser.models import LSTM, LSTMDAE, ContinuousRegressor
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def reference_lstm(layer: LSTM, x, *, dilation=1):
+    """Float64 loop over eqs. (1)-(5); step t reads the state of step t - dilation."""
+    wx, wh, b = (np.asarray(p[...], np.float64) for p in (layer.w_x, layer.w_h, layer.b))
+    wc = np.asarray(layer.w_c[...], np.float64) if layer.peephole else np.zeros((3, layer.n_hidden))
+    h_hist, c_hist = {}, {}
+    out = []
+    zeros = np.zeros((x.shape[0], layer.n_hidden))
+    for t in range(x.shape[1]):
+        h_prev, c_prev = h_hist.get(t - dilation, zeros), c_hist.get(t - dilation, zeros)
+        z = x[:, t] @ wx + h_prev @ wh + b
+        zi, zf, zc, zo = np.split(z, 4, axis=-1)
+        i = sigmoid(zi + wc[0] * c_prev)  # (1)
+        f = sigmoid(zf + wc[1] * c_prev)  # (2)
+        c = i * np.tanh(zc) + f * c_prev  # (3)
+        o = sigmoid(zo + wc[2] * c)  # (4)
+        h = o * np.tanh(c)  # (5)
+        h_hist[t], c_hist[t] = h, c
+        out.append(h)
+    return np.stack(out, axis=1)
+
+
+@pytest.mark.parametrize("peephole", [True, False])
+@pytest.mark.parametrize("dilation", [1, 2, 3])
+def test_lstm_matches_the_paper_equations(rng, peephole, dilation):
+    layer = LSTM(6, 5, peephole=peephole, init_scale=0.5, rngs=nnx.Rngs(1))
+    x = rng.standard_normal((3, 11, 6))
+    got = np.asarray(layer(jnp.asarray(x, jnp.float32), dilation=dilation))
+    np.testing.assert_allclose(got, reference_lstm(layer, x, dilation=dilation), atol=2e-6)
+
+
+def test_reverse_runs_backwards_in_time(rng):
+    layer = LSTM(4, 3, rngs=nnx.Rngs(2), init_scale=0.5)
+    x = jnp.asarray(rng.standard_normal((2, 9, 4)), jnp.float32)
+    np.testing.assert_allclose(layer(x, reverse=True), layer(x[:, ::-1])[:, ::-1], atol=1e-6)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_padding_never_leaks(rng, reverse, dilation):
+    layer = LSTM(4, 3, rngs=nnx.Rngs(3), init_scale=0.5)
+    lengths = [9, 5, 2]
+    x = rng.standard_normal((3, 9, 4)).astype(np.float32)
+    m = np.arange(9)[None] < np.array(lengths)[:, None]
+    x[~m] = 1e3  # garbage in the padding
+    batch = np.asarray(layer(jnp.asarray(x), jnp.asarray(m), reverse=reverse, dilation=dilation))
+    for i, n in enumerate(lengths):
+        alone = np.asarray(layer(jnp.asarray(x[i : i + 1, :n]), reverse=reverse, dilation=dilation))
+        np.testing.assert_allclose(batch[i, :n], alone[0], atol=1e-6)
+        assert not batch[i, n:].any()
+
+
+def test_paper_initialisation_is_uniform_in_a_tenth():
+    m = ContinuousRegressor(rngs=nnx.Rngs(0))
+    leaves = jax.tree.leaves(nnx.state(m, nnx.Param))
+    assert all(float(jnp.abs(p).max()) <= 0.1 for p in leaves)
+    assert float(jnp.abs(m.lstm1.w_x[...]).max()) > 0.099
+
+
+@pytest.mark.parametrize(
+    ("hidden", "peephole", "count"),
+    [((200, 10), True, 369_400 + 8_470 + 22), ((200, 10), False, 368_800 + 8_440 + 22),
+     ((50, 2), True, 62_350 + 430 + 6)],
+)  # fmt: skip
+def test_regressor_parameter_counts(hidden, peephole, count):
+    """4 H (F + H + 1) weights per LSTM layer, plus 3 H peepholes, plus the linear output."""
+    m = ContinuousRegressor(260, hidden, peephole=peephole, rngs=nnx.Rngs(0))
+    assert sum(p.size for p in jax.tree.leaves(nnx.state(m, nnx.Param))) == count
+
+
+def test_dae_reconstructs_in_unit_range_and_noise_needs_a_key():
+    dae = LSTMDAE(260, 50, rngs=nnx.Rngs(0))
+    x = jnp.full((2, 5, 260), 0.5)
+    clean = dae(x)
+    assert clean.shape == (2, 5, 260) and float(clean.min()) > 0 and float(clean.max()) < 1
+    np.testing.assert_array_equal(dae(x, noise_sd=0.3), clean)  # no key: evaluation
+    assert not np.array_equal(dae(x, noise_sd=0.3, key=jax.random.key(1)), clean)
+
+
+def test_regressor_takes_a_dae_encoder_as_first_layer():
+    dae = LSTMDAE(260, 50, rngs=nnx.Rngs(7))
+    reg = ContinuousRegressor(260, (50, 4), rngs=nnx.Rngs(8))
+    reg.load_encoder(dae)
+    np.testing.assert_array_equal(reg.lstm1.w_x[...], dae.encoder.w_x[...])
+    with pytest.raises(ValueError, match="DAE has 50 blocks, first layer 200"):
+        ContinuousRegressor(260, (200, 4), rngs=nnx.Rngs(0)).load_encoder(dae)
