@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PROFILE ?= default
 SEED ?= 0
 
-.PHONY: figures test lint env clean-build
+.PHONY: figures test lint env bench clean-build
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ figures: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Speed benchmarks against PyTorch (installs the optional `bench` extra: torch).
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[dev,bench]"
+	$(BIN)/mer-ser bench train
 
 lint: $(STAMP)
 	$(BIN)/ruff check mer_ser tests notebooks

@@ -6,6 +6,7 @@
     mer-ser figures [--profile P] [--seed N] [--only NN ...]
     mer-ser bench corpus [--profile P]        # generation speed, JSON line
     mer-ser bench features [--profile P]      # ComParE 1 Hz extraction speed, JSON line
+    mer-ser bench train [--frames T] [--k 1,10,100]   # training speed vs PyTorch, JSON line
 """
 
 from __future__ import annotations
@@ -144,6 +145,16 @@ def _bench_features(args) -> int:
     return 0
 
 
+def _bench_train(args) -> int:
+    from mer_ser.train import bench
+
+    ks = tuple(int(k) for k in args.k.split(","))
+    print(json.dumps(bench.run(frames=args.frames, steps=args.steps, ks=ks,
+                               dcnn_batch=args.dcnn_batch, dcnn_steps=args.dcnn_steps,
+                               adcrnn=args.adcrnn, thesis_epoch=args.thesis_epoch)))  # fmt: skip
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``mer-ser``."""
     p = argparse.ArgumentParser(prog="mer-ser", description=__doc__.split("\n")[0])
@@ -183,6 +194,16 @@ def parser() -> argparse.ArgumentParser:
         q.add_argument("--jobs", type=int, default=None)
         q.add_argument("--data-root", default="data")
         q.set_defaults(func=func)
+    t = bench.add_parser("train", help="training step time: mer_ser vs PyTorch, vmapped models")
+    t.add_argument("--frames", type=int, default=100, help="frames per sequence (batch is 31)")
+    t.add_argument("--steps", type=int, default=300, help="timed steps of the single model")
+    t.add_argument("--k", default="1,10,100", help="numbers of vmapped models")
+    t.add_argument("--dcnn-batch", type=int, default=8)
+    t.add_argument("--dcnn-steps", type=int, default=5)
+    t.add_argument("--adcrnn", action="store_true", help="also time the ADCRNN")
+    t.add_argument("--thesis-epoch", action="store_true",
+                   help="extrapolate one epoch over the thesis' 37,114 clips")  # fmt: skip
+    t.set_defaults(func=_bench_train)
     return p
 
 

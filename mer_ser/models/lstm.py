@@ -51,7 +51,10 @@ class LSTM(nnx.Module):
         n_in: input features.
         n_hidden: memory blocks (one cell each).
         peephole: add the diagonal peephole weights of eqs. (1), (2), (4).
-        init_scale: weights and biases start in U(-init_scale, init_scale).
+        init_scale: with ``init="paper"``, weights and biases start in U(-init_scale, init_scale)
+            (Coutinho & Schuller 2017).
+        init: ``"paper"`` or ``"keras"`` (Glorot-uniform input weights, orthogonal recurrent
+            weights, biases 0.1: the Keras defaults with Rodningen 2022's bias initialiser).
         rngs: random streams (``params``).
     """
 
@@ -62,17 +65,27 @@ class LSTM(nnx.Module):
         *,
         peephole: bool = True,
         init_scale: float = PAPER_INIT_SCALE,
+        init: str = "paper",
         rngs: nnx.Rngs,
     ):
-        init = uniform_init(init_scale)
         self.n_hidden = n_hidden
         self.peephole = peephole
         # Gate blocks in the order input, forget, cell, output.
-        self.w_x = nnx.Param(init(rngs.params(), (n_in, 4 * n_hidden)))
-        self.w_h = nnx.Param(init(rngs.params(), (n_hidden, 4 * n_hidden)))
-        self.b = nnx.Param(init(rngs.params(), (4 * n_hidden,)))
-        if peephole:
-            self.w_c = nnx.Param(init(rngs.params(), (3, n_hidden)))  # w_ci, w_cf, w_co
+        if init == "paper":
+            u = uniform_init(init_scale)
+            wx, wh, b = (u(rngs.params(), s) for s in ((n_in, 4 * n_hidden),
+                                                       (n_hidden, 4 * n_hidden), (4 * n_hidden,)))  # fmt: skip
+        elif init == "keras":  # Rodningen 2022: Keras LSTM defaults, bias constant(0.1)
+            wx = jax.nn.initializers.glorot_uniform()(rngs.params(), (n_in, 4 * n_hidden))
+            wh = jax.nn.initializers.orthogonal()(rngs.params(), (n_hidden, 4 * n_hidden))
+            b = jnp.full((4 * n_hidden,), 0.1)
+        else:
+            raise ValueError(f"init must be 'paper' or 'keras', got {init!r}")
+        self.w_x = nnx.Param(wx)
+        self.w_h = nnx.Param(wh)
+        self.b = nnx.Param(b)
+        if peephole:  # w_ci, w_cf, w_co
+            self.w_c = nnx.Param(uniform_init(init_scale)(rngs.params(), (3, n_hidden)))
 
     def __call__(self, x, mask=None, *, reverse: bool = False, dilation: int = 1):
         """Run the layer.

@@ -1,0 +1,172 @@
+"""Rodningen 2022's dilated CNN (DCNN, section 4.4.1) and attention dilated CRNN (ADCRNN, 4.4.2).
+
+Inputs are 3-D log-mel tensors ``(B, T, n_mels, 3)`` (time first, channels last: the thesis'
+transposed layout, section 4.3), e.g. ``(B, 1001, 40, 3)`` for 15 s clips.
+
+DCNN (thesis Fig. 4.1): Conv2D 128 (3x3, valid) -> max-pool (4, 2) -> dilated Conv2D 64 (3x3,
+rate 2, same) -> dilated Conv2D 64 (3x3, rate 2, same) added to the previous output (the skip
+connection) -> flatten -> dense 128 -> dropout 0.3 -> dense 64 -> dense 4 (softmax). ReLU
+everywhere but the output, biases initialised to 0.1, L1 kernel regularisation 0.001
+(:func:`l1_penalty`), Adam 1e-4. At the thesis' input the flattened map is 249 x 19 x 64 =
+302,784 wide, so the first dense layer alone holds 38.8 M of the model's 38.9 M parameters
+(the thesis: "roughly 39m").
+
+ADCRNN (thesis Fig. 4.2): the DCNN block with batch normalisation after each convolution and
+L1 0.01 -> per-time-step reshape (each of the 249 pooled steps gets its 19 x 64 features; the
+transposed input layout makes this a plain reshape) -> dense 256 (no activation, as the thesis
+reports) -> BiLSTM 256 + 256 -> dilated LSTM 256 (rate 1) -> dilated LSTM 256 (rate 2) ->
+attention pooling, eqs. (4.1)-(4.2) -> dense 64 (ReLU) -> dropout 0.3 -> dense 4 (softmax),
+Adam 1e-5: 2.81 M parameters at the thesis' input (the thesis: "roughly 3m"; the 0.2 M gap is
+within its rounding).
+
+Both return logits; the softmax lives in the loss.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from mer_ser.models.lstm import LSTM
+
+_BIAS = nnx.initializers.constant(0.1)  # Rodningen 2022: constant(0.1) for every bias
+
+
+def _conv(n_in, n_out, *, dilation=1, padding="SAME", rngs):
+    return nnx.Conv(n_in, n_out, (3, 3), padding=padding, kernel_dilation=dilation,
+                    bias_init=_BIAS, rngs=rngs)  # fmt: skip
+
+
+def _dense(n_in, n_out, *, rngs):
+    return nnx.Linear(n_in, n_out, bias_init=_BIAS, rngs=rngs)
+
+
+class DCNNBlock(nnx.Module):
+    """Conv 128 (valid) -> max-pool (4, 2) -> two dilated convs 64 with a skip connection."""
+
+    def __init__(self, n_channels: int = 3, *, batch_norm: bool = False, rngs: nnx.Rngs):
+        self.conv = _conv(n_channels, 128, padding="VALID", rngs=rngs)
+        self.dil1 = _conv(128, 64, dilation=2, rngs=rngs)
+        self.dil2 = _conv(64, 64, dilation=2, rngs=rngs)
+        self.bns = (
+            nnx.List([nnx.BatchNorm(c, rngs=rngs) for c in (128, 64, 64)]) if batch_norm else None
+        )
+
+    def __call__(self, x, *, train: bool = False):
+        """``(B, T, F, C)`` -> ``(B, (T-2)//4, (F-2)//2, 64)``."""
+
+        def bn(i, h):
+            return h if self.bns is None else self.bns[i](h, use_running_average=not train)
+
+        h = jax.nn.relu(bn(0, self.conv(x)))
+        h = nnx.max_pool(h, (4, 2), strides=(4, 2), padding="VALID")
+        a = jax.nn.relu(bn(1, self.dil1(h)))
+        b = jax.nn.relu(bn(2, self.dil2(a)))
+        return a + b  # the skip connection
+
+
+def output_grid(n_frames: int, n_mels: int) -> tuple[int, int]:
+    """Time steps and mel bins after the DCNN block (valid 3x3 conv, then 4x2 pooling)."""
+    return (n_frames - 2) // 4, (n_mels - 2) // 2
+
+
+class DCNN(nnx.Module):
+    """Dilated CNN of Rodningen 2022, section 4.4.1 (see the module docstring).
+
+    Args:
+        n_frames: time frames of the input (1001 for 15 s).
+        n_mels: mel bands (40).
+        n_classes: quadrants (4).
+        rngs: random streams (``params``, ``dropout``).
+    """
+
+    l1 = 0.001  # L1 kernel regularisation of the thesis
+
+    def __init__(self, n_frames: int = 1001, n_mels: int = 40, n_classes: int = 4, *, rngs):
+        self.block = DCNNBlock(rngs=rngs)
+        t, f = output_grid(n_frames, n_mels)
+        self.fc1 = _dense(t * f * 64, 128, rngs=rngs)
+        self.drop = nnx.Dropout(0.3, rngs=rngs)
+        self.fc2 = _dense(128, 64, rngs=rngs)
+        self.out = _dense(64, n_classes, rngs=rngs)
+
+    def __call__(self, x, *, train: bool = False, key=None):
+        """Logits ``(B, n_classes)``; dropout only when ``train`` (``key`` seeds it)."""
+        h = self.block(x, train=train).reshape(x.shape[0], -1)
+        h = self.drop(jax.nn.relu(self.fc1(h)), deterministic=not train, rngs=key)
+        return self.out(jax.nn.relu(self.fc2(h)))
+
+
+def attention_pool(h, w, mask=None):
+    """Attention pooling of Rodningen 2022, eqs. (4.1)-(4.2) (after Chen et al. 2018).
+
+    ``alpha_t = softmax_t(w . h_t)``, ``c = sum_t alpha_t h_t``.
+
+    Args:
+        h: hidden states, shape ``(B, T, H)``.
+        w: scoring vector, shape ``(H,)``.
+        mask: valid steps ``(B, T)``; padded steps get zero weight.
+
+    Returns:
+        ``(c, alpha)``: context ``(B, H)`` and weights ``(B, T)``.
+    """
+    scores = h @ w
+    if mask is not None:
+        scores = jnp.where(mask, scores, -jnp.inf)
+    alpha = jax.nn.softmax(scores, axis=-1)
+    return jnp.einsum("bt,bth->bh", alpha, h), alpha
+
+
+class ADCRNN(nnx.Module):
+    """Attention dilated CRNN of Rodningen 2022, section 4.4.2 (see the module docstring).
+
+    Args:
+        n_frames: time frames of the input (1001 for 15 s).
+        n_mels: mel bands (40).
+        n_classes: quadrants (4).
+        rngs: random streams (``params``, ``dropout``).
+    """
+
+    l1 = 0.01  # the ADCRNN's L1 kernel regularisation
+
+    def __init__(self, n_frames: int = 1001, n_mels: int = 40, n_classes: int = 4, *, rngs):
+        self.block = DCNNBlock(batch_norm=True, rngs=rngs)
+        _, f = output_grid(n_frames, n_mels)
+        self.proj = _dense(f * 64, 256, rngs=rngs)
+        self.fwd = LSTM(256, 256, peephole=False, init="keras", rngs=rngs)
+        self.bwd = LSTM(256, 256, peephole=False, init="keras", rngs=rngs)
+        self.dil1 = LSTM(512, 256, peephole=False, init="keras", rngs=rngs)
+        self.dil2 = LSTM(256, 256, peephole=False, init="keras", rngs=rngs)
+        self.att = nnx.Param(nnx.initializers.glorot_uniform()(rngs.params(), (256, 1))[:, 0])
+        self.fc = _dense(256, 64, rngs=rngs)
+        self.drop = nnx.Dropout(0.3, rngs=rngs)
+        self.out = _dense(64, n_classes, rngs=rngs)
+
+    def __call__(self, x, *, train: bool = False, key=None):
+        """Logits ``(B, n_classes)``; dropout only when ``train``."""
+        h = self.block(x, train=train)  # (B, T', F', 64)
+        h = h.reshape(h.shape[0], h.shape[1], -1)  # one feature vector per time step
+        h = self.proj(h)  # the thesis' dense 256 has no activation
+        h = jnp.concatenate([self.fwd(h), self.bwd(h, reverse=True)], axis=-1)
+        h = self.dil2(self.dil1(h, dilation=1), dilation=2)
+        c, _ = attention_pool(h, self.att[...])
+        h = self.drop(jax.nn.relu(self.fc(c)), deterministic=not train, rngs=key)
+        return self.out(h)
+
+
+def l1_penalty(params, scale: float):
+    """``scale * sum |W|`` over kernel weights (Keras' ``kernel_regularizer=l1``), not biases,
+    batch-norm parameters or LSTM biases."""
+    total = 0.0
+    for path, leaf in jax.tree_util.tree_leaves_with_path(params):
+        name = str(getattr(path[-1], "key", path[-1]))
+        if name in ("kernel", "w_x", "w_h"):
+            total = total + jnp.abs(leaf).sum()
+    return scale * total
+
+
+def count_params(build) -> int:
+    """Trainable parameters of ``build(rngs)`` without allocating them."""
+    model = nnx.eval_shape(lambda: build(nnx.Rngs(0)))
+    return sum(int(jnp.size(x)) for x in jax.tree.leaves(nnx.state(model, nnx.Param)))

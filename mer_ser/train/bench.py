@@ -1,0 +1,282 @@
+"""Training-speed benchmarks: mer_ser (JAX) against equivalent PyTorch models in the same run.
+
+``mer-ser bench train`` prints one JSON line. Models and shapes:
+
+* continuous regressor without peepholes, 260 -> LSTM 200 -> LSTM 10 -> 2, batch 31 sequences of
+  ``T`` frames, 1 - CCC loss, SGD with momentum 0.9, float32;
+* DCNN of Rodningen 2022 on ``(B, 1001, 40, 3)`` log-mel tensors, cross-entropy, Adam;
+* throughput of K vmapped regressors (model-steps per second), against a sequential PyTorch loop
+  over K models (K times the single-model step).
+
+PyTorch is an optional benchmark dependency (``pip install -e .[bench]``); without it only the
+mer_ser figures are reported.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+
+from mer_ser.models import ContinuousRegressor
+from mer_ser.models.conv import ADCRNN, DCNN
+from mer_ser.train import losses
+
+
+def _timed(fn, steps: int, warmup: int = 2) -> float:
+    """Seconds per call of ``fn`` (which returns something to block on)."""
+    for _ in range(warmup):
+        jax.block_until_ready(fn())
+    t0 = time.perf_counter()
+    out = None
+    for _ in range(steps):
+        out = fn()
+    jax.block_until_ready(out)
+    return (time.perf_counter() - t0) / steps
+
+
+def regressor_step_jax(*, batch=31, frames=100, steps=300, k=1, lr=1e-3, seed=0) -> float:
+    """Seconds per training step of ``k`` vmapped regressors (each with its own batch)."""
+
+    def init(key):
+        return nnx.to_pure_dict(
+            nnx.state(ContinuousRegressor(260, (200, 10), peephole=False, rngs=nnx.Rngs(key)))
+        )
+
+    graphdef, abstract = nnx.split(
+        nnx.eval_shape(lambda: ContinuousRegressor(260, (200, 10), peephole=False, rngs=nnx.Rngs(0)))
+    )
+    tx = optax.sgd(lr, momentum=0.9)
+
+    def loss_fn(params, x, y):
+        state = jax.tree.map(lambda v: v, abstract)
+        nnx.replace_by_pure_dict(state, params)
+        pred = nnx.merge(graphdef, state)(x)
+        return losses.ccc_loss(pred, y, jnp.ones(x.shape[:2]))
+
+    def step(params, opt_state, x, y):
+        loss, g = jax.value_and_grad(loss_fn)(params, x, y)
+        upd, opt_state = tx.update(g, opt_state, params)
+        return optax.apply_updates(params, upd), opt_state, loss
+
+    keys = jax.random.split(jax.random.key(seed), k)
+    params = jax.vmap(init)(keys)
+    opt_state = jax.vmap(tx.init)(params)
+    rng = np.random.default_rng(seed)
+    x = jnp.asarray(rng.standard_normal((k, batch, frames, 260)), jnp.float32)
+    y = jnp.asarray(rng.standard_normal((k, batch, frames, 2)), jnp.float32)
+    vstep = jax.jit(jax.vmap(step), donate_argnums=(0, 1))
+    state = {"p": params, "o": opt_state}
+
+    def run():
+        state["p"], state["o"], loss = vstep(state["p"], state["o"], x, y)
+        return loss
+
+    return _timed(run, steps)
+
+
+def conv_step_jax(model_cls=DCNN, *, batch=8, frames=1001, steps=5, seed=0) -> float:
+    """Seconds per training step of a quadrant classifier (DCNN or ADCRNN; Adam, CE + L1).
+
+    Batch-norm statistics are threaded through the step like the parameters, so it stays pure.
+    """
+    from mer_ser.models.conv import l1_penalty
+
+    lr = 1e-4 if model_cls is DCNN else 1e-5  # Rodningen 2022, sections 4.4.1 / 4.4.2
+    model = model_cls(frames, rngs=nnx.Rngs(seed))
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    params = nnx.to_pure_dict(params)
+    tx = optax.adam(lr)
+
+    def loss_fn(p, rest, x, y, key):
+        m = nnx.merge(graphdef, params_state(p), rest, copy=True)
+        logits = m(x, train=True, key=key)
+        new_rest = nnx.split(m, nnx.Param, ...)[2]
+        return losses.cross_entropy(logits, y) + l1_penalty(p, model_cls.l1), new_rest
+
+    _, abstract, _ = nnx.split(nnx.eval_shape(lambda: model_cls(frames, rngs=nnx.Rngs(0))),
+                               nnx.Param, ...)  # fmt: skip
+
+    def params_state(p):
+        state = jax.tree.map(lambda v: v, abstract)
+        nnx.replace_by_pure_dict(state, p)
+        return state
+
+    @jax.jit
+    def step(p, o, rest, x, y, key):
+        (loss, rest), g = jax.value_and_grad(loss_fn, has_aux=True)(p, rest, x, y, key)
+        upd, o = tx.update(g, o, p)
+        return optax.apply_updates(p, upd), o, rest, loss
+
+    rng = np.random.default_rng(seed)
+    x = jnp.asarray(rng.standard_normal((batch, frames, 40, 3)), jnp.float32)
+    y = jnp.asarray(rng.integers(0, 4, batch))
+    state = {"p": params, "o": tx.init(params), "r": rest, "k": jax.random.key(seed)}
+
+    def run():
+        state["k"], sub = jax.random.split(state["k"])
+        state["p"], state["o"], state["r"], loss = step(state["p"], state["o"], state["r"], x, y, sub)
+        return loss
+
+    return _timed(run, steps, warmup=1)
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def regressor_step_torch(*, batch=31, frames=100, steps=300, lr=1e-3, seed=0) -> float | None:
+    """Seconds per training step of the same regressor in PyTorch (``nn.LSTM``), or None."""
+    torch = _torch()
+    if torch is None:
+        return None
+    torch.manual_seed(seed)
+    dev = "cuda" if torch.cuda.is_available() else "cpu"
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l1 = torch.nn.LSTM(260, 200, batch_first=True)
+            self.l2 = torch.nn.LSTM(200, 10, batch_first=True)
+            self.out = torch.nn.Linear(10, 2)
+
+        def forward(self, x):
+            return self.out(self.l2(self.l1(x)[0])[0])
+
+    def ccc_loss(p, t):
+        mp, mt = p.mean(1, keepdim=True), t.mean(1, keepdim=True)
+        vp, vt = p.var(1, unbiased=False), t.var(1, unbiased=False)
+        cov = ((p - mp) * (t - mt)).mean(1)
+        ccc = 2 * cov / (vp + vt + (mp - mt).squeeze(1) ** 2)
+        return 1 - ccc.mean()
+
+    net = Net().to(dev)
+    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
+    x = torch.randn(batch, frames, 260, device=dev)
+    y = torch.randn(batch, frames, 2, device=dev)
+
+    def run():
+        opt.zero_grad(set_to_none=True)
+        loss = ccc_loss(net(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    for _ in range(3):
+        run()
+    if dev == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        run()
+    if dev == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - t0) / steps
+
+
+def dcnn_step_torch(*, batch=8, frames=1001, steps=5, seed=0) -> float | None:
+    """Seconds per training step of the DCNN in PyTorch, or None."""
+    torch = _torch()
+    if torch is None:
+        return None
+    torch.manual_seed(seed)
+    nn = torch.nn
+    dev = "cuda" if torch.cuda.is_available() else "cpu"
+    t, f = (frames - 2) // 4, (40 - 2) // 2
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 128, 3)
+            self.pool = nn.MaxPool2d((4, 2))
+            self.d1 = nn.Conv2d(128, 64, 3, dilation=2, padding=2)
+            self.d2 = nn.Conv2d(64, 64, 3, dilation=2, padding=2)
+            self.fc1, self.fc2, self.out = nn.Linear(t * f * 64, 128), nn.Linear(128, 64), nn.Linear(64, 4)
+            self.drop = nn.Dropout(0.3)
+
+        def forward(self, x):
+            h = self.pool(torch.relu(self.conv(x)))
+            a = torch.relu(self.d1(h))
+            h = (a + torch.relu(self.d2(a))).flatten(1)
+            return self.out(torch.relu(self.fc2(self.drop(torch.relu(self.fc1(h))))))
+
+    net = Net().to(dev)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+    x = torch.randn(batch, 3, frames, 40, device=dev)
+    y = torch.randint(0, 4, (batch,), device=dev)
+
+    def run():
+        opt.zero_grad(set_to_none=True)
+        loss = nn.functional.cross_entropy(net(x), y)
+        loss = loss + 0.001 * sum(p.abs().sum() for n, p in net.named_parameters() if "weight" in n)
+        loss.backward()
+        opt.step()
+
+    run()
+    if dev == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        run()
+    if dev == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - t0) / steps
+
+
+def machine() -> dict:
+    """Where the benchmark ran."""
+    dev = jax.devices()[0]
+    info = {"jax_device": f"{dev.platform}:{getattr(dev, 'device_kind', '')}",
+            "cpus": os.cpu_count(), "machine": platform.machine(), "jax": jax.__version__}  # fmt: skip
+    torch = _torch()
+    if torch is not None:
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+    return info
+
+
+def run(*, frames=100, steps=300, ks=(1, 10, 100), k_steps=None, dcnn_batch=8, dcnn_steps=5,
+        adcrnn: bool = False, thesis_epoch: bool = False) -> dict:
+    """All benchmarks; returns the JSON-ready result."""
+    out = {"bench": "train", **machine(), "regressor": {"batch": 31, "frames": frames,
+                                                       "steps": steps}}  # fmt: skip
+    jx = regressor_step_jax(frames=frames, steps=steps)
+    th = regressor_step_torch(frames=frames, steps=steps)
+    out["regressor"].update({"mer_ser_s_per_step": jx, "torch_s_per_step": th,
+                             "speedup_vs_torch": (th / jx) if th else None})  # fmt: skip
+    sweep = []
+    for k in ks:
+        n = k_steps or max(3, steps // k)
+        s = regressor_step_jax(frames=frames, steps=n, k=k)
+        row = {"k": k, "steps": n, "s_per_step": s, "model_steps_per_s": k / s}
+        if th:
+            row["torch_sequential_model_steps_per_s"] = 1.0 / th
+            row["speedup_vs_torch_loop"] = (k / s) * th
+        sweep.append(row)
+    out["vmapped"] = sweep
+    jd = conv_step_jax(DCNN, batch=dcnn_batch, steps=dcnn_steps)
+    td = dcnn_step_torch(batch=dcnn_batch, steps=dcnn_steps)
+    out["dcnn"] = {"batch": dcnn_batch, "frames": 1001, "steps": dcnn_steps,
+                   "mer_ser_s_per_step": jd, "torch_s_per_step": td,
+                   "speedup_vs_torch": (td / jd) if td else None}  # fmt: skip
+    if adcrnn:
+        ja = conv_step_jax(ADCRNN, batch=dcnn_batch, steps=dcnn_steps)
+        out["adcrnn"] = {"batch": dcnn_batch, "frames": 1001, "steps": dcnn_steps,
+                         "mer_ser_s_per_step": ja}  # fmt: skip
+    if thesis_epoch:
+        # Rodningen 2022: 37,114 SER clips of 15 s per epoch (section 4.2.1, after filtering).
+        n_steps = -(-37114 // dcnn_batch)
+        out["thesis_epoch_seconds"] = {"clips": 37114, "batch": dcnn_batch,
+                                       "dcnn": jd * n_steps,
+                                       "adcrnn": ja * n_steps if adcrnn else None}  # fmt: skip
+    return out
