@@ -86,3 +86,25 @@ def sha256_json(obj: Any) -> str:
     """Hex SHA-256 of the canonical JSON form of ``obj`` (sorted keys), e.g. a parameter dict."""
     blob = json.dumps(obj, sort_keys=True, default=_json_default).encode()
     return hashlib.sha256(blob).hexdigest()
+
+
+def process_context(*, clean: bool = False):
+    """A multiprocessing context for the package's worker pools.
+
+    ``fork`` where it is safe: workers start fast and scripts need no ``if __name__ ==
+    "__main__"`` guard. ``forkserver`` when ``clean`` is asked for or JAX is loaded in this
+    process (forking a multithreaded JAX runtime can deadlock; JAX warns about it), with the
+    usual multiprocessing rule that scripts then need the main guard.
+    """
+    import multiprocessing as mp
+    import sys
+
+    methods = mp.get_all_start_methods()
+    if "fork" in methods and not clean and "jax" not in sys.modules:
+        return mp.get_context("fork")
+    if "forkserver" not in methods:
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    # The server imports the workers' modules once; each worker then forks from it quickly.
+    ctx.set_forkserver_preload(["mer_ser.corpora.synthetic.build", "mer_ser.features.extract"])
+    return ctx

@@ -149,9 +149,19 @@ def _bench_train(args) -> int:
     from mer_ser.train import bench
 
     ks = tuple(int(k) for k in args.k.split(","))
-    print(json.dumps(bench.run(frames=args.frames, steps=args.steps, ks=ks,
-                               dcnn_batch=args.dcnn_batch, dcnn_steps=args.dcnn_steps,
-                               adcrnn=args.adcrnn, thesis_epoch=args.thesis_epoch)))  # fmt: skip
+    print(
+        json.dumps(
+            bench.run(
+                frames=args.frames,
+                steps=args.steps,
+                ks=ks,
+                dcnn_batch=args.dcnn_batch,
+                dcnn_steps=args.dcnn_steps,
+                adcrnn=args.adcrnn,
+                thesis_epoch=args.thesis_epoch,
+            )
+        )
+    )
     return 0
 
 
@@ -200,9 +210,13 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--k", default="1,10,100", help="numbers of vmapped models")
     t.add_argument("--dcnn-batch", type=int, default=8)
     t.add_argument("--dcnn-steps", type=int, default=5)
+    t.add_argument("--dcnn-frames", type=int, default=1001, help="1001 = 15 s (the thesis)")
     t.add_argument("--adcrnn", action="store_true", help="also time the ADCRNN")
-    t.add_argument("--thesis-epoch", action="store_true",
-                   help="extrapolate one epoch over the thesis' 37,114 clips")  # fmt: skip
+    t.add_argument(
+        "--thesis-epoch",
+        action="store_true",
+        help="extrapolate one epoch over the thesis' 37,114 clips",
+    )
     t.set_defaults(func=_bench_train)
     return p
 

@@ -48,8 +48,15 @@ def test_training_lowers_the_loss(data):
 def test_dae_learns_to_reconstruct(data):
     x, m, _ = data
     target = 1 / (1 + np.exp(-x))  # features scaled into (0, 1)
-    cfg = TrainConfig(optimizer="adam", learning_rate=3e-2, max_epochs=20, patience=100,
-                      loss="mse", input_noise=0.1, standardise_outputs=False)  # fmt: skip
+    cfg = TrainConfig(
+        optimizer="adam",
+        learning_rate=3e-2,
+        max_epochs=20,
+        patience=100,
+        loss="mse",
+        input_noise=0.1,
+        standardise_outputs=False,
+    )
     fit, _ = make_fit(lambda r: LSTMDAE(F, 8, rngs=r), cfg)
     tr, va, _ = leave_one_out(N)
     res = jax.jit(fit)(jax.random.key(1), _one(folds_from_masks(tr, va), 0), x, m, target)
@@ -113,8 +120,9 @@ def test_a_diverging_model_stops_and_the_others_carry_on(data):
         [[True, True, True, False, False, False], [False, True, True, True, False, False]]
     )
     val = np.array([[False] * 5 + [True]] * 2)
-    cfg = TrainConfig(optimizer="adam", learning_rate=1e-2, max_epochs=6, patience=100,
-                      standardise_inputs=False)  # fmt: skip
+    cfg = TrainConfig(
+        optimizer="adam", learning_rate=1e-2, max_epochs=6, patience=100, standardise_inputs=False
+    )
     fit, _ = make_fit(build, cfg)
     res = jax.jit(jax.vmap(fit, in_axes=(0, 0, None, None, None)))(
         jax.random.split(jax.random.key(0), 2), folds_from_masks(train, val), x, m, y

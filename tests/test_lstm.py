@@ -75,9 +75,12 @@ def test_paper_initialisation_is_uniform_in_a_tenth():
 
 @pytest.mark.parametrize(
     ("hidden", "peephole", "count"),
-    [((200, 10), True, 369_400 + 8_470 + 22), ((200, 10), False, 368_800 + 8_440 + 22),
-     ((50, 2), True, 62_350 + 430 + 6)],
-)  # fmt: skip
+    [
+        ((200, 10), True, 369_400 + 8_470 + 22),
+        ((200, 10), False, 368_800 + 8_440 + 22),
+        ((50, 2), True, 62_350 + 430 + 6),
+    ],
+)
 def test_regressor_parameter_counts(hidden, peephole, count):
     """4 H (F + H + 1) weights per LSTM layer, plus 3 H peepholes, plus the linear output."""
     m = ContinuousRegressor(260, hidden, peephole=peephole, rngs=nnx.Rngs(0))

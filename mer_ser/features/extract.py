@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import sys
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from mer_ser._io import process_context
 from mer_ser.corpora.audio import load_audio
 from mer_ser.corpora.labels import frame_centres
 from mer_ser.corpora.model import Corpus
@@ -26,11 +26,6 @@ class ExtractionReport:
     cached: int = 0  # files read from the cache
     seconds_of_audio: float = 0.0  # audio duration of the computed files
     wall_seconds: float = 0.0  # time spent computing
-
-
-def _context():
-    # fork where available: no re-import of __main__, so scripts need no main guard.
-    return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
 
 
 def _compute(args) -> tuple[str, str, float]:
@@ -93,7 +88,7 @@ def extract(
                 rep.seconds_of_audio += dur
                 bar.update()
         else:
-            with _context().Pool(n_jobs) as pool:
+            with process_context().Pool(n_jobs) as pool:
                 for _, _, dur in pool.imap_unordered(_compute, todo):
                     rep.seconds_of_audio += dur
                     bar.update()

@@ -1,8 +1,29 @@
 """Flax NNX models of the three papers.
 
-Public face: :class:`LSTM`, :class:`LSTMDAE`, :class:`ContinuousRegressor`.
+Coutinho & Schuller 2017: :class:`LSTM`, :class:`LSTMDAE`, :class:`ContinuousRegressor`.
+Gomez-Canon et al. 2020/2021: :class:`SCAE`, :class:`SCAEClassifier`, :class:`CPC`,
+:class:`MultiTaskHead`, :class:`DAEClassifier`.
+Rodningen 2022: :class:`DCNN`, :class:`ADCRNN`.
 """
 
-from mer_ser.models.lstm import LSTM, LSTMDAE, ContinuousRegressor, Dense
+from mer_ser.models.autoencoders import CPC, SCAE, MultiTaskHead, SCAEClassifier, multitask_loss
+from mer_ser.models.conv import ADCRNN, DCNN, attention_pool, count_params, l1_penalty
+from mer_ser.models.lstm import LSTM, LSTMDAE, ContinuousRegressor, DAEClassifier, Dense
 
-__all__ = ["LSTM", "LSTMDAE", "ContinuousRegressor", "Dense"]
+__all__ = [
+    "ADCRNN",
+    "CPC",
+    "DCNN",
+    "LSTM",
+    "LSTMDAE",
+    "SCAE",
+    "ContinuousRegressor",
+    "DAEClassifier",
+    "Dense",
+    "MultiTaskHead",
+    "SCAEClassifier",
+    "attention_pool",
+    "count_params",
+    "l1_penalty",
+    "multitask_loss",
+]

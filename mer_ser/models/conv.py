@@ -24,6 +24,8 @@ Both return logits; the softmax lives in the loss.
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 from flax import nnx
@@ -34,8 +36,9 @@ _BIAS = nnx.initializers.constant(0.1)  # Rodningen 2022: constant(0.1) for ever
 
 
 def _conv(n_in, n_out, *, dilation=1, padding="SAME", rngs):
-    return nnx.Conv(n_in, n_out, (3, 3), padding=padding, kernel_dilation=dilation,
-                    bias_init=_BIAS, rngs=rngs)  # fmt: skip
+    return nnx.Conv(
+        n_in, n_out, (3, 3), padding=padding, kernel_dilation=dilation, bias_init=_BIAS, rngs=rngs
+    )
 
 
 def _dense(n_in, n_out, *, rngs):
@@ -156,8 +159,10 @@ class ADCRNN(nnx.Module):
 
 
 def l1_penalty(params, scale: float):
-    """``scale * sum |W|`` over kernel weights (Keras' ``kernel_regularizer=l1``), not biases,
-    batch-norm parameters or LSTM biases."""
+    """``scale * sum |W|`` over kernel weights, as Keras' ``kernel_regularizer=l1``.
+
+    Biases, batch-norm parameters and the attention vector are not penalised.
+    """
     total = 0.0
     for path, leaf in jax.tree_util.tree_leaves_with_path(params):
         name = str(getattr(path[-1], "key", path[-1]))
@@ -169,4 +174,4 @@ def l1_penalty(params, scale: float):
 def count_params(build) -> int:
     """Trainable parameters of ``build(rngs)`` without allocating them."""
     model = nnx.eval_shape(lambda: build(nnx.Rngs(0)))
-    return sum(int(jnp.size(x)) for x in jax.tree.leaves(nnx.state(model, nnx.Param)))
+    return sum(math.prod(x.shape) for x in jax.tree.leaves(nnx.state(model, nnx.Param)))

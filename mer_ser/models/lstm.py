@@ -73,8 +73,10 @@ class LSTM(nnx.Module):
         # Gate blocks in the order input, forget, cell, output.
         if init == "paper":
             u = uniform_init(init_scale)
-            wx, wh, b = (u(rngs.params(), s) for s in ((n_in, 4 * n_hidden),
-                                                       (n_hidden, 4 * n_hidden), (4 * n_hidden,)))  # fmt: skip
+            wx, wh, b = (
+                u(rngs.params(), s)
+                for s in ((n_in, 4 * n_hidden), (n_hidden, 4 * n_hidden), (4 * n_hidden,))
+            )
         elif init == "keras":  # Rodningen 2022: Keras LSTM defaults, bias constant(0.1)
             wx = jax.nn.initializers.glorot_uniform()(rngs.params(), (n_in, 4 * n_hidden))
             wh = jax.nn.initializers.orthogonal()(rngs.params(), (n_hidden, 4 * n_hidden))
@@ -226,3 +228,48 @@ class ContinuousRegressor(nnx.Module):
                 f"DAE has {dae.encoder.n_hidden} blocks, first layer {self.lstm1.n_hidden}"
             )
         nnx.update(self.lstm1, nnx.state(dae.encoder, nnx.Param))
+
+
+def last_valid(h, mask=None):
+    """The output at each sequence's last valid step: ``(B, T, H)`` -> ``(B, H)``."""
+    if mask is None:
+        return h[:, -1]
+    last = jnp.maximum(mask.astype(jnp.int32).sum(axis=1) - 1, 0)
+    return jnp.take_along_axis(h, last[:, None, None], axis=1)[:, 0]
+
+
+class DAEClassifier(nnx.Module):
+    """The DAE-Classifier of Gomez-Canon et al. 2020 (section 3, Table II).
+
+    The (pretrained, frozen) LSTM-DAE encoder, a new LSTM block and a softmax output over the
+    quadrants, applied to windows of 1 Hz ComParE frames: 5 s windows with 100 hidden blocks
+    ("DAE - Classifier") or 10 s windows with an over-complete 800 ("DAE - Sparsity"). The
+    window's class is read at its last valid step.
+
+    Args:
+        n_in: input features (260).
+        n_hidden: DAE encoder blocks (100 or 800).
+        n_lstm: blocks of the new LSTM layer.
+        n_classes: quadrants (4).
+        peephole: use the peephole cell.
+        rngs: random streams.
+    """
+
+    def __init__(self, n_in: int = 260, n_hidden: int = 100, n_lstm: int = 100,
+                 n_classes: int = 4, *, peephole: bool = True, rngs):  # fmt: skip
+        self.encoder = LSTM(n_in, n_hidden, peephole=peephole, rngs=rngs)
+        self.lstm = LSTM(n_hidden, n_lstm, peephole=peephole, rngs=rngs)
+        self.out = Dense(n_lstm, n_classes, rngs=rngs)
+
+    def __call__(self, x, mask=None, *, noise_sd: float = 0.0, key=None):
+        """Logits ``(B, n_classes)`` for windows ``(B, T, n_in)``."""
+        h = self.lstm(self.encoder(_corrupt(x, noise_sd, key), mask), mask)
+        return self.out(last_valid(h, mask))
+
+    def load_encoder(self, dae: LSTMDAE) -> None:
+        """Copy a pretrained DAE's encoder (then freeze ``"encoder"`` in the training config)."""
+        if dae.encoder.n_hidden != self.encoder.n_hidden:
+            raise ValueError(
+                f"DAE has {dae.encoder.n_hidden} blocks, encoder {self.encoder.n_hidden}"
+            )
+        nnx.update(self.encoder, nnx.state(dae.encoder, nnx.Param))

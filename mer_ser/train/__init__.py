@@ -1,7 +1,7 @@
 """Training: losses and metrics, the vmapped training engine, checkpoints.
 
 Public face: :class:`TrainConfig`, :class:`Fold`, :func:`make_fit`, :func:`folds_from_masks`,
-:func:`leave_one_out`, and :mod:`mer_ser.train.losses`.
+:func:`make_classifier_fit`, :func:`leave_one_out`, and :mod:`mer_ser.train.losses`.
 """
 
 from mer_ser.train import losses
@@ -12,6 +12,7 @@ from mer_ser.train.engine import (
     TrainConfig,
     folds_from_masks,
     leave_one_out,
+    make_classifier_fit,
     make_fit,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "folds_from_masks",
     "leave_one_out",
     "losses",
+    "make_classifier_fit",
     "make_fit",
 ]

@@ -50,7 +50,9 @@ def regressor_step_jax(*, batch=31, frames=100, steps=300, k=1, lr=1e-3, seed=0)
         )
 
     graphdef, abstract = nnx.split(
-        nnx.eval_shape(lambda: ContinuousRegressor(260, (200, 10), peephole=False, rngs=nnx.Rngs(0)))
+        nnx.eval_shape(
+            lambda: ContinuousRegressor(260, (200, 10), peephole=False, rngs=nnx.Rngs(0))
+        )
     )
     tx = optax.sgd(lr, momentum=0.9)
 
@@ -100,8 +102,9 @@ def conv_step_jax(model_cls=DCNN, *, batch=8, frames=1001, steps=5, seed=0) -> f
         new_rest = nnx.split(m, nnx.Param, ...)[2]
         return losses.cross_entropy(logits, y) + l1_penalty(p, model_cls.l1), new_rest
 
-    _, abstract, _ = nnx.split(nnx.eval_shape(lambda: model_cls(frames, rngs=nnx.Rngs(0))),
-                               nnx.Param, ...)  # fmt: skip
+    _, abstract, _ = nnx.split(
+        nnx.eval_shape(lambda: model_cls(frames, rngs=nnx.Rngs(0))), nnx.Param, ...
+    )
 
     def params_state(p):
         state = jax.tree.map(lambda v: v, abstract)
@@ -121,7 +124,9 @@ def conv_step_jax(model_cls=DCNN, *, batch=8, frames=1001, steps=5, seed=0) -> f
 
     def run():
         state["k"], sub = jax.random.split(state["k"])
-        state["p"], state["o"], state["r"], loss = step(state["p"], state["o"], state["r"], x, y, sub)
+        state["p"], state["o"], state["r"], loss = step(
+            state["p"], state["o"], state["r"], x, y, sub
+        )
         return loss
 
     return _timed(run, steps, warmup=1)
@@ -201,7 +206,11 @@ def dcnn_step_torch(*, batch=8, frames=1001, steps=5, seed=0) -> float | None:
             self.pool = nn.MaxPool2d((4, 2))
             self.d1 = nn.Conv2d(128, 64, 3, dilation=2, padding=2)
             self.d2 = nn.Conv2d(64, 64, 3, dilation=2, padding=2)
-            self.fc1, self.fc2, self.out = nn.Linear(t * f * 64, 128), nn.Linear(128, 64), nn.Linear(64, 4)
+            self.fc1, self.fc2, self.out = (
+                nn.Linear(t * f * 64, 128),
+                nn.Linear(128, 64),
+                nn.Linear(64, 4),
+            )
             self.drop = nn.Dropout(0.3)
 
         def forward(self, x):
@@ -236,8 +245,12 @@ def dcnn_step_torch(*, batch=8, frames=1001, steps=5, seed=0) -> float | None:
 def machine() -> dict:
     """Where the benchmark ran."""
     dev = jax.devices()[0]
-    info = {"jax_device": f"{dev.platform}:{getattr(dev, 'device_kind', '')}",
-            "cpus": os.cpu_count(), "machine": platform.machine(), "jax": jax.__version__}  # fmt: skip
+    info = {
+        "jax_device": f"{dev.platform}:{getattr(dev, 'device_kind', '')}",
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "jax": jax.__version__,
+    }
     torch = _torch()
     if torch is not None:
         info["torch"] = torch.__version__
@@ -245,15 +258,32 @@ def machine() -> dict:
     return info
 
 
-def run(*, frames=100, steps=300, ks=(1, 10, 100), k_steps=None, dcnn_batch=8, dcnn_steps=5,
-        adcrnn: bool = False, thesis_epoch: bool = False) -> dict:
+def run(
+    *,
+    frames=100,
+    steps=300,
+    ks=(1, 10, 100),
+    k_steps=None,
+    dcnn_batch=8,
+    dcnn_steps=5,
+    adcrnn: bool = False,
+    thesis_epoch: bool = False,
+) -> dict:
     """All benchmarks; returns the JSON-ready result."""
-    out = {"bench": "train", **machine(), "regressor": {"batch": 31, "frames": frames,
-                                                       "steps": steps}}  # fmt: skip
+    out = {
+        "bench": "train",
+        **machine(),
+        "regressor": {"batch": 31, "frames": frames, "steps": steps},
+    }
     jx = regressor_step_jax(frames=frames, steps=steps)
     th = regressor_step_torch(frames=frames, steps=steps)
-    out["regressor"].update({"mer_ser_s_per_step": jx, "torch_s_per_step": th,
-                             "speedup_vs_torch": (th / jx) if th else None})  # fmt: skip
+    out["regressor"].update(
+        {
+            "mer_ser_s_per_step": jx,
+            "torch_s_per_step": th,
+            "speedup_vs_torch": (th / jx) if th else None,
+        }
+    )
     sweep = []
     for k in ks:
         n = k_steps or max(3, steps // k)
@@ -266,17 +296,29 @@ def run(*, frames=100, steps=300, ks=(1, 10, 100), k_steps=None, dcnn_batch=8, d
     out["vmapped"] = sweep
     jd = conv_step_jax(DCNN, batch=dcnn_batch, steps=dcnn_steps)
     td = dcnn_step_torch(batch=dcnn_batch, steps=dcnn_steps)
-    out["dcnn"] = {"batch": dcnn_batch, "frames": 1001, "steps": dcnn_steps,
-                   "mer_ser_s_per_step": jd, "torch_s_per_step": td,
-                   "speedup_vs_torch": (td / jd) if td else None}  # fmt: skip
+    out["dcnn"] = {
+        "batch": dcnn_batch,
+        "frames": 1001,
+        "steps": dcnn_steps,
+        "mer_ser_s_per_step": jd,
+        "torch_s_per_step": td,
+        "speedup_vs_torch": (td / jd) if td else None,
+    }
     if adcrnn:
         ja = conv_step_jax(ADCRNN, batch=dcnn_batch, steps=dcnn_steps)
-        out["adcrnn"] = {"batch": dcnn_batch, "frames": 1001, "steps": dcnn_steps,
-                         "mer_ser_s_per_step": ja}  # fmt: skip
+        out["adcrnn"] = {
+            "batch": dcnn_batch,
+            "frames": 1001,
+            "steps": dcnn_steps,
+            "mer_ser_s_per_step": ja,
+        }
     if thesis_epoch:
         # Rodningen 2022: 37,114 SER clips of 15 s per epoch (section 4.2.1, after filtering).
         n_steps = -(-37114 // dcnn_batch)
-        out["thesis_epoch_seconds"] = {"clips": 37114, "batch": dcnn_batch,
-                                       "dcnn": jd * n_steps,
-                                       "adcrnn": ja * n_steps if adcrnn else None}  # fmt: skip
+        out["thesis_epoch_seconds"] = {
+            "clips": 37114,
+            "batch": dcnn_batch,
+            "dcnn": jd * n_steps,
+            "adcrnn": ja * n_steps if adcrnn else None,
+        }
     return out

@@ -14,7 +14,6 @@ sees its validation or test data.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -43,6 +42,9 @@ class TrainConfig:
     standardise_inputs: bool = True  # per-fold input standardisation
     standardise_outputs: bool = True  # per-fold output standardisation
     freeze: tuple[str, ...] = ()  # top-level submodules kept fixed, e.g. ("lstm1",) for CD_TL
+    monitor: str = "loss"  # classifiers: "loss", "accuracy" (Rodningen 2022) or "macro_f1"
+    class_weights: tuple[float, ...] | None = None  # classifiers: class-balanced loss (option)
+    l1: float = 0.0  # classifiers: L1 kernel regularisation (Rodningen 2022: 0.001 / 0.01)
 
 
 class Fold(NamedTuple):
@@ -74,6 +76,23 @@ class FitResult(NamedTuple):
     train_loss: Any  # (max_epochs,) per-epoch training loss, NaN after stopping
     val_loss: Any  # (max_epochs,) per-epoch validation loss, NaN after stopping
     diverged: Any  # True when the training loss became NaN or inf
+
+
+class _Loop(NamedTuple):
+    """The state carried from epoch to epoch inside ``lax.while_loop``."""
+
+    params: Any
+    rest: Any  # non-trainable state (batch-norm statistics)
+    opt_state: Any
+    best: Any  # (params, rest) of the best validation loss so far
+    best_val: Any
+    best_epoch: Any
+    bad_epochs: Any  # epochs since the last improvement
+    epoch: Any
+    key: Any
+    train_hist: Any
+    val_hist: Any
+    diverged: Any
 
 
 def folds_from_masks(train: np.ndarray, val: np.ndarray) -> Fold:
@@ -155,6 +174,110 @@ def make_optimizer(cfg: TrainConfig, params) -> optax.GradientTransformation:
     return optax.multi_transform({"train": base, "frozen": optax.set_to_zero()}, labels)
 
 
+def _train_loop(
+    cfg: TrainConfig,
+    *,
+    params,
+    rest,
+    tx: optax.GradientTransformation,
+    fold: Fold,
+    loss_fn: Callable,
+    val_fn: Callable,
+    key,
+    dtype,
+) -> FitResult:
+    """Epochs of shuffled mini-batches with early stopping, all inside JAX.
+
+    Args:
+        cfg: batch size, epoch limit, patience.
+        params: trainable parameters (pure dict).
+        rest: non-trainable state threaded through training (batch-norm statistics) or ``{}``.
+        tx: the optimiser.
+        fold: which rows train (``train_idx``/``train_w``).
+        loss_fn: ``(params, rest, idx, w, key) -> (mean loss, new rest)`` on the rows ``idx``
+            with row weights ``w`` (0 for padding).
+        val_fn: ``(params, rest, train_loss) -> validation loss`` (lower is better).
+        key: random key (shuffling, noise, dropout).
+        dtype: float dtype of the losses.
+
+    Returns:
+        A :class:`FitResult` whose ``params`` are the best epoch's (``stats`` left empty).
+    """
+    n_train = fold.train_idx.shape[0]
+    bs = min(cfg.batch_size, n_train)
+    nb = -(-n_train // bs)
+    pad = nb * bs - n_train
+    idx_ext = jnp.concatenate([fold.train_idx, jnp.zeros(pad, fold.train_idx.dtype)])
+    w_ext = jnp.concatenate([fold.train_w, jnp.zeros(pad, fold.train_w.dtype)])
+    nan = jnp.full((cfg.max_epochs,), jnp.nan, dtype)
+
+    def batch_step(state, inputs):
+        p, r, o, lsum, cnt = state
+        pos, kb = inputs
+        idx, w = idx_ext[pos], w_ext[pos]
+        (loss, r2), g = jax.value_and_grad(loss_fn, has_aux=True)(p, r, idx, w, kb)
+        upd, o2 = tx.update(g, o, p)
+        p2 = optax.apply_updates(p, upd)
+        live = w.sum() > 0  # a batch of padding entries changes nothing
+        return (
+            _tree_where(live, p2, p),
+            _tree_where(live, r2, r),
+            _tree_where(live, o2, o),
+            lsum + jnp.where(live, loss * w.sum(), 0.0),
+            cnt + w.sum(),
+        ), None
+
+    def epoch(c: _Loop) -> _Loop:
+        k, k_perm, k_b = jax.random.split(c.key, 3)
+        # Training rows in a new random order each epoch; padding slots at the end.
+        perm = jax.random.permutation(k_perm, n_train)
+        pos = jnp.concatenate([perm, n_train + jnp.arange(pad, dtype=perm.dtype)])
+        (p, r, o, lsum, cnt), _ = jax.lax.scan(
+            batch_step,
+            (c.params, c.rest, c.opt_state, jnp.zeros((), dtype), jnp.zeros((), dtype)),
+            (pos.reshape(nb, bs), jax.random.split(k_b, nb)),
+        )
+        tr = lsum / jnp.maximum(cnt, 1.0)
+        va = val_fn(p, r, tr)
+        non_finite = ~(jnp.isfinite(tr) & jnp.isfinite(va))
+        better = (va < c.best_val) & ~non_finite
+        return _Loop(
+            params=p,
+            rest=r,
+            opt_state=o,
+            best=_tree_where(better, (p, r), c.best),
+            best_val=jnp.where(better, va, c.best_val),
+            best_epoch=jnp.where(better, c.epoch, c.best_epoch),
+            bad_epochs=jnp.where(better, 0, c.bad_epochs + 1),
+            epoch=c.epoch + 1,
+            key=k,
+            train_hist=c.train_hist.at[c.epoch].set(tr),
+            val_hist=c.val_hist.at[c.epoch].set(va),
+            diverged=c.diverged | non_finite,
+        )
+
+    def running(c: _Loop):
+        return (c.epoch < cfg.max_epochs) & (c.bad_epochs < cfg.patience) & ~c.diverged
+
+    start = _Loop(
+        params=params,
+        rest=rest,
+        opt_state=tx.init(params),
+        best=(params, rest),
+        best_val=jnp.asarray(jnp.inf, dtype),
+        best_epoch=jnp.asarray(-1),
+        bad_epochs=jnp.asarray(0),
+        epoch=jnp.asarray(0),
+        key=key,
+        train_hist=nan,
+        val_hist=nan,
+        diverged=jnp.asarray(False),
+    )
+    c = jax.lax.while_loop(running, epoch, start)
+    return FitResult(c.best, None, c.epoch, c.best_epoch, c.best_val, c.train_hist, c.val_hist,
+                     c.diverged)  # fmt: skip
+
+
 def make_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig):
     """A pure fit function for a sequence-to-sequence regressor.
 
@@ -178,8 +301,7 @@ def make_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig):
         model = nnx.merge(graphdef, state, copy=True)
         return model(x, m, noise_sd=cfg.input_noise, key=key)
 
-    def objective(params, x, m, y, w, key):
-        pred = forward(params, x, m, key)
+    def seq_loss(pred, y, m, w):
         if cfg.loss == "ccc":
             return losses.ccc_loss(pred, y, m, weights=w)
         return losses.mse_loss(pred, y, m, weights=w)
@@ -190,78 +312,19 @@ def make_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig):
         st = _standardiser(x, m, y, fold.train_idx, fold.train_w, cfg)
         xs = jnp.where(m[..., None], (x - st.x_mean) / st.x_std, 0.0)
         ys = jnp.where(m[..., None], (y - st.y_mean) / st.y_std, 0.0)
-        tx = make_optimizer(cfg, params)
-        opt_state = tx.init(params)
-        n_train = fold.train_idx.shape[0]
-        bs = min(cfg.batch_size, n_train)
-        nb = -(-n_train // bs)
-        pad = nb * bs - n_train
         has_val = fold.val_w.sum() > 0
-        nan = jnp.full((cfg.max_epochs,), jnp.nan, x.dtype)
 
-        def val_loss_of(p, train_loss):
+        def loss_fn(p, rest, idx, w, k):
+            return seq_loss(forward(p, xs[idx], m[idx], k), ys[idx], m[idx], w), rest
+
+        def val_fn(p, rest, train_loss):
             vi = fold.val_idx
-            pred = forward(p, xs[vi], m[vi])
-            if cfg.loss == "ccc":
-                v = losses.ccc_loss(pred, ys[vi], m[vi], weights=fold.val_w)
-            else:
-                v = losses.mse_loss(pred, ys[vi], m[vi], weights=fold.val_w)
-            return jnp.where(has_val, v, train_loss)
+            v = seq_loss(forward(p, xs[vi], m[vi]), ys[vi], m[vi], fold.val_w)
+            return jnp.where(has_val, v, train_loss)  # no validation set: monitor training
 
-        idx_ext = jnp.concatenate([fold.train_idx, jnp.zeros(pad, fold.train_idx.dtype)])
-        w_ext = jnp.concatenate([fold.train_w, jnp.zeros(pad, fold.train_w.dtype)])
-
-        def batch_step(state, inputs):
-            p, o, lsum, cnt = state
-            pos, kb = inputs
-            idx, w = idx_ext[pos], w_ext[pos]
-            loss, g = jax.value_and_grad(objective)(p, xs[idx], m[idx], ys[idx], w, kb)
-            upd, o2 = tx.update(g, o, p)
-            p2 = optax.apply_updates(p, upd)
-            live = w.sum() > 0  # a batch of padding entries changes nothing
-            return (
-                _tree_where(live, p2, p),
-                _tree_where(live, o2, o),
-                lsum + jnp.where(live, loss * w.sum(), 0.0),
-                cnt + w.sum(),
-            ), None
-
-        def epoch(c):
-            p, o, best, best_val, best_ep, bad, ep, k, tr_hist, va_hist, diverged = c
-            k, k_perm, k_b = jax.random.split(k, 3)
-            # Training sequences in a new random order each epoch; padding slots at the end.
-            perm = jax.random.permutation(k_perm, n_train)
-            pos = jnp.concatenate([perm, n_train + jnp.arange(pad, dtype=perm.dtype)])
-            (p, o, lsum, cnt), _ = jax.lax.scan(
-                batch_step,
-                (p, o, jnp.zeros((), x.dtype), jnp.zeros((), x.dtype)),
-                (pos.reshape(nb, bs), jax.random.split(k_b, nb)),
-            )
-            tr = lsum / jnp.maximum(cnt, 1.0)
-            va = val_loss_of(p, tr)
-            bad_num = ~(jnp.isfinite(tr) & jnp.isfinite(va))
-            better = (va < best_val) & ~bad_num
-            return (
-                p,
-                o,
-                _tree_where(better, p, best),
-                jnp.where(better, va, best_val),
-                jnp.where(better, ep, best_ep),
-                jnp.where(better, 0, bad + 1),
-                ep + 1,
-                k,
-                tr_hist.at[ep].set(tr),
-                va_hist.at[ep].set(va),
-                diverged | bad_num,
-            )
-
-        def running(c):
-            return (c[6] < cfg.max_epochs) & (c[5] < cfg.patience) & ~c[10]
-
-        c0 = (params, opt_state, params, jnp.asarray(jnp.inf, x.dtype), jnp.asarray(-1),
-              jnp.asarray(0), jnp.asarray(0), k_loop, nan, nan, jnp.asarray(False))  # fmt: skip
-        c = jax.lax.while_loop(running, epoch, c0)
-        return FitResult(c[2], st, c[6], c[4], c[3], c[8], c[9], c[10])
+        res = _train_loop(cfg, params=params, rest={}, tx=make_optimizer(cfg, params), fold=fold,
+                          loss_fn=loss_fn, val_fn=val_fn, key=k_loop, dtype=x.dtype)  # fmt: skip
+        return res._replace(params=res.params[0], stats=st)
 
     def apply(params, stats: Standardiser, x, m):
         xs = jnp.where(m[..., None], (x - stats.x_mean) / stats.x_std, 0.0)
@@ -270,6 +333,80 @@ def make_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig):
     return fit, apply
 
 
-def config_dict(cfg) -> dict:
-    """A JSON-ready dict of a frozen config dataclass."""
-    return dataclasses.asdict(cfg)
+def make_classifier_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig, *,
+                        n_classes: int = 4):  # fmt: skip
+    """A pure fit function for a clip classifier (the quadrant track).
+
+    The model is called as ``model(x, train=, key=)`` and returns quadrant logits ``(B, C)`` or
+    the multi-task dict of :class:`~mer_ser.models.MultiTaskHead` (then trained with
+    :func:`~mer_ser.models.multitask_loss` and monitored on its quadrant logits). Batch-norm
+    statistics are threaded through training. The kept parameters are those of the best
+    validation epoch by ``cfg.monitor`` (Rodningen 2022: best checkpoint on validation accuracy,
+    patience 30, at most 200 epochs).
+
+    Args:
+        build: ``rngs -> model``.
+        cfg: the training configuration (``optimizer="adam"`` for the papers' classifiers).
+        n_classes: number of classes (4 quadrants).
+
+    Returns:
+        ``(fit, apply)``: ``fit(key, fold, x, labels) -> FitResult`` with ``params = (params,
+        rest)``; ``apply(state, x)`` gives quadrant logits in evaluation mode.
+    """
+    from mer_ser.models.autoencoders import multitask_loss
+    from mer_ser.models.conv import l1_penalty
+
+    graphdef, abstract, _ = nnx.split(nnx.eval_shape(lambda: build(nnx.Rngs(0))), nnx.Param, ...)
+    if cfg.monitor not in ("loss", "accuracy", "macro_f1"):
+        raise ValueError(f"monitor must be loss, accuracy or macro_f1, got {cfg.monitor!r}")
+
+    def init(key):
+        _, p, r = nnx.split(build(nnx.Rngs(key)), nnx.Param, ...)
+        return nnx.to_pure_dict(p), r
+
+    def forward(p, rest, x, *, train, key=None):
+        state = jax.tree.map(lambda v: v, abstract)
+        nnx.replace_by_pure_dict(state, p)
+        model = nnx.merge(graphdef, state, rest, copy=True)
+        out = model(x, train=train, key=key)
+        return out, nnx.split(model, nnx.Param, ...)[2]
+
+    cw = None if cfg.class_weights is None else jnp.asarray(cfg.class_weights)
+
+    def objective(out, y, w):
+        if isinstance(out, dict):
+            return multitask_loss(out, y, mask=w, class_weights=cw)
+        return losses.cross_entropy(out, y, mask=w, class_weights=cw)
+
+    def quadrant_logits(out):
+        return out["quadrant"] if isinstance(out, dict) else out
+
+    def fit(key, fold: Fold, x, labels) -> FitResult:
+        k_init, k_loop = jax.random.split(key)
+        params, rest = init(k_init)
+        has_val = fold.val_w.sum() > 0
+
+        def loss_fn(p, r, idx, w, k):
+            out, r = forward(p, r, x[idx], train=True, key=k)
+            return objective(out, labels[idx], w) + l1_penalty(p, cfg.l1), r
+
+        def val_fn(p, r, train_loss):
+            vi, vw = fold.val_idx, fold.val_w
+            out, _ = forward(p, r, x[vi], train=False)
+            if cfg.monitor == "loss":
+                v = objective(out, labels[vi], vw)
+            elif cfg.monitor == "accuracy":
+                v = -losses.accuracy(quadrant_logits(out), labels[vi], mask=vw)
+            else:
+                v = -losses.macro_f1(quadrant_logits(out), labels[vi], n_classes, mask=vw)
+            return jnp.where(has_val, v, train_loss)
+
+        return _train_loop(cfg, params=params, rest=rest, tx=make_optimizer(cfg, params),
+                           fold=fold, loss_fn=loss_fn, val_fn=val_fn, key=k_loop,
+                           dtype=x.dtype)  # fmt: skip
+
+    def apply(state, x):
+        p, rest = state
+        return quadrant_logits(forward(p, rest, x, train=False)[0])
+
+    return fit, apply

@@ -171,3 +171,28 @@ def cpc_binary_loss(scores, consecutive):
         consecutive: 1 for true (consecutive) pairs, 0 for negatives drawn elsewhere.
     """
     return binary_cross_entropy(scores, consecutive)
+
+
+def accuracy(logits, labels, *, mask=None):
+    """Share of rows whose arg-max class equals the label (masked rows ignored)."""
+    hit = (jnp.argmax(logits, axis=-1) == labels).astype(logits.dtype)
+    w = jnp.ones_like(hit) if mask is None else jnp.asarray(mask, hit.dtype)
+    return (hit * w).sum() / jnp.maximum(w.sum(), _TINY)
+
+
+def macro_f1(logits, labels, n_classes: int, *, mask=None):
+    """Unweighted mean over classes of F1 = 2 TP / (2 TP + FP + FN).
+
+    Classes absent from both labels and predictions are left out of the mean (as scikit-learn
+    does when ``labels`` lists only the present classes).
+    """
+    pred = jnp.argmax(logits, axis=-1)
+    w = jnp.ones(labels.shape, logits.dtype) if mask is None else jnp.asarray(mask, logits.dtype)
+    c = jnp.arange(n_classes)[:, None]
+    p_c, y_c = (pred[None] == c) * w, (labels[None] == c) * w
+    tp = (p_c * y_c).sum(1)
+    fp = (p_c * (1 - y_c)).sum(1)
+    fn = ((1 - p_c) * y_c).sum(1)
+    present = (tp + fp + fn) > 0
+    f1 = jnp.where(present, 2 * tp / jnp.maximum(2 * tp + fp + fn, _TINY), 0.0)
+    return f1.sum() / jnp.maximum(present.sum(), 1)

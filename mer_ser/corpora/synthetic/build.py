@@ -13,7 +13,6 @@ skips them. Label tables are recomputed from the seed (cheap) and ``corpus.json`
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing as mp
 import os
 import sys
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from mer_ser._io import write_json
+from mer_ser._io import process_context, write_json
 from mer_ser.corpora import labels as _labels
 from mer_ser.corpora.model import Corpus
 from mer_ser.corpora.store import read_corpus, write_corpus
@@ -264,16 +263,11 @@ def _labels_for(spec: PartSpec, plans: list[ClipPlan]) -> dict[str, pd.DataFrame
 
 
 def _pool(n_jobs: int):
-    # Fresh workers with clean espeak-ng state: fork from this process while it has never
-    # started espeak-ng (no re-import of __main__, so scripts need no main guard); otherwise
-    # fork from a clean forkserver.
+    # Fresh workers with clean espeak-ng state: forked from this process only while it has never
+    # started espeak-ng, else from a clean forkserver (see mer_ser._io.process_context).
     from mer_ser.corpora.synthetic.speech import _Engine
 
-    methods = mp.get_all_start_methods()
-    if "fork" in methods and _Engine._instance is None:
-        ctx = mp.get_context("fork")
-    else:
-        ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+    ctx = process_context(clean=_Engine._instance is not None)
     return ctx.Pool(n_jobs, maxtasksperchild=1)
 
 

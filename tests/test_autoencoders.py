@@ -1,0 +1,138 @@
+"""Gomez-Canon et al.'s encoders: SCAE shapes and over-complete latent, multi-task head, CPC,
+and the DAE-Classifier; each learns on a small batch."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from flax import nnx
+
+from mer_ser.models import (
+    CPC,
+    LSTMDAE,
+    SCAE,
+    DAEClassifier,
+    SCAEClassifier,
+    count_params,
+    multitask_loss,
+)
+from mer_ser.models.autoencoders import AROUSAL_OF_QUADRANT, VALENCE_OF_QUADRANT, SCAEEncoder
+from mer_ser.models.lstm import last_valid
+from mer_ser.train import losses
+
+
+@pytest.fixture(scope="module")
+def patches():
+    rng = np.random.default_rng(0)
+    return jnp.asarray(rng.standard_normal((6, 128, 31, 1)), jnp.float32)
+
+
+def test_scae_latent_is_over_complete(patches):
+    """1 x 128 x 31 inputs (3,968 values) -> a 128 x 2 x 31 latent (7,936 values), Fig. 1."""
+    z = SCAEEncoder(rngs=nnx.Rngs(0))(patches)
+    assert z.shape == (6, 2, 31, 128)
+    assert z[0].size == 2 * 128 * 31 > 128 * 31
+
+
+def test_scae_reconstructs_the_input_shape_and_adds_noise_only_in_training(patches):
+    ae = SCAE(rngs=nnx.Rngs(0))
+    assert ae(patches).shape == patches.shape
+    a = ae(patches, train=False, key=jax.random.key(1))
+    b = ae(patches, train=False, key=jax.random.key(2))
+    np.testing.assert_array_equal(a, b)  # evaluation is deterministic
+
+
+def _fit(model, loss_fn, steps=12, lr=1e-3):
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    tx = optax.adam(lr)
+
+    def f(p, r, key):
+        m = nnx.merge(graphdef, p, r, copy=True)
+        return loss_fn(m, key), nnx.split(m, nnx.Param, ...)[2]
+
+    @jax.jit
+    def step(p, o, r, key):
+        (loss, r), g = jax.value_and_grad(f, has_aux=True)(p, r, key)
+        upd, o = tx.update(g, o, p)
+        return optax.apply_updates(p, upd), o, r, loss
+
+    o, history = tx.init(params), []
+    for i in range(steps):
+        params, o, rest, loss = step(params, o, rest, jax.random.key(i))
+        history.append(float(loss))
+    return history
+
+
+def test_scae_denoising_pretraining_lowers_the_reconstruction_error(patches):
+    hist = _fit(SCAE(rngs=nnx.Rngs(0)),
+                lambda m, k: jnp.mean((m(patches, train=True, key=k) - patches) ** 2))  # fmt: skip
+    assert hist[-1] < 0.8 * hist[0]
+
+
+def test_multitask_labels_follow_the_quadrants():
+    assert list(AROUSAL_OF_QUADRANT) == [1, 1, 0, 0]  # Q1, Q2 positive arousal
+    assert list(VALENCE_OF_QUADRANT) == [1, 0, 0, 1]  # Q1, Q4 positive valence
+
+
+def test_multitask_loss_is_the_sum_of_the_three_tasks():
+    logits = {"quadrant": jnp.array([[2.0, 0.0, 0.0, 0.0]]), "arousal": jnp.array([1.0]),
+              "valence": jnp.array([-1.0])}  # fmt: skip
+    q = jnp.array([1])  # Q2: arousal 1, valence 0
+    want = (losses.cross_entropy(logits["quadrant"], q)
+            + losses.binary_cross_entropy(jnp.array([1.0]), jnp.array([1]))
+            + losses.binary_cross_entropy(jnp.array([-1.0]), jnp.array([0])))  # fmt: skip
+    assert float(multitask_loss(logits, q)) == pytest.approx(float(want))
+
+
+def test_classifier_learns_quadrants_on_a_small_batch(patches):
+    """Gradients reach every task (dropout off: nine dropout layers make a 6-clip batch noise)."""
+    q = jnp.array([0, 1, 2, 3, 0, 1])
+    hist = _fit(SCAEClassifier(block=256, rngs=nnx.Rngs(0)),
+                lambda m, k: multitask_loss(m(patches, train=False), q), lr=1e-4)  # fmt: skip
+    assert hist[-1] < 0.85 * hist[0]
+
+
+def test_cpc_binary_objective_learns_to_tell_consecutive_patches(patches):
+    rng = np.random.default_rng(1)
+    seq = jnp.asarray(np.cumsum(rng.standard_normal((4, 6, 128, 31, 1)), axis=1) / 3, jnp.float32)
+    past, future = seq[:, :4], seq[:, 4:]
+    negatives = jnp.asarray(rng.standard_normal((4, 2, 128, 31, 1)) * 3, jnp.float32)
+    cand = jnp.concatenate([future, negatives])
+    labels = jnp.concatenate([jnp.ones((4, 2)), jnp.zeros((4, 2))])
+    past2 = jnp.concatenate([past, past])
+
+    def loss(m, k):
+        return losses.cpc_binary_loss(m.binary_scores(past2, cand, train=True, key=k).ravel(),
+                                      labels.ravel())  # fmt: skip
+
+    hist = _fit(CPC(code=64, context=64, rngs=nnx.Rngs(0)), loss, steps=15)
+    assert hist[-1] < 0.5 * hist[0]
+    info = CPC(code=32, context=32, rngs=nnx.Rngs(1)).info_nce(past, future)
+    assert np.isfinite(float(info)) and float(info) > 0
+
+
+def test_dae_classifier_reads_the_last_valid_step_and_takes_a_dae_encoder():
+    m = jnp.asarray(np.arange(5)[None] < np.array([[5], [3]]))
+    h = jnp.arange(2 * 5 * 1, dtype=jnp.float32).reshape(2, 5, 1)
+    assert list(last_valid(h, m)[:, 0]) == [4.0, 7.0]
+    clf = DAEClassifier(260, 100, 100, rngs=nnx.Rngs(0))
+    clf.load_encoder(LSTMDAE(260, 100, rngs=nnx.Rngs(5)))
+    x = jnp.ones((2, 5, 260))
+    assert clf(x, m).shape == (2, 4)
+    with pytest.raises(ValueError, match="DAE has 50 blocks, encoder 100"):
+        clf.load_encoder(LSTMDAE(260, 50, rngs=nnx.Rngs(0)))
+
+
+def test_encoder_parameter_counts_are_reported():
+    counts = {name: count_params(build) for name, build in {
+        "SCAE": lambda r: SCAE(rngs=r),
+        "SCAEClassifier (2020 heads)": lambda r: SCAEClassifier(rngs=r),
+        "SCAEClassifier (2021 heads)": lambda r: SCAEClassifier(block=256, rngs=r),
+        "CPC": lambda r: CPC(rngs=r),
+    }.items()}  # fmt: skip
+    print(counts)
+    # Head: 7,936 x 512 + 2 x 512 x 512 (+ biases) dominates; the SCAE encoder is ~0.29 M.
+    assert counts["SCAEClassifier (2020 heads)"] > counts["SCAEClassifier (2021 heads)"] > 5e6

@@ -1,0 +1,110 @@
+"""Rodningen 2022's DCNN and ADCRNN: parameter counts, shapes, attention pooling, a step learns."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from flax import nnx
+
+from mer_ser.models.conv import (
+    ADCRNN,
+    DCNN,
+    DCNNBlock,
+    attention_pool,
+    count_params,
+    l1_penalty,
+    output_grid,
+)
+from mer_ser.train import losses
+
+
+@pytest.mark.parametrize(
+    ("cls", "want", "thesis", "tolerance"),
+    [(DCNN, 38_879_300, 39e6, 0.01), (ADCRNN, 2_806_724, 3e6, 0.1)],
+)
+def test_parameter_counts_at_the_thesis_input(cls, want, thesis, tolerance):
+    """(1001, 40, 3) inputs. DCNN: conv 3,584 + dilated 73,792 + 36,928 + dense 302,784 x 128 ...
+    ADCRNN: the same convolutions, batch norm 512, dense 311,552, BiLSTM 1,050,624, dilated LSTMs
+    787,456 + 525,312, attention 256, dense 16,448 + 260."""
+    n = count_params(lambda r: cls(rngs=r))
+    print(f"{cls.__name__}: {n:,} parameters (thesis: roughly {thesis / 1e6:g} M)")
+    assert n == want
+    assert abs(n - thesis) / thesis < tolerance
+
+
+def test_output_grid_follows_valid_conv_and_pooling():
+    assert output_grid(1001, 40) == (249, 19)
+
+
+@pytest.mark.parametrize("cls", [DCNN, ADCRNN])
+def test_models_give_logits_for_small_inputs(cls):
+    m = cls(n_frames=61, rngs=nnx.Rngs(0))
+    x = jnp.ones((3, 61, 40, 3))
+    assert m(x).shape == (3, 4)
+    out = m(x, train=True, key=jax.random.key(1))
+    assert out.shape == (3, 4) and np.isfinite(np.asarray(out)).all()
+
+
+def test_block_keeps_time_steps_local():
+    """The per-time-step reshape is meaningful: early pooled steps ignore late input frames."""
+    block = DCNNBlock(rngs=nnx.Rngs(0))
+    x = jnp.asarray(np.random.default_rng(0).standard_normal((1, 81, 40, 3)), jnp.float32)
+    y = x.at[:, 60:].set(0.0)
+    a, b = block(x), block(y)
+    assert np.allclose(a[:, :5], b[:, :5]) and not np.allclose(a[:, -3:], b[:, -3:])
+
+
+def test_attention_pooling_matches_eqs_4_1_and_4_2(rng):
+    h = rng.standard_normal((2, 7, 5))
+    w = rng.standard_normal(5)
+    s = h @ w
+    alpha = np.exp(s - s.max(1, keepdims=True))
+    alpha /= alpha.sum(1, keepdims=True)
+    c, a = attention_pool(jnp.asarray(h), jnp.asarray(w))
+    np.testing.assert_allclose(a, alpha, rtol=1e-5)
+    np.testing.assert_allclose(c, (alpha[..., None] * h).sum(1), rtol=1e-5, atol=1e-6)
+    mask = jnp.asarray(np.arange(7)[None] < np.array([[7], [3]]))
+    _, am = attention_pool(jnp.asarray(h), jnp.asarray(w), mask)
+    assert float(am[1, 3:].sum()) == 0.0 and float(am[1].sum()) == pytest.approx(1.0)
+
+
+def test_l1_penalty_counts_kernels_only():
+    m = DCNN(n_frames=21, rngs=nnx.Rngs(0))
+    p = nnx.to_pure_dict(nnx.state(m, nnx.Param))
+    want = sum(
+        float(jnp.abs(v).sum())
+        for path, v in jax.tree_util.tree_leaves_with_path(p)
+        if str(path[-1].key) == "kernel"
+    )
+    assert float(l1_penalty(p, 0.001)) == pytest.approx(0.001 * want, rel=1e-5)
+
+
+@pytest.mark.parametrize("cls", [DCNN, ADCRNN])
+def test_a_few_adam_steps_lower_the_loss_on_a_small_batch(cls):
+    frames = 41
+    model = cls(n_frames=frames, rngs=nnx.Rngs(0))
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+    tx = optax.adam(1e-3)
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.standard_normal((8, frames, 40, 3)), jnp.float32)
+    y = jnp.asarray(np.arange(8) % 4)
+
+    def loss_fn(p, r):
+        m = nnx.merge(graphdef, p, r, copy=True)
+        return losses.cross_entropy(m(x, train=True, key=jax.random.key(0)), y)
+
+    @jax.jit
+    def step(p, o):
+        loss, g = jax.value_and_grad(loss_fn)(p, rest)
+        upd, o = tx.update(g, o, p)
+        return optax.apply_updates(p, upd), o, loss
+
+    o = tx.init(params)
+    first = None
+    for _ in range(15):
+        params, o, loss = step(params, o)
+        first = first if first is not None else float(loss)
+    assert float(loss) < 0.7 * first
