@@ -108,3 +108,51 @@ def process_context(*, clean: bool = False):
     # The server imports the workers' modules once; each worker then forks from it quickly.
     ctx.set_forkserver_preload(["mer_ser.corpora.synthetic.build", "mer_ser.features.extract"])
     return ctx
+
+
+def parallel_map(
+    fn,
+    items: list,
+    *,
+    n_jobs: int | None,
+    desc: str,
+    unit: str,
+    progress: bool = True,
+    clean: bool = False,
+    fresh_workers: bool = False,
+):
+    """Apply ``fn`` to ``items`` in worker processes with a progress bar; yield results as they end.
+
+    Args:
+        fn: a picklable module-level function.
+        items: its arguments, one per call.
+        n_jobs: worker processes (default all cores; 1 runs in this process unless
+            ``fresh_workers``).
+        desc: progress-bar label.
+        unit: progress-bar unit.
+        progress: show the bar (on standard error).
+        clean: start workers from a clean forkserver (see :func:`process_context`).
+        fresh_workers: one new worker process per item (``maxtasksperchild=1``).
+
+    Yields:
+        ``fn(item)`` in completion order.
+    """
+    import os
+    import sys
+
+    from tqdm.auto import tqdm
+
+    n_jobs = max(1, min(n_jobs or os.cpu_count() or 1, len(items) or 1))
+    with tqdm(total=len(items), desc=desc, unit=unit, disable=not progress, file=sys.stderr) as bar:
+        if not items:
+            return
+        if n_jobs == 1 and not fresh_workers:
+            for item in items:
+                yield fn(item)
+                bar.update()
+            return
+        ctx = process_context(clean=clean)
+        with ctx.Pool(n_jobs, maxtasksperchild=1 if fresh_workers else None) as pool:
+            for result in pool.imap_unordered(fn, items):
+                yield result
+                bar.update()

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from mer_ser._io import process_context
+from mer_ser._io import parallel_map
 from mer_ser.corpora.audio import load_audio
 from mer_ser.corpora.labels import frame_centres
 from mer_ser.corpora.model import Corpus
@@ -74,25 +72,15 @@ def extract(
     rep.cached += len(out)
     if todo:
         t0 = time.perf_counter()
-        n_jobs = max(1, min(n_jobs or os.cpu_count() or 1, len(todo)))
-        bar = tqdm(
-            total=len(todo),
-            desc=f"{extractor.name} {corpus.name}",
+        for _, _, dur in parallel_map(
+            _compute,
+            todo,
+            n_jobs=n_jobs,
             unit="file",
-            disable=not progress,
-            file=sys.stderr,
-        )
-        if n_jobs == 1:
-            results = map(_compute, todo)
-            for _, _, dur in results:
-                rep.seconds_of_audio += dur
-                bar.update()
-        else:
-            with process_context().Pool(n_jobs) as pool:
-                for _, _, dur in pool.imap_unordered(_compute, todo):
-                    rep.seconds_of_audio += dur
-                    bar.update()
-        bar.close()
+            desc=f"{extractor.name} {corpus.name}",
+            progress=progress,
+        ):
+            rep.seconds_of_audio += dur
         rep.extracted += len(todo)
         rep.wall_seconds += time.perf_counter() - t0
         for cid, key in keys.items():

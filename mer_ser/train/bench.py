@@ -132,6 +132,23 @@ def conv_step_jax(model_cls=DCNN, *, batch=8, frames=1001, steps=5, seed=0) -> f
     return _timed(run, steps, warmup=1)
 
 
+def _timed_torch(torch, run, steps: int, *, warmup: int) -> float:
+    """Seconds per call of ``run``, synchronising the GPU around the timed calls."""
+
+    def sync():
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+
+    for _ in range(warmup):
+        run()
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        run()
+    sync()
+    return (time.perf_counter() - t0) / steps
+
+
 def _torch():
     try:
         import torch
@@ -177,16 +194,7 @@ def regressor_step_torch(*, batch=31, frames=100, steps=300, lr=1e-3, seed=0) ->
         opt.step()
         return loss
 
-    for _ in range(3):
-        run()
-    if dev == "cuda":
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        run()
-    if dev == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - t0) / steps
+    return _timed_torch(torch, run, steps, warmup=3)
 
 
 def dcnn_step_torch(*, batch=8, frames=1001, steps=5, seed=0) -> float | None:
@@ -231,15 +239,7 @@ def dcnn_step_torch(*, batch=8, frames=1001, steps=5, seed=0) -> float | None:
         loss.backward()
         opt.step()
 
-    run()
-    if dev == "cuda":
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        run()
-    if dev == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - t0) / steps
+    return _timed_torch(torch, run, steps, warmup=1)
 
 
 def machine() -> dict:

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from mer_ser._io import process_context, write_json
+from mer_ser._io import parallel_map, write_json
 from mer_ser.corpora import labels as _labels
 from mer_ser.corpora.model import Corpus
 from mer_ser.corpora.store import read_corpus, write_corpus
@@ -262,15 +260,6 @@ def _labels_for(spec: PartSpec, plans: list[ClipPlan]) -> dict[str, pd.DataFrame
     }
 
 
-def _pool(n_jobs: int):
-    # Fresh workers with clean espeak-ng state: forked from this process only while it has never
-    # started espeak-ng, else from a clean forkserver (see mer_ser._io.process_context).
-    from mer_ser.corpora.synthetic.speech import _Engine
-
-    ctx = process_context(clean=_Engine._instance is not None)
-    return ctx.Pool(n_jobs, maxtasksperchild=1)
-
-
 def build_corpus(
     out: str | os.PathLike,
     config: SyntheticConfig | None = None,
@@ -316,19 +305,21 @@ def build_corpus(
         if not (out / s.name / "audio" / f"{p.clip_id}.wav").is_file()
     ]
     todo.sort(key=lambda t: -t[0].duration)  # longest first balances the workers
-    n_jobs = max(1, min(n_jobs or os.cpu_count() or 1, len(todo) or 1))
-    bar = tqdm(
-        total=len(todo),
+    # Fresh workers keep espeak-ng's state clean: forked from this process only while it has
+    # never started espeak-ng, else from a clean forkserver.
+    from mer_ser.corpora.synthetic.speech import _Engine
+
+    for _ in parallel_map(
+        _render_to,
+        todo,
+        n_jobs=n_jobs,
         desc=f"corpus {cfg.profile}",
         unit="clip",
-        disable=not progress,
-        file=sys.stderr,
-    )
-    if todo:
-        with _pool(n_jobs) as pool:
-            for _ in pool.imap_unordered(_render_to, todo):
-                bar.update()
-    bar.close()
+        progress=progress,
+        clean=_Engine._instance is not None,
+        fresh_workers=True,
+    ):
+        pass
     corpora = {}
     for s in specs:
         clips = pd.DataFrame(
