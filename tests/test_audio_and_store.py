@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from mer_ser.corpora import Corpus, load_audio, read_corpus, write_corpus
-from mer_ser.corpora.audio import write_wav
+from mer_ser.corpora import Corpus, audio, load_audio, read_corpus, write_corpus
+from mer_ser.corpora.audio import AudioRepair, write_wav
 from mer_ser.errors import AlignmentError, AnnotationError, AudioError, CorpusError
 
 
@@ -56,7 +56,13 @@ def test_stereo_44k_is_downmixed_and_resampled(tmp_path):
     tone = 0.5 * np.sin(2 * np.pi * 440 * t)
     p = tmp_path / "stereo.wav"
     sf.write(p, np.stack([tone, tone], axis=1), sr)
-    y, out_sr = load_audio(p, sr=16000)
+    audio._REPORTED.clear()
+    with pytest.warns(AudioRepair) as record:
+        y, out_sr = load_audio(p, sr=16000)
+    messages = sorted(str(w.message) for w in record)
+    assert "stereo.wav: downmixing 2 channels to mono" in messages[0]
+    assert "stereo.wav: resampling 44100 Hz to 16000 Hz" in messages[1]
+    load_audio(p, sr=16000)  # the same repairs are not reported again (filterwarnings=error)
     assert out_sr == 16000 and y.ndim == 1 and len(y) == 16000
     spec = np.abs(np.fft.rfft(y * np.hanning(len(y))))
     assert np.argmax(spec) * out_sr / len(y) == pytest.approx(440, abs=1)

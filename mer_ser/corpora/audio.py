@@ -2,13 +2,16 @@
 
 Real corpora mix sample rates and channel counts (DEAM: 44.1/48/22.05/16 kHz, 13 mono files;
 ``../shared/corpora.md`` section 0 rule 5), so both are treated as data: :func:`load_audio`
-downmixes to mono and resamples to the requested rate, and says so in a warning only when asked.
+downmixes to mono (channel mean) and resamples to the requested rate (polyphase filter), and
+reports each kind of repair once per process with an :class:`AudioRepair` warning naming the
+first file it met.
 Unreadable, empty and silent files raise :class:`~mer_ser.errors.AudioError` naming the file.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +22,18 @@ from mer_ser.errors import AudioError
 
 #: Peak amplitude under which a clip counts as silent (about -100 dBFS).
 SILENCE_PEAK = 1e-5
+
+_REPORTED: set[tuple] = set()
+
+
+class AudioRepair(UserWarning):
+    """Audio was downmixed or resampled on load (reported once per kind of repair)."""
+
+
+def _report_once(key: tuple, message: str) -> None:
+    if key not in _REPORTED:
+        _REPORTED.add(key)
+        warnings.warn(message, AudioRepair, stacklevel=3)
 
 
 def resample(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
@@ -54,6 +69,9 @@ def load_audio(
 
     Raises:
         AudioError: the file is missing, unreadable or corrupt, has no samples, or is silent.
+
+    Warns:
+        AudioRepair: the first time a channel count or sample rate needs repairing.
     """
     path = Path(path)
     if not path.is_file():
@@ -64,12 +82,20 @@ def load_audio(
         raise AudioError(f"{path}: cannot read audio ({e})") from e
     if data.shape[0] == 0:
         raise AudioError(f"{path}: audio file is empty (0 samples)")
+    if data.shape[1] > 1:
+        _report_once(
+            ("downmix", data.shape[1]),
+            f"{path}: downmixing {data.shape[1]} channels to mono (reported once)",
+        )
     y = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
     if not np.all(np.isfinite(y)):
         raise AudioError(f"{path}: audio contains NaN or infinite samples")
     if not allow_silent and float(np.max(np.abs(y))) < SILENCE_PEAK:
         raise AudioError(f"{path}: audio is silent (peak below {SILENCE_PEAK:g})")
     if sr is not None and file_sr != sr:
+        _report_once(
+            ("resample", file_sr, sr), f"{path}: resampling {file_sr} Hz to {sr} Hz (reported once)"
+        )
         y = resample(y, file_sr, sr)
         file_sr = sr
     return y.astype(np.float32, copy=False), int(file_sr)

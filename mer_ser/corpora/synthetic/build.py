@@ -1,10 +1,10 @@
 """Build the built-in corpus: plan every clip from the seed, render audio in worker processes.
 
 Determinism: each clip draws from its own random stream ``SeedSequence([seed, part, clip])``, so
-its bytes do not depend on scheduling or on the number of workers. Speech clips are rendered in a
-fresh worker process each (``maxtasksperchild=1``, forked from a process that never started
-espeak-ng) because
-espeak-ng carries state between utterances (see :mod:`.speech`).
+its bytes do not depend on scheduling or on the number of workers. Every clip is rendered in a
+fresh worker process (``maxtasksperchild=1``; forked from a process that never started espeak-ng,
+else from a clean forkserver) because espeak-ng carries state between utterances (see
+:mod:`.speech`).
 
 Resumption: audio files are written atomically, so any ``.wav`` present is complete; a rebuild
 skips them. Label tables are recomputed from the seed (cheap) and ``corpus.json`` is written last.
@@ -13,6 +13,7 @@ skips them. Label tables are recomputed from the seed (cheap) and ``corpus.json`
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -288,8 +289,6 @@ def build_corpus(
     manifest = out / "builtin.json"
     resolved = {"config": dataclasses.asdict(cfg), "generator_version": GENERATOR_VERSION}
     if manifest.is_file():
-        import json
-
         old = json.loads(manifest.read_text())
         if old != json.loads(json.dumps(resolved)):
             raise ValueError(
@@ -305,8 +304,6 @@ def build_corpus(
         if not (out / s.name / "audio" / f"{p.clip_id}.wav").is_file()
     ]
     todo.sort(key=lambda t: -t[0].duration)  # longest first balances the workers
-    # Fresh workers keep espeak-ng's state clean: forked from this process only while it has
-    # never started espeak-ng, else from a clean forkserver.
     from mer_ser.corpora.synthetic.speech import _Engine
 
     for _ in parallel_map(
