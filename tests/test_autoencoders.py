@@ -67,8 +67,10 @@ def _fit(model, loss_fn, steps=12, lr=1e-3):
 
 
 def test_scae_denoising_pretraining_lowers_the_reconstruction_error(patches):
-    hist = _fit(SCAE(rngs=nnx.Rngs(0)),
-                lambda m, k: jnp.mean((m(patches, train=True, key=k) - patches) ** 2))  # fmt: skip
+    hist = _fit(
+        SCAE(rngs=nnx.Rngs(0)),
+        lambda m, k: jnp.mean((m(patches, train=True, key=k) - patches) ** 2),
+    )
     assert hist[-1] < 0.8 * hist[0]
 
 
@@ -78,20 +80,28 @@ def test_multitask_labels_follow_the_quadrants():
 
 
 def test_multitask_loss_is_the_sum_of_the_three_tasks():
-    logits = {"quadrant": jnp.array([[2.0, 0.0, 0.0, 0.0]]), "arousal": jnp.array([1.0]),
-              "valence": jnp.array([-1.0])}  # fmt: skip
+    logits = {
+        "quadrant": jnp.array([[2.0, 0.0, 0.0, 0.0]]),
+        "arousal": jnp.array([1.0]),
+        "valence": jnp.array([-1.0]),
+    }
     q = jnp.array([1])  # Q2: arousal 1, valence 0
-    want = (losses.cross_entropy(logits["quadrant"], q)
-            + losses.binary_cross_entropy(jnp.array([1.0]), jnp.array([1]))
-            + losses.binary_cross_entropy(jnp.array([-1.0]), jnp.array([0])))  # fmt: skip
+    want = (
+        losses.cross_entropy(logits["quadrant"], q)
+        + losses.binary_cross_entropy(jnp.array([1.0]), jnp.array([1]))
+        + losses.binary_cross_entropy(jnp.array([-1.0]), jnp.array([0]))
+    )
     assert float(multitask_loss(logits, q)) == pytest.approx(float(want))
 
 
 def test_classifier_learns_quadrants_on_a_small_batch(patches):
     """Gradients reach every task (dropout off: nine dropout layers make a 6-clip batch noise)."""
     q = jnp.array([0, 1, 2, 3, 0, 1])
-    hist = _fit(SCAEClassifier(block=256, rngs=nnx.Rngs(0)),
-                lambda m, k: multitask_loss(m(patches, train=False), q), lr=1e-4)  # fmt: skip
+    hist = _fit(
+        SCAEClassifier(block=256, rngs=nnx.Rngs(0)),
+        lambda m, k: multitask_loss(m(patches, train=False), q),
+        lr=1e-4,
+    )
     assert hist[-1] < 0.85 * hist[0]
 
 
@@ -105,8 +115,9 @@ def test_cpc_binary_objective_learns_to_tell_consecutive_patches(patches):
     past2 = jnp.concatenate([past, past])
 
     def loss(m, k):
-        return losses.cpc_binary_loss(m.binary_scores(past2, cand, train=True, key=k).ravel(),
-                                      labels.ravel())  # fmt: skip
+        return losses.cpc_binary_loss(
+            m.binary_scores(past2, cand, train=True, key=k).ravel(), labels.ravel()
+        )
 
     hist = _fit(CPC(code=64, context=64, rngs=nnx.Rngs(0)), loss, steps=15)
     assert hist[-1] < 0.5 * hist[0]
@@ -127,12 +138,15 @@ def test_dae_classifier_reads_the_last_valid_step_and_takes_a_dae_encoder():
 
 
 def test_encoder_parameter_counts_are_reported():
-    counts = {name: count_params(build) for name, build in {
-        "SCAE": lambda r: SCAE(rngs=r),
-        "SCAEClassifier (2020 heads)": lambda r: SCAEClassifier(rngs=r),
-        "SCAEClassifier (2021 heads)": lambda r: SCAEClassifier(block=256, rngs=r),
-        "CPC": lambda r: CPC(rngs=r),
-    }.items()}  # fmt: skip
+    counts = {
+        name: count_params(build)
+        for name, build in {
+            "SCAE": lambda r: SCAE(rngs=r),
+            "SCAEClassifier (2020 heads)": lambda r: SCAEClassifier(rngs=r),
+            "SCAEClassifier (2021 heads)": lambda r: SCAEClassifier(block=256, rngs=r),
+            "CPC": lambda r: CPC(rngs=r),
+        }.items()
+    }
     print(counts)
     # Head: 7,936 x 512 + 2 x 512 x 512 (+ biases) dominates; the SCAE encoder is ~0.29 M.
     assert counts["SCAEClassifier (2020 heads)"] > counts["SCAEClassifier (2021 heads)"] > 5e6

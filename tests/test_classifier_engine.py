@@ -52,8 +52,14 @@ def clips():
 @pytest.mark.parametrize("monitor", ["loss", "accuracy", "macro_f1"])
 def test_classifier_learns_and_keeps_the_best_epoch(clips, monitor):
     x, y, fold = clips
-    cfg = TrainConfig(optimizer="adam", learning_rate=1e-2, batch_size=16, max_epochs=40,
-                      patience=10, monitor=monitor)  # fmt: skip
+    cfg = TrainConfig(
+        optimizer="adam",
+        learning_rate=1e-2,
+        batch_size=16,
+        max_epochs=40,
+        patience=10,
+        monitor=monitor,
+    )
     fit, apply = make_classifier_fit(lambda r: TinyNet(rngs=r), cfg)
     res = jax.jit(fit)(jax.random.key(0), fold, x, y)
     test = slice(100, 120)
@@ -67,8 +73,14 @@ def test_classifier_learns_and_keeps_the_best_epoch(clips, monitor):
 
 def test_multitask_outputs_are_trained_on_all_three_tasks(clips):
     x, y, fold = clips
-    cfg = TrainConfig(optimizer="adam", learning_rate=1e-2, batch_size=16, max_epochs=30,
-                      patience=30, monitor="accuracy")  # fmt: skip
+    cfg = TrainConfig(
+        optimizer="adam",
+        learning_rate=1e-2,
+        batch_size=16,
+        max_epochs=30,
+        patience=30,
+        monitor="accuracy",
+    )
     fit, apply = make_classifier_fit(lambda r: TinyMultiTask(rngs=r), cfg)
     res = jax.jit(fit)(jax.random.key(1), fold, x, y)
     assert float(losses.accuracy(apply(res.params, x[100:]), y[100:])) > 0.6
@@ -78,8 +90,14 @@ def test_class_weights_change_the_objective(clips):
     x, y, fold = clips
     out = {}
     for cw in (None, (10.0, 1.0, 1.0, 1.0)):
-        cfg = TrainConfig(optimizer="adam", learning_rate=1e-2, batch_size=16, max_epochs=2,
-                          patience=5, class_weights=cw)  # fmt: skip
+        cfg = TrainConfig(
+            optimizer="adam",
+            learning_rate=1e-2,
+            batch_size=16,
+            max_epochs=2,
+            patience=5,
+            class_weights=cw,
+        )
         fit, _ = make_classifier_fit(lambda r: TinyNet(rngs=r), cfg)
         out[cw] = float(jax.jit(fit)(jax.random.key(0), fold, x, y).train_loss[0])
     assert out[None] != out[(10.0, 1.0, 1.0, 1.0)]

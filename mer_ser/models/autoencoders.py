@@ -104,10 +104,12 @@ class MultiTaskHead(nnx.Module):
 
     def __init__(self, n_in: int = 7936, *, trunk: int = 512, block: int = 512, rngs):
         self.trunk = nnx.List([nnx.Linear(a, trunk, rngs=rngs) for a in (n_in, trunk, trunk)])
-        self.tasks = nnx.List([
-            nnx.List([nnx.Linear(trunk, block, rngs=rngs), nnx.Linear(block, block, rngs=rngs)])
-            for _ in range(3)
-        ])  # fmt: skip
+        self.tasks = nnx.List(
+            [
+                nnx.List([nnx.Linear(trunk, block, rngs=rngs), nnx.Linear(block, block, rngs=rngs)])
+                for _ in range(3)
+            ]
+        )
         self.outs = nnx.List([nnx.Linear(block, n, rngs=rngs) for n in (4, 1, 1)])
         self.drop = nnx.Dropout(0.25, rngs=rngs)
 

@@ -255,8 +255,16 @@ class DAEClassifier(nnx.Module):
         rngs: random streams.
     """
 
-    def __init__(self, n_in: int = 260, n_hidden: int = 100, n_lstm: int = 100,
-                 n_classes: int = 4, *, peephole: bool = True, rngs):  # fmt: skip
+    def __init__(
+        self,
+        n_in: int = 260,
+        n_hidden: int = 100,
+        n_lstm: int = 100,
+        n_classes: int = 4,
+        *,
+        peephole: bool = True,
+        rngs,
+    ):
         self.encoder = LSTM(n_in, n_hidden, peephole=peephole, rngs=rngs)
         self.lstm = LSTM(n_hidden, n_lstm, peephole=peephole, rngs=rngs)
         self.out = Dense(n_lstm, n_classes, rngs=rngs)

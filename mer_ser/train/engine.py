@@ -274,8 +274,9 @@ def _train_loop(
         diverged=jnp.asarray(False),
     )
     c = jax.lax.while_loop(running, epoch, start)
-    return FitResult(c.best, None, c.epoch, c.best_epoch, c.best_val, c.train_hist, c.val_hist,
-                     c.diverged)  # fmt: skip
+    return FitResult(
+        c.best, None, c.epoch, c.best_epoch, c.best_val, c.train_hist, c.val_hist, c.diverged
+    )
 
 
 def make_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig):
@@ -322,8 +323,17 @@ def make_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig):
             v = seq_loss(forward(p, xs[vi], m[vi]), ys[vi], m[vi], fold.val_w)
             return jnp.where(has_val, v, train_loss)  # no validation set: monitor training
 
-        res = _train_loop(cfg, params=params, rest={}, tx=make_optimizer(cfg, params), fold=fold,
-                          loss_fn=loss_fn, val_fn=val_fn, key=k_loop, dtype=x.dtype)  # fmt: skip
+        res = _train_loop(
+            cfg,
+            params=params,
+            rest={},
+            tx=make_optimizer(cfg, params),
+            fold=fold,
+            loss_fn=loss_fn,
+            val_fn=val_fn,
+            key=k_loop,
+            dtype=x.dtype,
+        )
         return res._replace(params=res.params[0], stats=st)
 
     def apply(params, stats: Standardiser, x, m):
@@ -333,8 +343,9 @@ def make_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig):
     return fit, apply
 
 
-def make_classifier_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig, *,
-                        n_classes: int = 4):  # fmt: skip
+def make_classifier_fit(
+    build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig, *, n_classes: int = 4
+):
     """A pure fit function for a clip classifier (the quadrant track).
 
     The model is called as ``model(x, train=, key=)`` and returns quadrant logits ``(B, C)`` or
@@ -401,9 +412,17 @@ def make_classifier_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfi
                 v = -losses.macro_f1(quadrant_logits(out), labels[vi], n_classes, mask=vw)
             return jnp.where(has_val, v, train_loss)
 
-        return _train_loop(cfg, params=params, rest=rest, tx=make_optimizer(cfg, params),
-                           fold=fold, loss_fn=loss_fn, val_fn=val_fn, key=k_loop,
-                           dtype=x.dtype)  # fmt: skip
+        return _train_loop(
+            cfg,
+            params=params,
+            rest=rest,
+            tx=make_optimizer(cfg, params),
+            fold=fold,
+            loss_fn=loss_fn,
+            val_fn=val_fn,
+            key=k_loop,
+            dtype=x.dtype,
+        )
 
     def apply(state, x):
         p, rest = state
