@@ -123,3 +123,25 @@ def test_accuracy_and_macro_f1_match_scikit_learn(rng):
     assert float(losses.macro_f1(jnp.asarray(logits3), jnp.asarray(three), 4)) == pytest.approx(
         f1_score(three, logits3.argmax(1), average="macro"), abs=1e-6
     )
+
+
+def test_runs_are_a_vmap_axis(clips):
+    """Several runs (seeds) of a classifier with batch norm train in one compiled program."""
+    x, y, fold = clips
+    cfg = TrainConfig(
+        optimizer="adam",
+        learning_rate=1e-2,
+        batch_size=16,
+        max_epochs=8,
+        patience=8,
+        monitor="accuracy",
+    )
+    fit, apply = make_classifier_fit(lambda r: TinyNet(rngs=r), cfg)
+    res = jax.jit(jax.vmap(fit, in_axes=(0, None, None, None)))(
+        jax.random.split(jax.random.key(0), 3), fold, x, y
+    )
+    assert res.train_loss.shape == (3, 8)
+    one = jax.jit(fit)(jax.random.split(jax.random.key(0), 3)[1], fold, x, y)
+    np.testing.assert_allclose(res.train_loss[1], one.train_loss, rtol=1e-4)
+    logits = jax.vmap(apply, in_axes=(0, None))(res.params, x[100:])
+    assert logits.shape == (3, 20, 4)
