@@ -27,6 +27,7 @@ from flax import nnx
 from mer_ser.models import ContinuousRegressor
 from mer_ser.models.conv import ADCRNN, DCNN
 from mer_ser.train import losses
+from mer_ser.train.engine import merge_pure
 
 
 def _timed(fn, steps: int, warmup: int = 2) -> float:
@@ -57,9 +58,7 @@ def regressor_step_jax(*, batch=31, frames=100, steps=300, k=1, lr=1e-3, seed=0)
     tx = optax.sgd(lr, momentum=0.9)
 
     def loss_fn(params, x, y):
-        state = jax.tree.map(lambda v: v, abstract)
-        nnx.replace_by_pure_dict(state, params)
-        pred = nnx.merge(graphdef, state)(x)
+        pred = merge_pure(graphdef, abstract, params)(x)
         return losses.ccc_loss(pred, y, jnp.ones(x.shape[:2]))
 
     def step(params, opt_state, x, y):
@@ -97,7 +96,7 @@ def conv_step_jax(model_cls=DCNN, *, batch=8, frames=1001, steps=5, seed=0) -> f
     tx = optax.adam(lr)
 
     def loss_fn(p, rest, x, y, key):
-        m = nnx.merge(graphdef, params_state(p), rest, copy=True)
+        m = merge_pure(graphdef, abstract, p, rest)
         logits = m(x, train=True, key=key)
         new_rest = nnx.split(m, nnx.Param, ...)[2]
         return losses.cross_entropy(logits, y) + l1_penalty(p, model_cls.l1), new_rest
@@ -105,11 +104,6 @@ def conv_step_jax(model_cls=DCNN, *, batch=8, frames=1001, steps=5, seed=0) -> f
     _, abstract, _ = nnx.split(
         nnx.eval_shape(lambda: model_cls(frames, rngs=nnx.Rngs(0))), nnx.Param, ...
     )
-
-    def params_state(p):
-        state = jax.tree.map(lambda v: v, abstract)
-        nnx.replace_by_pure_dict(state, p)
-        return state
 
     @jax.jit
     def step(p, o, rest, x, y, key):

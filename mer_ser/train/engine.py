@@ -156,6 +156,17 @@ def _standardiser(x, m, y, idx, w, cfg: TrainConfig) -> Standardiser:
     return Standardiser(xm, xs, ym, ys)
 
 
+def merge_pure(graphdef, abstract, params: dict, *rest):
+    """A model from its graph, a pure dict of parameters and any further state.
+
+    ``abstract`` is the parameter state of ``nnx.eval_shape(build)``; it is copied for each
+    call, so the function stays pure under ``jit``/``vmap``/``grad``.
+    """
+    state = jax.tree.map(lambda v: v, abstract)
+    nnx.replace_by_pure_dict(state, params)
+    return nnx.merge(graphdef, state, *rest, copy=True)
+
+
 def _tree_where(cond, a, b):
     return jax.tree.map(lambda u, v: jnp.where(cond, u, v), a, b)
 
@@ -297,9 +308,7 @@ def make_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig):
         return nnx.to_pure_dict(nnx.state(build(nnx.Rngs(key)), nnx.Param))
 
     def forward(params, x, m, key=None):
-        state = jax.tree.map(lambda v: v, abstract)  # a fresh container for this call
-        nnx.replace_by_pure_dict(state, params)
-        model = nnx.merge(graphdef, state, copy=True)
+        model = merge_pure(graphdef, abstract, params)
         return model(x, m, noise_sd=cfg.input_noise, key=key)
 
     def seq_loss(pred, y, m, w):
@@ -376,9 +385,7 @@ def make_classifier_fit(
         return nnx.to_pure_dict(p), r
 
     def forward(p, rest, x, *, train, key=None):
-        state = jax.tree.map(lambda v: v, abstract)
-        nnx.replace_by_pure_dict(state, p)
-        model = nnx.merge(graphdef, state, rest, copy=True)
+        model = merge_pure(graphdef, abstract, p, rest)
         out = model(x, train=train, key=key)
         return out, nnx.split(model, nnx.Param, ...)[2]
 
