@@ -73,6 +73,33 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"cannot write {type(obj).__name__} as JSON")
 
 
+_CHECKED_MAGIC = b"MERSER1\n"
+
+
+def write_checked(path: str | os.PathLike, payload: bytes) -> None:
+    """Write ``payload`` atomically behind a header holding its SHA-256 (:func:`read_checked`)."""
+    digest = hashlib.sha256(payload).hexdigest().encode()
+    with atomic_write(path) as f:
+        f.write(_CHECKED_MAGIC + digest + b"\n" + payload)
+
+
+def read_checked(path: str | os.PathLike) -> bytes:
+    """The payload written by :func:`write_checked`.
+
+    Raises:
+        ValueError: the header is missing or the checksum does not match (a truncated or
+            altered file); the message names the file.
+    """
+    blob = Path(path).read_bytes()
+    if not blob.startswith(_CHECKED_MAGIC):
+        raise ValueError(f"{path}: bad header")
+    n = len(_CHECKED_MAGIC)
+    digest, payload = blob[n : n + 64], blob[n + 65 :]
+    if hashlib.sha256(payload).hexdigest().encode() != digest:
+        raise ValueError(f"{path}: checksum mismatch")
+    return payload
+
+
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     """Hex SHA-256 of a file's bytes."""
     h = hashlib.sha256()

@@ -228,3 +228,170 @@ def quadrants(points: pd.DataFrame) -> np.ndarray:
     from mer_ser.corpora.labels import quadrant_from_av
 
     return quadrant_from_av(points["arousal"].to_numpy(), points["valence"].to_numpy())
+
+
+def dae_reconstruction(table: pd.DataFrame, curves: pd.DataFrame):
+    """DAE pretraining (Coutinho & Schuller 2017, Table 5 as curves).
+
+    Panel (a): validation reconstruction RMSE per epoch, mean over trials, one line per
+    (H, sigma). Panels (b) and (c): final held-out RMSE and r against sigma, one line per H.
+
+    Args:
+        table: :meth:`~mer_ser.experiments.ContinuousTrack.pretrain_table`.
+        curves: :meth:`~mer_ser.experiments.ContinuousTrack.dae_curves`.
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    hs = sorted(table["hidden"].unique())
+    colours = plt.cm.viridis(np.linspace(0, 0.85, len(hs)))
+    sigmas = sorted(table["sigma"].unique())
+    styles = ["-", "--", ":", "-.", (0, (5, 1)), (0, (1, 3))]
+    for h, col in zip(hs, colours, strict=True):
+        for s, ls in zip(sigmas, styles * len(sigmas), strict=False):
+            c = curves[(curves["hidden"] == h) & np.isclose(curves["sigma"], s)]
+            mean = c.groupby("epoch")["val_mse"].mean()
+            axes[0].plot(
+                mean.index,
+                np.sqrt(mean.to_numpy()),
+                color=col,
+                ls=ls,
+                lw=1.2,
+                label=f"H={h}, σ={s:g}",
+            )
+        t = table[table["hidden"] == h].sort_values("sigma")
+        axes[1].plot(t["sigma"], t["rmse"], "o-", color=col, label=f"H={h}")
+        axes[2].plot(t["sigma"], t["r"], "o-", color=col, label=f"H={h}")
+    axes[0].set(xlabel="epoch", ylabel="validation RMSE", title="(a) reconstruction curves")
+    axes[0].legend(fontsize=7, ncol=2)
+    axes[1].set(xlabel="input noise σ", ylabel="held-out RMSE", title="(b) RMSE (Table 5)")
+    axes[2].set(xlabel="input noise σ", ylabel="held-out r", title="(c) r (Table 5)")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def trajectories(panels: list[dict], *, dimension: str = "arousal"):
+    """Gold standard against model predictions over time (Coutinho & Schuller 2017, Figs 2-5).
+
+    Args:
+        panels: one dict per clip: ``title``, ``time`` ``(T,)``, ``gold`` ``(T, 2)`` and
+            ``predictions`` (label -> ``(T, 2)``).
+        dimension: ``"arousal"``, ``"valence"`` or ``"both"`` (two rows).
+    """
+    dims = ["arousal", "valence"] if dimension == "both" else [dimension]
+    fig, axes = plt.subplots(
+        len(dims), len(panels), figsize=(5.5 * len(panels), 3.2 * len(dims)), squeeze=False
+    )
+    for j, p in enumerate(panels):
+        for i, dim in enumerate(dims):
+            d = ["arousal", "valence"].index(dim)
+            ax = axes[i, j]
+            ax.plot(p["time"], p["gold"][:, d], color="k", lw=2, label="gold standard")
+            for label, pred in p["predictions"].items():
+                ax.plot(p["time"], pred[:, d], lw=1.3, label=label)
+            ax.set(xlabel="time (s)", ylabel=dim, ylim=(-1, 1), title=f"{p['title']}: {dim}")
+            ax.axhline(0, color="0.7", lw=0.6)
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def condition_bars(agg: pd.DataFrame, *, metric: str = "ccc"):
+    """Test performance per condition: all-trial mean and sd (bars) and the paper's best-k (dots).
+
+    Args:
+        agg: :func:`mer_ser.stats.aggregate_trials` output (``condition, target, dimension,
+            metric, paper_best5, all_mean, all_sd``) with a ``domain`` column (target domain).
+        metric: which metric to show.
+    """
+    a = agg[agg["metric"] == metric]
+    domains = [d for d in ("music", "speech") if d in set(a["domain"])]
+    fig, axes = plt.subplots(1, len(domains), figsize=(6 * len(domains), 4), squeeze=False)
+    for ax, dom in zip(axes[0], domains, strict=True):
+        d = a[a["domain"] == dom]
+        conds = list(dict.fromkeys(d["condition"]))
+        x = np.arange(len(conds))
+        for k, (dim, col) in enumerate((("arousal", "#d95f02"), ("valence", "#1b9e77"))):
+            g = d[d["dimension"] == dim].set_index("condition").loc[conds]
+            ax.bar(
+                x + (k - 0.5) * 0.38,
+                g["all_mean"],
+                0.36,
+                yerr=g["all_sd"],
+                color=col,
+                alpha=0.75,
+                capsize=3,
+                label=f"{dim}: all trials (mean ± sd)",
+            )
+            ax.plot(
+                x + (k - 0.5) * 0.38,
+                g["paper_best5"],
+                "k_",
+                ms=14,
+                mew=2,
+                label="best trials (paper's aggregate)" if k else None,
+            )
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.set_xticks(x, conds)
+        ax.set(title=f"target: {dom}", ylabel=metric.upper() if metric != "r" else "r")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def shared_code_sweep(summary: pd.DataFrame):
+    """Cross-domain CCC against the built-in corpus' ``shared_code``.
+
+    Args:
+        summary: one row per ``shared_code, condition, dimension`` with ``mean`` and ``sd`` of
+            the all-trial CCC.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, dim in zip(axes, ("arousal", "valence"), strict=True):
+        for cond, col in (("S2M", "#1f77b4"), ("M2S", "#d62728")):
+            g = summary[(summary["condition"] == cond) & (summary["dimension"] == dim)]
+            g = g.sort_values("shared_code")
+            ax.errorbar(
+                g["shared_code"],
+                g["mean"],
+                yerr=g["sd"],
+                marker="o",
+                capsize=3,
+                color=col,
+                label=cond,
+            )
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.set(xlabel="shared_code of the built-in corpus", ylabel="test CCC", title=dim)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def trajectory_panels(runs: dict, *, rows=(0, 1)) -> list[dict]:
+    """Panels for :func:`trajectories` from condition results with the same target set.
+
+    Each model shown is the trial with the best *development* score of its condition (never
+    chosen on test data).
+
+    Args:
+        runs: label -> :class:`~mer_ser.experiments.ConditionResult` (e.g. ``{"M": M2M, "S2M":
+            S2M, "S2M_TL": S2M_TL}``); all must predict the same target instances.
+        rows: which target instances to show.
+    """
+    first = next(iter(runs.values()))
+    for label, r in runs.items():
+        if r.clip_ids != first.clip_ids:
+            raise ValueError(f"{label}: predicts other instances than {first.condition}")
+    panels = []
+    for i in rows:
+        n = int(first.mask[i].sum())
+        panels.append(
+            {
+                "title": first.clip_ids[i],
+                "time": np.arange(1, n + 1, dtype=float),  # frame centres (2 s windows, 1 s hop)
+                "gold": first.gold[i, :n],
+                "predictions": {
+                    label: r.predictions[r.best_trial(), i, :n] for label, r in runs.items()
+                },
+            }
+        )
+    return panels

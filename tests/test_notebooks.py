@@ -12,6 +12,28 @@ import pytest
 from mer_ser.figures import notebooks, repo_root, run_all
 
 NOTEBOOKS = notebooks()
+#: Every figure and table the notebooks write (the README's figure table names each one).
+FIGURES = (
+    "av_distribution.png",
+    "datasets.csv",
+    "datasets.md",
+    "feature_space.png",
+    "cue_correlations.png",
+    "cue_correlations.csv",
+    "dae_reconstruction.png",
+    "dae_reconstruction.csv",
+    "intra_domain.csv",
+    "cross_domain.csv",
+    "trajectories_music.png",
+    "trajectories_speech.png",
+    "continuous_results.csv",
+    "table6.md",
+    "table6.csv",
+    "table6.png",
+    "ttests.csv",
+    "shared_code_sweep.csv",
+    "shared_code_sweep.png",
+)
 
 
 def _code(nb):
@@ -49,9 +71,9 @@ def test_readme_figure_table_names_every_figure_of_the_notebooks():
     readme = (repo_root() / "README.md").read_text()
     for path in NOTEBOOKS:
         text = path.read_text()
-        for fig in ("av_distribution.png", "feature_space.png", "cue_correlations.png"):
-            if fig in text:
-                assert f"figures/{fig}" in readme and path.name in readme
+        for fig in FIGURES:
+            if f"figures/{fig}" in text or f'"{fig}"' in text:
+                assert f"figures/{fig}" in readme and path.name in readme, fig
 
 
 @pytest.fixture(scope="module")
@@ -72,20 +94,20 @@ def executed(quick_root, data_root, tmp_path_factory):
 
 def test_notebooks_run_on_quick_and_write_their_figures(executed):
     figs = executed / "figures"
-    for name in (
-        "av_distribution.png",
-        "datasets.csv",
-        "datasets.md",
-        "feature_space.png",
-        "cue_correlations.png",
-        "cue_correlations.csv",
-    ):
+    for name in FIGURES:
         assert (figs / name).stat().st_size > 0, name
     summary = pd.read_csv(figs / "datasets.csv").set_index("corpus")
     assert set(summary.index) >= {"speech_continuous", "music_static", "speech_pool"}
     assert summary.loc["speech_continuous", "alpha_arousal"] > 0.5
     r = pd.read_csv(figs / "cue_correlations.csv").set_index(["domain", "cue"])["r"]
     assert r["speech", "loudness_db"] > 0.5 and r["music", "event_rate"] > 0.5
+    long = pd.read_csv(figs / "continuous_results.csv")
+    cols = ["condition", "source", "target", "dimension", "metric", "trial", "instance", "value"]
+    assert list(long.columns[:8]) == cols
+    assert set(long["condition"]) == {"M2M", "S2S", "S2M", "M2S", "S2M_TL", "M2S_TL"}
+    assert set(long["normalisation"]) == {"paper", "domain"}
+    tt = pd.read_csv(figs / "ttests.csv")
+    assert (tt["p_bonferroni"] >= tt["p"]).all() and len(tt) == 2 * 2 * 3 * 3
 
 
 def test_second_run_of_the_features_notebook_extracts_nothing(executed):

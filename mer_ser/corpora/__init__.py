@@ -55,15 +55,24 @@ def load(name: str, root: str | os.PathLike) -> Corpus:
     raise ValueError(f"unknown corpus {name!r}; known: 'builtin:<part>', 'mer_ser'")
 
 
-def builtin_root(data_root: str | os.PathLike, profile: str, seed: int, shared_code: float) -> Path:
+def builtin_root(
+    data_root: str | os.PathLike,
+    profile: str,
+    seed: int,
+    shared_code: float,
+    parts: tuple[str, ...] = (),
+) -> Path:
     """Folder of one built-in corpus: ``<data_root>/builtin/<profile>_seed<S>_sc<X>_v<generator>``.
 
     The generator version is part of the name, so code that generates different bytes never
-    reuses a corpus built by older code.
+    reuses a corpus built by older code. A build of only some ``parts`` gets their names as a
+    suffix (``..._v2_music_continuous``).
     """
     from mer_ser.corpora.synthetic.build import GENERATOR_VERSION
 
     name = f"{profile}_seed{seed}_sc{shared_code:g}_v{GENERATOR_VERSION}"
+    if parts:
+        name += "_" + "+".join(sorted(parts))
     return Path(data_root) / "builtin" / name
 
 
@@ -75,6 +84,7 @@ def open_corpora(
     seed: int = 0,
     shared_code: float = 0.75,
     progress: bool = True,
+    only_parts: bool = False,
 ) -> dict[str, Corpus]:
     """Open the corpora named by a notebook's ``corpora`` parameter (building the built-in one).
 
@@ -86,6 +96,9 @@ def open_corpora(
         seed: built-in corpus seed.
         shared_code: built-in corpus' shared-code level (see ``synthetic.cues``).
         progress: progress bar while generating.
+        only_parts: generate only the requested built-in parts (in their own folder, see
+            :func:`builtin_root`) instead of the whole built-in corpus; e.g. the
+            ``shared_code`` sweep, which needs only the music at each level.
 
     Returns:
         Corpus by name (the part name for built-in parts, else the folder's corpus name).
@@ -95,8 +108,9 @@ def open_corpora(
     out: dict[str, Corpus] = {}
     builtin = [s.split(":", 1)[1] for s in specs if s.startswith("builtin:")]
     if builtin:
-        root = builtin_root(data_root, profile, seed, shared_code)
-        cfg = SyntheticConfig(profile=profile, seed=seed, shared_code=shared_code)
+        parts = tuple(sorted(set(builtin))) if only_parts else ()
+        root = builtin_root(data_root, profile, seed, shared_code, parts)
+        cfg = SyntheticConfig(profile=profile, seed=seed, shared_code=shared_code, parts=parts)
         built = build_corpus(root, cfg, progress=progress)
         missing = sorted(set(builtin) - set(built))
         if missing:

@@ -10,7 +10,6 @@ and recomputed.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import os
 import warnings
@@ -18,9 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mer_ser._io import atomic_write, sha256_file, sha256_json
-
-_MAGIC = b"MERSER1\n"
+from mer_ser._io import read_checked, sha256_file, sha256_json, write_checked
 
 
 class CorruptCacheEntry(UserWarning):
@@ -54,13 +51,7 @@ class FeatureCache:
         if not path.is_file():
             return None
         try:
-            blob = path.read_bytes()
-            if not blob.startswith(_MAGIC):
-                raise ValueError("bad header")
-            digest, payload = blob[len(_MAGIC) : len(_MAGIC) + 64], blob[len(_MAGIC) + 65 :]
-            if hashlib.sha256(payload).hexdigest().encode() != digest:
-                raise ValueError("checksum mismatch")
-            return np.load(io.BytesIO(payload), allow_pickle=False)
+            return np.load(io.BytesIO(read_checked(path)), allow_pickle=False)
         except (ValueError, OSError, EOFError) as e:
             warnings.warn(
                 f"{path}: corrupt feature cache entry ({e}); recomputing",
@@ -74,8 +65,6 @@ class FeatureCache:
         """Write an entry atomically."""
         buf = io.BytesIO()
         np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
-        payload = buf.getvalue()
         path = self.path(key, extractor)
-        with atomic_write(path) as f:
-            f.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
+        write_checked(path, buf.getvalue())
         return path

@@ -154,8 +154,11 @@ class Dense(nnx.Module):
 
 
 def _corrupt(x, noise_sd: float, key):
-    """Gaussian input noise (training only: pass ``key=None`` at evaluation)."""
-    if key is None or noise_sd == 0:
+    """Gaussian input noise (training only: pass ``key=None`` at evaluation).
+
+    ``noise_sd`` may be a traced scalar (a noise grid as a ``vmap`` axis).
+    """
+    if key is None or (isinstance(noise_sd, int | float) and noise_sd == 0):
         return x
     return x + noise_sd * jax.random.normal(key, x.shape, x.dtype)
 

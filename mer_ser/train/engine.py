@@ -171,12 +171,17 @@ def _tree_where(cond, a, b):
     return jax.tree.map(lambda u, v: jnp.where(cond, u, v), a, b)
 
 
-def make_optimizer(cfg: TrainConfig, params) -> optax.GradientTransformation:
-    """The optimiser, with frozen submodules (``cfg.freeze``) receiving zero updates."""
+def make_optimizer(cfg: TrainConfig, params, learning_rate=None) -> optax.GradientTransformation:
+    """The optimiser, with frozen submodules (``cfg.freeze``) receiving zero updates.
+
+    ``learning_rate`` (a traced scalar allowed) overrides ``cfg.learning_rate``, so a learning
+    rate grid can be a ``vmap`` axis.
+    """
+    lr = cfg.learning_rate if learning_rate is None else learning_rate
     if cfg.optimizer == "sgd":
-        base = optax.sgd(cfg.learning_rate, momentum=cfg.momentum)
+        base = optax.sgd(lr, momentum=cfg.momentum)
     elif cfg.optimizer == "adam":
-        base = optax.adam(cfg.learning_rate)
+        base = optax.adam(lr)
     else:
         raise ValueError(f"unknown optimizer {cfg.optimizer!r} (sgd or adam)")
     if not cfg.freeze:
@@ -298,34 +303,46 @@ def make_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig):
         cfg: the training configuration.
 
     Returns:
-        ``(fit, apply)``. ``fit(key, fold, x, m, y) -> FitResult`` trains one model (jit and
-        vmap it over ``key`` and ``fold``); ``x`` is ``(N, T, F)``, ``m`` ``(N, T)``, ``y``
-        ``(N, T, D)``. ``apply(params, stats, x, m)`` predicts on the original label scale.
+        ``(fit, apply)``. ``fit(key, fold, x, m, y, hyper=None, preset=None) -> FitResult``
+        trains one model (jit and vmap it over ``key``, ``fold`` and ``hyper``); ``x`` is
+        ``(N, T, F)``, ``m`` ``(N, T)``, ``y`` ``(N, T, D)``. ``hyper`` optionally holds scalar
+        ``learning_rate`` and ``input_noise`` overriding ``cfg`` (so a grid over them is a
+        ``vmap`` axis of one compiled program); ``preset`` is a pure dict of parameters that
+        replaces the random initialisation of those submodules (e.g. ``{"lstm1": dae_encoder}``
+        for CD_TL, with ``cfg.freeze=("lstm1",)``). ``apply(params, stats, x, m)`` predicts on
+        the original label scale.
     """
     graphdef, abstract = nnx.split(nnx.eval_shape(lambda: build(nnx.Rngs(0))))
 
     def init(key):
         return nnx.to_pure_dict(nnx.state(build(nnx.Rngs(key)), nnx.Param))
 
-    def forward(params, x, m, key=None):
+    def forward(params, x, m, key=None, noise=cfg.input_noise):
         model = merge_pure(graphdef, abstract, params)
-        return model(x, m, noise_sd=cfg.input_noise, key=key)
+        return model(x, m, noise_sd=noise, key=key)
 
     def seq_loss(pred, y, m, w):
         if cfg.loss == "ccc":
             return losses.ccc_loss(pred, y, m, weights=w)
         return losses.mse_loss(pred, y, m, weights=w)
 
-    def fit(key, fold: Fold, x, m, y) -> FitResult:
+    def fit(key, fold: Fold, x, m, y, hyper=None, preset=None) -> FitResult:
+        hyper = hyper or {}
+        noise = hyper.get("input_noise", cfg.input_noise)
         k_init, k_loop = jax.random.split(key)
         params = init(k_init)
+        if preset:
+            unknown = set(preset) - set(params)
+            if unknown:
+                raise ValueError(f"preset names unknown submodules {sorted(unknown)}")
+            params = {**params, **preset}
         st = _standardiser(x, m, y, fold.train_idx, fold.train_w, cfg)
         xs = jnp.where(m[..., None], (x - st.x_mean) / st.x_std, 0.0)
         ys = jnp.where(m[..., None], (y - st.y_mean) / st.y_std, 0.0)
         has_val = fold.val_w.sum() > 0
 
         def loss_fn(p, rest, idx, w, k):
-            return seq_loss(forward(p, xs[idx], m[idx], k), ys[idx], m[idx], w), rest
+            return seq_loss(forward(p, xs[idx], m[idx], k, noise), ys[idx], m[idx], w), rest
 
         def val_fn(p, rest, train_loss):
             vi = fold.val_idx
@@ -336,7 +353,7 @@ def make_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig):
             cfg,
             params=params,
             rest={},
-            tx=make_optimizer(cfg, params),
+            tx=make_optimizer(cfg, params, hyper.get("learning_rate")),
             fold=fold,
             loss_fn=loss_fn,
             val_fn=val_fn,

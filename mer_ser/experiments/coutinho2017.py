@@ -1,0 +1,779 @@
+"""The time-continuous transfer protocol of Coutinho & Schuller 2017 (PLoS ONE 12(6): e0179289).
+
+Arousal and valence are regressed at 1 Hz from the 260 ComParE features with two-layer LSTMs, in
+three blocks of conditions, each both ways between music (M) and speech (S):
+
+* **ID** (M2M, S2S): nested cross-validation within a domain (section "Models training on the
+  target task"): in each fold ``N - 2`` instances train, one validates (early stopping and
+  model selection) and one is the test instance.
+* **CD** (S2M, M2S): cross-validation on the source domain for model development (each held-out
+  instance validates its fold), then the developed models predict every target instance.
+* **CD_TL** (S2M_TL, M2S_TL): as CD, with the first layer initialised from a denoising LSTM
+  autoencoder pretrained on unlabelled music and speech ("Pre-training of the first layer") and
+  kept frozen.
+
+Hyper-parameters are searched in the paper's order: first-layer size (with ``#HB_2``, learning
+rate and no noise fixed; for CD_TL every (size, DAE sigma) pair), then second-layer size, then
+learning rate, then input noise sigma_model. A candidate's development score is its mean
+validation CCC over arousal and valence, folds and trials. Every condition repeats its models
+over ``trials`` random initialisations (the paper: 10), and results are reported per trial and
+test instance, so both the paper's aggregate (mean of the 5 best trials, Table 6) and the honest
+one (all trials) can be computed (:func:`mer_ser.stats.aggregate_trials`).
+
+Where the paper leaves a choice open, this module decides as follows (each stated again where it
+applies):
+
+* The search's fixed values before they are searched: ``#HB_2 = search_hidden2`` and the middle
+  learning rate of the grid, no input noise (the paper states lr 1e-6 and no noise for the first
+  step; ``#HB_2`` is not given).
+* Model selection in ID uses the validation instances, never the test instances.
+* A CD condition's target prediction in a trial is the mean of that trial's cross-validation
+  models (one per source fold); ID test instances are predicted by their fold's model.
+* Learning rates: the paper's grids {1e-7, 1e-6, 5e-6} are for CURRENNT, whose gradients are
+  sums over every frame and output of a sequence; the engine averages (``1 - CCC`` per
+  sequence, mean-squared reconstruction error), so the grids here are the paper's multiplied by
+  :data:`LR_SCALE` and :data:`DAE_LR_SCALE` (ratios kept; calibrated on the built-in corpus so
+  the grid's middle value converges within the epoch budget).
+* The DAE sees z-scored features and reconstructs their logistic squashing ``sigmoid(z)`` with
+  its 260 sigmoid outputs (the paper's "260 units with sigmoidal activation functions"); its
+  reconstruction RMSE and r (Table 5) are measured on held-out pool clips (every fifth clip).
+
+Normalisation (an explicit option, reported beside every result):
+
+* ``"paper"``: inputs and outputs standardised with each source training fold's statistics.
+* ``"domain"``: each corpus' inputs z-scored with its own feature statistics (target features,
+  never target labels; the usual cross-corpus practice), outputs with the training fold's. The
+  ``domain`` variant of a CD condition reuses the hyper-parameters developed under ``"paper"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from mer_ser.experiments.jobs import JobCache, Trained, job_key, predict, run_job
+from mer_ser.experiments.sequences import SequenceSet, concatenate
+from mer_ser.models.lstm import LSTMDAE, ContinuousRegressor
+from mer_ser.train import losses
+from mer_ser.train.engine import TrainConfig, folds_from_masks, leave_one_out, make_fit
+
+DIMENSIONS = ("arousal", "valence")
+METRICS = ("ccc", "r", "rmse")
+#: Learning rates here = the paper's x LR_SCALE (see the module docstring).
+LR_SCALE = 5e4
+#: DAE learning rates here = the paper's x DAE_LR_SCALE.
+DAE_LR_SCALE = 4e6
+#: The six conditions of Table 6: name -> (block, source domain, target domain).
+CONDITIONS = {
+    "M2M": ("ID", "music", "music"),
+    "S2S": ("ID", "speech", "speech"),
+    "S2M": ("CD", "speech", "music"),
+    "M2S": ("CD", "music", "speech"),
+    "S2M_TL": ("CD_TL", "speech", "music"),
+    "M2S_TL": ("CD_TL", "music", "speech"),
+}
+_PAPER_LR = (1e-7, 1e-6, 5e-6)
+_SIGMAS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Grids, trials, folds and stopping rules of one run of the protocol.
+
+    The ``paper`` profile is the published protocol; the smaller ones list every reduction with
+    its reason in ``reductions``.
+    """
+
+    name: str
+    trials: int = 10  # "ten trials (repetitions) in each test condition"
+    folds: int | None = None  # None: leave-one-out (the paper); k: k contiguous groups
+    hidden1: tuple[int, ...] = (50, 75, 100, 150, 200)
+    hidden2: tuple[int, ...] = (2, 4, 6, 8, 10)
+    learning_rates: tuple[float, ...] = tuple(lr * LR_SCALE for lr in _PAPER_LR)
+    noise: tuple[float, ...] = _SIGMAS  # sigma_model
+    search_hidden2: int = 10  # #HB_2 while #HB_1 is searched (not stated in the paper)
+    search_learning_rate: float = 1e-6 * LR_SCALE  # "using a learning rate of 1e-6"
+    max_epochs: int = 500  # "a maximum of 500 iterations"
+    patience: int = 20  # "halted after 20 iterations without improvement"
+    batch_size: int = 1  # "each sequence ... presented randomly"
+    dae_hidden: tuple[int, ...] = (50, 75, 100, 150, 200)
+    dae_noise: tuple[float, ...] = _SIGMAS
+    dae_learning_rates: tuple[float, ...] = tuple(lr * DAE_LR_SCALE for lr in _PAPER_LR)
+    dae_trials: int = 10
+    dae_max_epochs: int = 300  # "a maximum of 300 iterations"
+    dae_patience: int = 20
+    dae_batch_size: int = 1
+    best: int = 5  # Table 6: "averaged across the five best trials"
+    peephole: bool = True  # eqs. (1)-(5)
+    sweep_model: tuple[int, int, float, float] = (
+        100,
+        10,
+        1e-6 * LR_SCALE,
+        0.1,
+    )  # h1, h2, lr, noise
+    reductions: tuple[str, ...] = field(default=())
+
+    def training(self, **changes) -> TrainConfig:
+        """The regressor's training configuration (Coutinho & Schuller: SGD, momentum 0.9)."""
+        base = TrainConfig(
+            optimizer="sgd",
+            learning_rate=self.search_learning_rate,
+            momentum=0.9,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            patience=self.patience,
+            loss="ccc",
+        )
+        return dataclasses.replace(base, **changes)
+
+
+PROTOCOLS: dict[str, Protocol] = {
+    "paper": Protocol("paper"),
+    "default": Protocol(
+        "default",
+        trials=3,
+        folds=4,
+        hidden1=(32, 64),
+        hidden2=(4, 10),
+        learning_rates=tuple(lr * LR_SCALE for lr in _PAPER_LR[1:]),
+        noise=(0.1, 0.5),
+        max_epochs=20,
+        patience=4,
+        batch_size=2,
+        dae_hidden=(32, 64),
+        dae_noise=(0.1, 0.5),
+        dae_learning_rates=tuple(lr * DAE_LR_SCALE for lr in _PAPER_LR[1:]),
+        dae_trials=3,
+        dae_max_epochs=30,
+        dae_patience=5,
+        dae_batch_size=4,
+        best=2,
+        sweep_model=(64, 10, 1e-6 * LR_SCALE, 0.1),
+        reductions=(
+            "trials 10 -> 3 and the aggregate 'best 5 of 10' -> 'best 2 of 3': the 2-core budget",
+            "leave-one-out -> 4 folds of 4 clips (nested: 8 train, 4 validation, 4 test; "
+            "development: 12 train, 4 held out): 4 instead of 16 models per trial",
+            "#HB_1 {50..200} -> {32, 64}: the cost of a model grows with #HB_1 and the "
+            "built-in corpus has fewer independent cues than 260 real features",
+            "#HB_2 {2..10} -> {4, 10}; sigma_model and sigma_DAE {0.1..0.6} -> {0.1, 0.5}",
+            "learning rates {1e-7, 1e-6, 5e-6} (x LR_SCALE) -> {1e-6, 5e-6}: the smallest "
+            "converges too slowly for the 20-epoch limit",
+            "epochs 500 / 300 -> 20 / 30, patience 20 -> 4 / 5: 90 s clips mostly reach "
+            "their best validation CCC within 15 epochs at these learning rates",
+            "2 sequences (4 for DAEs) per update instead of 1",
+        ),
+    ),
+    "quick": Protocol(
+        "quick",
+        trials=3,
+        folds=5,
+        hidden1=(32,),
+        hidden2=(4,),
+        learning_rates=(1e-6 * LR_SCALE,),
+        noise=(0.1,),
+        search_hidden2=4,
+        max_epochs=40,
+        patience=6,
+        batch_size=1,
+        dae_hidden=(32,),
+        dae_noise=(0.1, 0.4),
+        dae_learning_rates=(1e-6 * DAE_LR_SCALE,),
+        dae_trials=3,
+        dae_max_epochs=30,
+        dae_patience=5,
+        dae_batch_size=2,
+        best=2,
+        sweep_model=(32, 4, 1e-6 * LR_SCALE, 0.1),
+        reductions=(
+            "tests only: one value per grid (two DAE sigmas), #HB_1 = 32, 3 trials, 5 folds, "
+            "40 epochs / patience 6",
+        ),
+    ),
+}
+
+
+def cv_masks(n: int, k: int | None, *, nested: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cross-validation membership masks ``(train, val, test)``, each ``(F, n)`` bool.
+
+    ``k=None`` (or ``k >= n``) is the paper's leave-one-out (:func:`~mer_ser.train.leave_one_out`).
+    Otherwise the instances form ``k`` contiguous groups; nested fold ``g`` tests on group ``g``,
+    validates on group ``g + 1 (mod k)`` and trains on the rest; non-nested fold ``g`` holds out
+    group ``g`` for validation and trains on the rest.
+    """
+    if k is None or k >= n:
+        return leave_one_out(n, nested=nested)
+    if k < (3 if nested else 2):
+        raise ValueError(f"need at least {3 if nested else 2} folds, got {k}")
+    group = np.zeros(n, int)
+    for g, rows in enumerate(np.array_split(np.arange(n), k)):
+        group[rows] = g
+    test = group[None, :] == np.arange(k)[:, None]
+    val = np.roll(test, -1, axis=0) if nested else test.copy()
+    return ~(test | val), val, test
+
+
+def sequence_metrics(pred: np.ndarray, y: np.ndarray, m: np.ndarray) -> dict[str, np.ndarray]:
+    """CCC, Pearson r and RMSE of each sequence and dimension (Coutinho & Schuller, "Measures").
+
+    Args:
+        pred: predictions ``(..., N, T, D)``.
+        y: gold standard ``(N, T, D)``.
+        m: valid frames ``(N, T)``.
+
+    Returns:
+        ``{"ccc", "r", "rmse"}`` -> arrays ``(..., N, D)``.
+    """
+    p = jnp.moveaxis(jnp.asarray(pred), -1, -2)  # (..., N, D, T)
+    t = jnp.moveaxis(jnp.asarray(y), -1, -2)
+    mask = jnp.asarray(m)[:, None, :]
+    return {
+        "ccc": np.asarray(losses.ccc(p, t, mask)),
+        "r": np.asarray(losses.pearson(p, t, mask)),
+        "rmse": np.asarray(losses.rmse(p, t, mask)),
+    }
+
+
+@dataclass
+class Development:
+    """One condition's hyper-parameter search and its final models.
+
+    Attributes:
+        condition: e.g. ``"S2M_TL"``.
+        normalisation: ``"paper"`` or ``"domain"``.
+        chosen: the selected ``h1, h2, lr, noise, dae_sigma``.
+        search: one row per candidate tried: ``step, h1, h2, lr, noise, dae_sigma, dev_ccc``.
+        trained: the final models (the chosen candidate of the last step).
+        dev_by_trial: development score of each trial of the final models, ``(trials,)``.
+    """
+
+    condition: str
+    normalisation: str
+    chosen: dict
+    search: pd.DataFrame
+    trained: Trained
+    dev_by_trial: np.ndarray
+
+
+@dataclass
+class ConditionResult:
+    """Test-set predictions and metrics of one condition.
+
+    Attributes:
+        condition: ``M2M``, ``S2S``, ``S2M``, ``M2S``, ``S2M_TL`` or ``M2S_TL``.
+        source: source corpus name.
+        target: target corpus name.
+        normalisation: ``"paper"`` or ``"domain"``.
+        chosen: the selected hyper-parameters.
+        clip_ids: the target instances.
+        predictions: ``(trials, N_target, T, 2)`` on the label scale.
+        gold: ``(N_target, T, 2)``; ``mask`` ``(N_target, T)``.
+        dev_by_trial: development score per trial (used to pick the trial shown in plots).
+        search: the development log.
+    """
+
+    condition: str
+    source: str
+    target: str
+    normalisation: str
+    chosen: dict
+    clip_ids: tuple[str, ...]
+    predictions: np.ndarray
+    gold: np.ndarray
+    mask: np.ndarray
+    dev_by_trial: np.ndarray
+    search: pd.DataFrame
+
+    def metrics(self) -> dict[str, np.ndarray]:
+        """Per trial, instance and dimension: ``{"ccc", "r", "rmse"}`` -> ``(trials, N, 2)``."""
+        return sequence_metrics(self.predictions, self.gold, self.mask)
+
+    def long(self) -> pd.DataFrame:
+        """Per-instance results in long format.
+
+        Columns ``condition, source, target, dimension, metric, trial, instance, value`` plus the
+        chosen hyper-parameters (``h1, h2, lr, noise, dae_sigma``) and ``normalisation``.
+        """
+        rows = []
+        for metric, v in self.metrics().items():
+            t, n, d = np.indices(v.shape)
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "condition": self.condition,
+                        "source": self.source,
+                        "target": self.target,
+                        "dimension": np.asarray(DIMENSIONS)[d.ravel()],
+                        "metric": metric,
+                        "trial": t.ravel(),
+                        "instance": np.asarray(self.clip_ids)[n.ravel()],
+                        "value": v.ravel(),
+                    }
+                )
+            )
+        out = pd.concat(rows, ignore_index=True)
+        for k in ("h1", "h2", "lr", "noise", "dae_sigma"):
+            out[k] = self.chosen.get(k)
+        out["normalisation"] = self.normalisation
+        return out
+
+    def best_trial(self) -> int:
+        """The trial with the best development score (never chosen on test data)."""
+        return int(np.argmax(self.dev_by_trial))
+
+
+class ContinuousTrack:
+    """The whole time-continuous protocol on one music and one speech corpus.
+
+    Args:
+        protocol: a :class:`Protocol` or a key of :data:`PROTOCOLS`.
+        music: the labelled music set (:func:`~mer_ser.experiments.sequences.sequence_set`).
+        speech: the labelled speech set.
+        pools: unlabelled sets for DAE pretraining (the paper: ME14 music and SEMAINE speech).
+        cache_dir: where trained jobs are kept (``None``: no cache).
+        seed: base random seed of every trial.
+        progress: progress bars over training jobs.
+    """
+
+    def __init__(
+        self,
+        protocol: Protocol | str,
+        *,
+        music: SequenceSet,
+        speech: SequenceSet,
+        pools: list[SequenceSet] | None = None,
+        cache_dir=None,
+        seed: int = 0,
+        progress: bool = True,
+    ):
+        self.protocol = PROTOCOLS[protocol] if isinstance(protocol, str) else protocol
+        for s in (music, speech):
+            if s.y is None:
+                raise ValueError(f"{s.name}: the {s.domain} set has no continuous labels")
+        self.sets = {"music": music, "speech": speech}
+        self.pools = list(pools or [])
+        self.cache = JobCache(cache_dir)
+        if cache_dir is not None:  # jobs of equal shapes (lr vs noise step, M2M vs S2S) share
+            # one compiled program through JAX's persistent compilation cache
+            jax.config.update("jax_compilation_cache_dir", str(Path(cache_dir) / "xla"))
+        self.seed = seed
+        self.progress = progress
+        self._dae: dict = {}
+        self._dae_rows: dict = {}
+        self._dev: dict = {}
+
+    # ----------------------------------------------------------------- data and jobs
+    def _data(self, domain: str, normalisation: str) -> SequenceSet:
+        s = self.sets[domain]
+        if normalisation == "paper":
+            return s
+        if normalisation == "domain":
+            return s.standardised()
+        raise ValueError(f"normalisation must be 'paper' or 'domain', got {normalisation!r}")
+
+    def _pool(self, normalisation: str) -> SequenceSet:
+        if not self.pools:
+            raise ValueError("DAE pretraining needs unlabelled pools (pools=[...])")
+        if normalisation == "domain":  # each domain z-scored with its own statistics
+            return concatenate([p.standardised() for p in self.pools], "pool")
+        pool = concatenate(self.pools, "pool")
+        return pool.standardised()  # z-scored with the pooled statistics
+
+    def _bar(self, total: int, desc: str):
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=desc, unit="job", disable=not self.progress, leave=False)
+
+    # ----------------------------------------------------------------- DAE pretraining
+    def _dae_job(self, h: int, hyper: list[dict], normalisation: str) -> tuple[Trained, dict]:
+        p = self.protocol
+        pool = self._pool(normalisation)
+        n = len(pool)
+        val = (np.arange(n) % 5) == 0
+        fold = folds_from_masks((~val)[None], val[None])
+        cfg = TrainConfig(
+            optimizer="sgd",
+            learning_rate=p.dae_learning_rates[0],
+            momentum=0.9,
+            batch_size=p.dae_batch_size,
+            max_epochs=p.dae_max_epochs,
+            patience=p.dae_patience,
+            loss="mse",
+            standardise_inputs=False,
+            standardise_outputs=False,
+        )
+        f_in = pool.x.shape[-1]
+        build = lambda rngs: LSTMDAE(f_in, h, peephole=p.peephole, rngs=rngs)  # noqa: E731
+        fit, apply = make_fit(build, cfg)
+        x = jnp.asarray(pool.x)
+        m = jnp.asarray(pool.m)
+        y = jnp.where(m[..., None], jax.nn.sigmoid(x), 0.0)
+        key = job_key(
+            {
+                "kind": "dae",
+                "data": pool.fingerprint(),
+                "hidden": h,
+                "hyper": hyper,
+                "trials": p.dae_trials,
+                "cfg": dataclasses.asdict(cfg),
+                "peephole": p.peephole,
+                "seed": self.seed,
+            }
+        )
+        trained = run_job(
+            fit,
+            key=key,
+            seed=self.seed,
+            trials=p.dae_trials,
+            folds=fold,
+            x=x,
+            m=m,
+            y=y,
+            hyper=hyper,
+            cache=self.cache,
+        )
+        xv, mv = x[val], m[val]
+        yv = np.asarray(y[val])
+
+        def recon(pred):  # (k, Nv, T, F) -> per-model RMSE and r over valid values
+            sel = np.broadcast_to(np.asarray(mv)[None, :, :, None], pred.shape)
+            out = []
+            for k in range(pred.shape[0]):
+                a = pred[k][sel[k]].astype(np.float64)
+                b = np.broadcast_to(yv, pred.shape[1:])[sel[k]].astype(np.float64)
+                rmse = np.sqrt(np.mean((a - b) ** 2))
+                r = np.corrcoef(a, b)[0, 1] if a.std() > 0 and b.std() > 0 else 0.0
+                out.append((rmse, r))
+            return np.asarray(out)
+
+        rec = predict(apply, trained, xv, mv, chunk=8, reduce=recon)
+        return trained, {"rmse": rec[:, 0], "r": rec[:, 1]}
+
+    def pretrain(self, normalisation: str = "paper") -> pd.DataFrame:
+        """The DAE grid (section "Pre-training of the first layer", Table 5).
+
+        For each ``H`` in ``dae_hidden``: the learning rate is chosen on the mean reconstruction
+        RMSE over trials at sigma 0.1; then every sigma in ``dae_noise`` is trained with it.
+
+        Returns:
+            One row per (H, sigma, trial): ``hidden, sigma, lr, trial, rmse, r, epochs,
+            best_epoch``; ``learning_rate_search`` rows (``stage="lr"``) are included.
+        """
+        if normalisation in self._dae_rows:
+            return self._dae_rows[normalisation]
+        p = self.protocol
+        rows = []
+        with self._bar(2 * len(p.dae_hidden), f"DAE grid ({normalisation})") as bar:
+            for h in p.dae_hidden:
+                hyper = [{"learning_rate": lr, "input_noise": 0.1} for lr in p.dae_learning_rates]
+                tr, rec = self._dae_job(h, hyper, normalisation)
+                bar.update()
+                score = rec["rmse"].reshape(len(hyper), -1).mean(axis=1)
+                lr = p.dae_learning_rates[int(np.argmin(score))]
+                rows += _dae_rows(tr, rec, hyper, h, "lr")
+                hyper = [{"learning_rate": lr, "input_noise": s} for s in p.dae_noise]
+                tr, rec = self._dae_job(h, hyper, normalisation)
+                bar.update()
+                rows += _dae_rows(tr, rec, hyper, h, "sigma")
+                self._dae[(normalisation, h)] = (tr, hyper)
+        self._dae_rows[normalisation] = pd.DataFrame(rows)
+        return self._dae_rows[normalisation]
+
+    def dae_curves(self, normalisation: str = "paper") -> pd.DataFrame:
+        """Per-epoch training and validation reconstruction MSE of the sigma-grid DAEs."""
+        self.pretrain(normalisation)
+        rows = []
+        for (norm, h), (tr, hyper) in sorted(self._dae.items()):
+            if norm != normalisation:
+                continue
+            c, t, _ = tr.shape
+            for k in range(c * t):
+                n = int(tr.epochs[k])
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "hidden": h,
+                            "sigma": hyper[k // t]["input_noise"],
+                            "trial": k % t,
+                            "epoch": np.arange(n),
+                            "train_mse": tr.train_loss[k, :n],
+                            "val_mse": tr.val_loss[k, :n],
+                        }
+                    )
+                )
+        return pd.concat(rows, ignore_index=True)
+
+    def _encoders(self, h: int, sigma: float, normalisation: str) -> dict:
+        """The DAE encoders of (H, sigma), one per trial, as a ``{"lstm1": ...}`` preset."""
+        if (normalisation, h) not in self._dae:
+            if normalisation == "paper":
+                self.pretrain("paper")
+            else:  # the learning rate chosen under the paper's normalisation, then one job
+                paper = self.pretrain_table("paper")
+                lr = float(paper.loc[paper["hidden"] == h, "chosen_lr"].iloc[0])
+                hyper = [{"learning_rate": lr, "input_noise": s} for s in self.protocol.dae_noise]
+                self._dae[(normalisation, h)] = (self._dae_job(h, hyper, normalisation)[0], hyper)
+        if (normalisation, h) not in self._dae:
+            raise ValueError(f"no DAE with {h} hidden blocks (dae_hidden must include hidden1)")
+        tr, hyper = self._dae[(normalisation, h)]
+        c = [round(d["input_noise"], 6) for d in hyper].index(round(sigma, 6))
+        sel = tr.select(c)
+        t = self.protocol.trials
+        reps = np.arange(t) % sel.shape[1]  # trial t of the regressor uses DAE trial t
+        return {"lstm1": jax.tree.map(lambda a: a[reps], sel.params["encoder"])}
+
+    def pretrain_table(self, normalisation: str = "paper") -> pd.DataFrame:
+        """Table 5 analog: mean RMSE and r over trials per (H, sigma), with H's learning rate."""
+        df = self.pretrain(normalisation)
+        g = df[df["stage"] == "sigma"].groupby(["hidden", "sigma"], sort=True)
+        out = g.agg(
+            rmse=("rmse", "mean"),
+            r=("r", "mean"),
+            chosen_lr=("lr", "first"),
+            trials=("trial", "nunique"),
+        ).reset_index()
+        return out
+
+    # ----------------------------------------------------------------- regression
+    def _regression_job(
+        self,
+        block: str,
+        src: SequenceSet,
+        h1: int,
+        h2: int,
+        cands: list[dict],
+        normalisation: str,
+    ) -> tuple[Trained, np.ndarray, np.ndarray]:
+        """Train one job of ``block`` (``ID``, ``CD`` or ``CD_TL``) on the source set ``src``.
+
+        Returns:
+            ``(trained, dev, pred)``: the models, each model's development score (mean
+            validation CCC over arousal and valence) shaped ``(C, trials, folds)``, and every
+            model's predictions on every source instance ``(K, N, T, 2)``.
+        """
+        p = self.protocol
+        tr_m, va_m, _ = cv_masks(len(src), p.folds, nested=block == "ID")
+        folds = folds_from_masks(tr_m, va_m)
+        transfer = block == "CD_TL"
+        cfg = p.training(
+            standardise_inputs=normalisation == "paper",
+            freeze=("lstm1",) if transfer else (),
+        )
+        fit, apply = make_fit(self._builder(src.x.shape[-1], h1, h2), cfg)
+        hyper = [{"learning_rate": c["lr"], "input_noise": c["noise"]} for c in cands]
+        presets = None
+        if transfer:
+            presets = [self._encoders(h1, c["dae_sigma"], normalisation) for c in cands]
+        key = job_key(
+            {
+                "kind": "regressor",
+                "block": block,
+                "data": src.fingerprint(),
+                "hidden": [h1, h2],
+                "cands": cands,
+                "folds": p.folds,
+                "trials": p.trials,
+                "cfg": dataclasses.asdict(cfg),
+                "peephole": p.peephole,
+                "seed": self.seed,
+                "dae": None if not transfer else self._dae[(normalisation, h1)][0].key,
+            }
+        )
+        x, m, y = jnp.asarray(src.x), jnp.asarray(src.m), jnp.asarray(src.y)
+        trained = run_job(
+            fit,
+            key=key,
+            seed=self.seed,
+            trials=p.trials,
+            folds=folds,
+            x=x,
+            m=m,
+            y=y,
+            hyper=hyper,
+            presets=presets,
+            cache=self.cache,
+        )
+        pred = predict(apply, trained, x, m)  # (K, N, T, 2)
+        ccc = sequence_metrics(pred, src.y, src.m)["ccc"].mean(axis=-1)  # (K, N)
+        val = np.tile(va_m, (len(cands) * p.trials, 1))
+        dev = (ccc * val).sum(axis=1) / val.sum(axis=1)
+        return trained, dev.reshape(trained.shape), pred
+
+    def _builder(self, f_in: int, h1: int, h2: int):
+        peephole = self.protocol.peephole
+        return lambda rngs: ContinuousRegressor(f_in, (h1, h2), peephole=peephole, rngs=rngs)
+
+    def _apply_for(self, chosen: dict):
+        build = self._builder(self.sets["music"].x.shape[-1], chosen["h1"], chosen["h2"])
+        return make_fit(build, self.protocol.training())[1]
+
+    def _cross_predict(self, trained: Trained, chosen: dict, tgt: SequenceSet) -> np.ndarray:
+        """A CD trial's target prediction: the mean of its fold models', ``(trials, N, T, 2)``."""
+        pred = predict(self._apply_for(chosen), trained, jnp.asarray(tgt.x), jnp.asarray(tgt.m))
+        t, f = trained.shape[1], trained.shape[2]
+        return pred.reshape(t, f, *pred.shape[1:]).mean(axis=1)
+
+    def develop(self, condition: str) -> Development:
+        """The paper's hyper-parameter search for one condition (normalisation ``"paper"``)."""
+        if condition in self._dev:
+            return self._dev[condition]
+        block, src_domain, _ = CONDITIONS[condition]
+        src = self._data(src_domain, "paper")
+        p = self.protocol
+        lr0 = p.search_learning_rate
+        sigmas = p.dae_noise if block == "CD_TL" else (None,)
+        log = []
+        n_jobs = len(p.hidden1) + len(p.hidden2) + 2
+        with self._bar(n_jobs, f"{condition} search") as bar:
+
+            def step(name, h1, h2, cands):
+                tr, dev, _ = self._regression_job(block, src, h1, h2, cands, "paper")
+                score = dev.mean(axis=(1, 2))
+                for c, s in zip(cands, score, strict=True):
+                    log.append({"step": name, "h1": h1, "h2": h2, **c, "dev_ccc": float(s)})
+                bar.update()
+                return tr, dev, score
+
+            best = (-np.inf, None)
+            for h1 in p.hidden1:
+                cands = [{"lr": lr0, "noise": 0.0, "dae_sigma": s} for s in sigmas]
+                _, _, score = step("hidden1", h1, p.search_hidden2, cands)
+                i = int(np.argmax(score))
+                if score[i] > best[0]:
+                    best = (score[i], (h1, cands[i]["dae_sigma"]))
+            h1, dae_sigma = best[1]
+            scores = []
+            for h2 in p.hidden2:
+                cands = [{"lr": lr0, "noise": 0.0, "dae_sigma": dae_sigma}]
+                scores.append(step("hidden2", h1, h2, cands)[2][0])
+            h2 = p.hidden2[int(np.argmax(scores))]
+            cands = [{"lr": lr, "noise": 0.0, "dae_sigma": dae_sigma} for lr in p.learning_rates]
+            lr = p.learning_rates[int(np.argmax(step("learning_rate", h1, h2, cands)[2]))]
+            cands = [{"lr": lr, "noise": s, "dae_sigma": dae_sigma} for s in p.noise]
+            tr, dev, score = step("noise", h1, h2, cands)
+            c = int(np.argmax(score))
+        chosen = {"h1": h1, "h2": h2, **cands[c]}
+        out = Development(
+            condition, "paper", chosen, pd.DataFrame(log), tr.select(c), dev[c].mean(axis=1)
+        )
+        self._dev[condition] = out
+        return out
+
+    def run(self, condition: str, normalisation: str = "paper") -> ConditionResult:
+        """Develop (or reuse) a condition and evaluate it on its test instances."""
+        block, src_domain, tgt_domain = CONDITIONS[condition]
+        dev = self.develop(condition)
+        ch = dev.chosen
+        src = self._data(src_domain, normalisation)
+        tgt = self._data(tgt_domain, normalisation)
+        if normalisation == "paper":
+            trained, dev_by_trial = dev.trained, dev.dev_by_trial
+        elif block == "ID":
+            raise ValueError("the 'domain' normalisation applies to cross-domain conditions")
+        else:  # the hyper-parameters developed under the paper's normalisation, retrained
+            trained, d, _ = self._regression_job(
+                block, src, ch["h1"], ch["h2"], [_cand(ch)], normalisation
+            )
+            dev_by_trial = d[0].mean(axis=1)
+        if block == "ID":  # each instance predicted by the model of the fold that tests it
+            _, _, test = cv_masks(len(tgt), self.protocol.folds, nested=True)
+            t, f = trained.shape[1], trained.shape[2]
+            pred = predict(self._apply_for(ch), trained, jnp.asarray(src.x), jnp.asarray(src.m))
+            pred = pred.reshape(t, f, *pred.shape[1:])
+            pred = np.einsum("tfnsd,fn->tnsd", pred, test.astype(pred.dtype))
+        else:
+            pred = self._cross_predict(trained, ch, tgt)
+        return ConditionResult(
+            condition,
+            self.sets[src_domain].name,
+            self.sets[tgt_domain].name,
+            normalisation,
+            dict(ch),
+            tgt.clip_ids,
+            pred,
+            tgt.y,
+            tgt.m,
+            dev_by_trial,
+            dev.search,
+        )
+
+    def shared_code_sweep(
+        self, music_by_level: dict[float, SequenceSet], normalisation: str = "paper"
+    ) -> pd.DataFrame:
+        """CD (S2M and M2S) with a fixed model against the built-in corpus' ``shared_code``.
+
+        Our validation of the method on data with known ground truth, not a paper experiment:
+        the speech set stays the same, the music set is rebuilt at each level, and the model is
+        ``protocol.sweep_model`` (no search, so every level gets the same model).
+
+        Args:
+            music_by_level: ``shared_code`` -> the labelled music set built at that level.
+            normalisation: ``"paper"`` or ``"domain"``.
+
+        Returns:
+            Long format: ``shared_code, condition, source, target, dimension, metric, trial,
+            instance, value``.
+        """
+        h1, h2, lr, noise = self.protocol.sweep_model
+        ch = {"h1": h1, "h2": h2, "lr": lr, "noise": noise, "dae_sigma": None}
+        speech = self._data("speech", normalisation)
+        frames = []
+        with self._bar(2 * len(music_by_level), "shared_code sweep") as bar:
+            s2m, _, _ = self._regression_job("CD", speech, h1, h2, [_cand(ch)], normalisation)
+            for level, music in sorted(music_by_level.items()):
+                music = music if normalisation == "paper" else music.standardised()
+                m2s, d, _ = self._regression_job("CD", music, h1, h2, [_cand(ch)], normalisation)
+                for name, tr, src, tgt in (
+                    ("S2M", s2m, speech, music),
+                    ("M2S", m2s, music, speech),
+                ):
+                    res = ConditionResult(
+                        name,
+                        src.name,
+                        tgt.name,
+                        normalisation,
+                        ch,
+                        tgt.clip_ids,
+                        self._cross_predict(tr, ch, tgt),
+                        tgt.y,
+                        tgt.m,
+                        d[0].mean(axis=1),
+                        pd.DataFrame(),
+                    )
+                    long = res.long()
+                    long.insert(0, "shared_code", level)
+                    frames.append(long)
+                    bar.update()
+        return pd.concat(frames, ignore_index=True)
+
+
+def _cand(chosen: dict) -> dict:
+    return {k: chosen[k] for k in ("lr", "noise", "dae_sigma")}
+
+
+def _dae_rows(tr: Trained, rec: dict, hyper: list[dict], h: int, stage: str) -> list[dict]:
+    c, t, _ = tr.shape
+    return [
+        {
+            "stage": stage,
+            "hidden": h,
+            "sigma": hyper[k // t]["input_noise"],
+            "lr": hyper[k // t]["learning_rate"],
+            "trial": k % t,
+            "rmse": float(rec["rmse"][k]),
+            "r": float(rec["r"][k]),
+            "epochs": int(tr.epochs[k]),
+            "best_epoch": int(tr.best_epoch[k]),
+        }
+        for k in range(c * t)
+    ]
+
+
+def results_frame(results: list[ConditionResult]) -> pd.DataFrame:
+    """All conditions' long-format results (``figures/continuous_results.csv``)."""
+    return pd.concat([r.long() for r in results], ignore_index=True)

@@ -1,0 +1,267 @@
+"""Training jobs: one compiled, vmapped program trains every (candidate x trial x fold) model.
+
+A *job* is the unit of work and of caching. Its models share one architecture (the shapes), and
+differ along three ``vmap`` axes flattened into one: hyper-parameter candidates whose values can be
+traced (learning rate, input noise, a preset first layer), trials (random initialisations) and
+cross-validation folds. The trained parameters, the fold statistics and the training record are
+stored under ``<cache>/<key>.npz`` (atomic, checksummed), where the key hashes everything that
+determines them, so an interrupted protocol resumes at the first unfinished job and a corrupt
+entry is reported and retrained.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from mer_ser._io import read_checked, sha256_json, write_checked
+from mer_ser.features.cache import CorruptCacheEntry
+from mer_ser.train.engine import FitResult, Fold, Standardiser
+
+#: Bump when a change to the protocol code changes what a cached job would contain.
+JOB_VERSION = 1
+
+
+def flatten(tree: dict, prefix: str = "") -> dict[str, np.ndarray]:
+    """A nested dict of arrays as ``{"a/b/c": array}``."""
+    out = {}
+    for k, v in tree.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, name + "/"))
+        else:
+            out[name] = np.asarray(v)
+    return out
+
+
+def unflatten(flat: dict[str, np.ndarray]) -> dict:
+    """Inverse of :func:`flatten`."""
+    tree: dict = {}
+    for name, v in flat.items():
+        *path, leaf = name.split("/")
+        node = tree
+        for p in path:
+            node = node.setdefault(p, {})
+        node[leaf] = v
+    return tree
+
+
+@dataclass(frozen=True)
+class Trained:
+    """The models of one job, stacked along a leading axis of ``K = C * trials * folds``.
+
+    Attributes:
+        key: the job's cache key.
+        shape: ``(C, trials, folds)``: how ``K`` unflattens.
+        params: pure dict of parameters, leaves ``(K, ...)``.
+        stats: per-model :class:`~mer_ser.train.engine.Standardiser`, leaves ``(K, ...)``.
+        epochs: epochs run, ``(K,)``.
+        best_epoch: epoch of the kept parameters, ``(K,)``.
+        best_val: validation loss of the kept parameters, ``(K,)``.
+        train_loss: per-epoch training loss, ``(K, max_epochs)`` (NaN after stopping).
+        val_loss: per-epoch validation loss, ``(K, max_epochs)``.
+        diverged: ``(K,)`` True where the divergence guard stopped the model.
+    """
+
+    key: str
+    shape: tuple[int, int, int]
+    params: dict
+    stats: Standardiser
+    epochs: np.ndarray
+    best_epoch: np.ndarray
+    best_val: np.ndarray
+    train_loss: np.ndarray
+    val_loss: np.ndarray
+    diverged: np.ndarray
+
+    def select(self, candidate: int) -> Trained:
+        """The models of one candidate only, ``shape`` becoming ``(1, trials, folds)``."""
+        _, t, f = self.shape
+        sl = slice(candidate * t * f, (candidate + 1) * t * f)
+        take = lambda a: np.asarray(a)[sl]  # noqa: E731
+        return Trained(
+            self.key,
+            (1, t, f),
+            jax.tree.map(take, self.params),
+            Standardiser(*map(take, self.stats)),
+            *(take(a) for a in (self.epochs, self.best_epoch, self.best_val)),
+            take(self.train_loss),
+            take(self.val_loss),
+            take(self.diverged),
+        )
+
+    def to_bytes(self) -> bytes:
+        """The arrays as one ``.npz`` payload."""
+        flat = {f"params/{k}": v for k, v in flatten(self.params).items()}
+        flat.update({f"stats/{n}": np.asarray(v) for n, v in self.stats._asdict().items()})
+        for n in ("epochs", "best_epoch", "best_val", "train_loss", "val_loss", "diverged"):
+            flat[n] = np.asarray(getattr(self, n))
+        flat["shape"] = np.asarray(self.shape)
+        buf = io.BytesIO()
+        np.savez(buf, **flat)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, key: str, payload: bytes) -> Trained:
+        """Inverse of :meth:`to_bytes`."""
+        with np.load(io.BytesIO(payload), allow_pickle=False) as z:
+            flat = {k: z[k] for k in z.files}
+        params = unflatten({k[7:]: v for k, v in flat.items() if k.startswith("params/")})
+        stats = Standardiser(*(flat[f"stats/{n}"] for n in Standardiser._fields))
+        return cls(
+            key,
+            tuple(int(v) for v in flat["shape"]),
+            params,
+            stats,
+            *(flat[n] for n in ("epochs", "best_epoch", "best_val")),
+            flat["train_loss"],
+            flat["val_loss"],
+            flat["diverged"],
+        )
+
+
+class JobCache:
+    """Trained jobs on disk under ``root/<key[:2]>/<key>.npz`` (``root=None``: no caching)."""
+
+    def __init__(self, root: str | os.PathLike | None):
+        self.root = None if root is None else Path(root)
+
+    def path(self, key: str) -> Path:
+        """Where job ``key`` lives."""
+        assert self.root is not None
+        return self.root / key[:2] / f"{key}.npz"
+
+    def load(self, key: str) -> Trained | None:
+        """The cached job, or ``None`` (absent, or corrupt: then warned about and removed)."""
+        if self.root is None or not self.path(key).is_file():
+            return None
+        path = self.path(key)
+        try:
+            return Trained.from_bytes(key, read_checked(path))
+        except (ValueError, OSError, EOFError, KeyError) as e:
+            warnings.warn(
+                f"{path}: corrupt training-job cache entry ({e}); retraining",
+                CorruptCacheEntry,
+                stacklevel=2,
+            )
+            path.unlink(missing_ok=True)
+            return None
+
+    def store(self, trained: Trained) -> None:
+        """Write a job atomically."""
+        if self.root is not None:
+            write_checked(self.path(trained.key), trained.to_bytes())
+
+
+def default_jobs_dir(data_root: str | os.PathLike) -> Path:
+    """The training-job cache beside a data root: ``<data_root>/cache/jobs``."""
+    return Path(data_root) / "cache" / "jobs"
+
+
+def job_key(spec: dict) -> str:
+    """Cache key of a job description (any JSON-able dict)."""
+    return sha256_json({"job_version": JOB_VERSION, **spec})
+
+
+def run_job(
+    fit,
+    *,
+    key: str,
+    seed: int,
+    trials: int,
+    folds: Fold,
+    x,
+    m,
+    y,
+    hyper: list[dict] | None = None,
+    presets: list[dict] | None = None,
+    cache: JobCache | None = None,
+) -> Trained:
+    """Train ``C * trials * folds`` models in one compiled program (or load them).
+
+    Trial ``t`` uses the random key ``fold_in(PRNGKey(seed), t)`` for every candidate and fold
+    (common random numbers: candidates are compared on the same initialisations).
+
+    Args:
+        fit: a pure fit from :func:`~mer_ser.train.make_fit`.
+        key: the job's cache key (:func:`job_key`).
+        seed: base random seed.
+        trials: repetitions with different random initialisations.
+        folds: cross-validation folds with a leading ``F`` axis.
+        x: padded inputs ``(N, T, F)``.
+        m: valid frames ``(N, T)``.
+        y: training targets ``(N, T, D)``.
+        hyper: per candidate, the traced hyper-parameters (``{"learning_rate": ..,
+            "input_noise": ..}``); ``None`` for one candidate with the config's values.
+        presets: per candidate, a pure dict of parameters replacing the random initialisation,
+            each leaf with a leading ``trials`` axis (trial ``t`` gets element ``t``).
+        cache: where finished jobs are kept.
+
+    Returns:
+        The trained models, :class:`Trained`.
+    """
+    cache = cache or JobCache(None)
+    hit = cache.load(key)
+    if hit is not None:
+        return hit
+    n_cand = len(hyper or presets or [None])
+    n_folds = int(np.asarray(folds.train_idx).shape[0])
+    c_idx, t_idx, f_idx = (a.ravel() for a in np.indices((n_cand, trials, n_folds)))
+    base = jax.random.PRNGKey(seed)
+    keys = jax.vmap(lambda t: jax.random.fold_in(base, t))(jnp.asarray(t_idx))
+    fold_k = Fold(*(jnp.asarray(np.asarray(a)[f_idx]) for a in folds))
+    hyper_k = None
+    if hyper:
+        names = sorted(hyper[0])
+        hyper_k = {n: jnp.asarray([float(hyper[c][n]) for c in c_idx], x.dtype) for n in names}
+    preset_k = None
+    if presets:
+        stacked = jax.tree.map(lambda *a: np.stack(a), *presets)  # (C, trials, ...)
+        preset_k = jax.tree.map(lambda a: jnp.asarray(a[c_idx, t_idx]), stacked)
+
+    def one(k, fold, h, p, x, m, y):
+        return fit(k, fold, x, m, y, hyper=h, preset=p)
+
+    # The data are arguments, not constants baked into the program: jobs of equal shapes then
+    # lower to the same HLO and share a compiled executable via the persistent cache.
+    axes = (0, 0, None if hyper_k is None else 0, None if preset_k is None else 0, None, None, None)
+    run = jax.jit(jax.vmap(one, in_axes=axes))
+    res: FitResult = run(keys, fold_k, hyper_k, preset_k, x, m, y)
+    res = jax.device_get(res)
+    trained = Trained(
+        key,
+        (n_cand, trials, n_folds),
+        jax.tree.map(np.asarray, res.params),
+        Standardiser(*(np.asarray(a) for a in res.stats)),
+        *(np.asarray(a) for a in (res.epochs, res.best_epoch, res.best_val_loss)),
+        np.asarray(res.train_loss),
+        np.asarray(res.val_loss),
+        np.asarray(res.diverged),
+    )
+    cache.store(trained)
+    return trained
+
+
+def predict(apply, trained: Trained, x, m, *, chunk: int = 64, reduce=None) -> np.ndarray:
+    """Every model's predictions on every sequence: ``(K, N, T, D)`` on the label scale.
+
+    Models are evaluated ``chunk`` at a time to bound memory; ``reduce`` (optional) maps each
+    chunk's ``(k, N, T, D)`` predictions to a smaller ``(k, ...)`` array first.
+    """
+    fn = jax.jit(jax.vmap(apply, in_axes=(0, 0, None, None)))
+    k = len(trained.epochs)
+    out = []
+    for s in range(0, k, chunk):
+        sl = slice(s, min(k, s + chunk))
+        p = jax.tree.map(lambda a, sl=sl: a[sl], trained.params)
+        st = Standardiser(*(a[sl] for a in trained.stats))
+        pred = np.asarray(fn(p, st, x, m))
+        out.append(pred if reduce is None else reduce(pred))
+    return np.concatenate(out)

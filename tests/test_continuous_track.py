@@ -1,0 +1,138 @@
+"""The time-continuous protocol of Coutinho & Schuller 2017 on the quick built-in corpus.
+
+The built-in corpus has a known ground truth: speech and music express arousal through shared
+cues whose share in music is ``shared_code``. These tests check the protocol's mechanics (search
+order, frozen transfer layers, long-format results, resuming from the job cache) and that its
+results have the properties the data were built with (see issue 4, "Scientific sanity").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mer_ser.experiments import CONDITIONS, ContinuousTrack, load_sets, results_frame
+from mer_ser.experiments.jobs import JobCache
+
+
+def _track(data_root, quick_root, cache_dir):
+    music, speech, *pools = load_sets(
+        [
+            "builtin:music_continuous",
+            "builtin:speech_continuous",
+            "builtin:music_pool",
+            "builtin:speech_pool",
+        ],
+        data_root=data_root,
+        profile="quick",
+        progress=False,
+    )
+    return ContinuousTrack(
+        "quick", music=music, speech=speech, pools=pools, cache_dir=cache_dir, progress=False
+    )
+
+
+@pytest.fixture(scope="module")
+def jobs_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("jobs")
+
+
+@pytest.fixture(scope="module")
+def track(data_root, quick_root, jobs_dir):
+    return _track(data_root, quick_root, jobs_dir)
+
+
+@pytest.fixture(scope="module")
+def sweep(track, data_root):
+    levels = {}
+    for level in (0.0, 0.5, 1.0):
+        (levels[level],) = load_sets(
+            ["builtin:music_continuous"],
+            data_root=data_root,
+            profile="quick",
+            shared_code=level,
+            only_parts=True,
+            progress=False,
+        )
+    long = track.shared_code_sweep(levels, normalisation="domain")
+    ccc = long[(long["metric"] == "ccc") & (long["dimension"] == "arousal")]
+    out = ccc.groupby(["condition", "shared_code"])["value"].mean()
+    print("cross-domain arousal CCC by shared_code (quick):", out.round(3).to_dict())
+    return out
+
+
+def _mean(result, metric="ccc", dim=0):
+    return float(result.metrics()[metric][..., dim].mean())
+
+
+def test_dae_grid_reports_every_hidden_size_and_sigma_with_a_chosen_learning_rate(track):
+    table = track.pretrain_table()
+    p = track.protocol
+    assert len(table) == len(p.dae_hidden) * len(p.dae_noise)
+    assert set(table["chosen_lr"]) <= set(p.dae_learning_rates)
+    assert ((table["rmse"] > 0) & (table["rmse"] < 0.5)).all()
+    assert (table["r"] > 0.5).all()  # the DAEs reconstruct the held-out pool clips
+
+
+def test_intra_domain_arousal_is_learned_in_both_domains(track):
+    m2m, s2s = track.run("M2M"), track.run("S2S")
+    print(f"intra-domain arousal CCC (quick): M2M {_mean(m2m):.3f}, S2S {_mean(s2s):.3f}")
+    assert _mean(m2m) > 0.15, _mean(m2m)
+    assert _mean(s2s) > 0.3, _mean(s2s)
+
+
+def test_transfer_models_keep_the_dae_encoder_frozen(track):
+    dev = track.develop("S2M_TL")
+    enc = track._encoders(dev.chosen["h1"], dev.chosen["dae_sigma"], "paper")["lstm1"]
+    trials, folds = dev.trained.shape[1:]
+    for name, w in dev.trained.params["lstm1"].items():
+        w = np.asarray(w).reshape(trials, folds, *w.shape[1:])
+        for f in range(folds):  # every fold model of trial t carries DAE trial t's encoder
+            np.testing.assert_array_equal(w[:, f], np.asarray(enc[name]), err_msg=name)
+
+
+def test_the_search_follows_the_papers_order(track):
+    search = track.develop("M2S").search
+    steps = list(dict.fromkeys(search["step"]))
+    assert steps == ["hidden1", "hidden2", "learning_rate", "noise"]
+    assert (search.loc[search["step"] == "hidden1", "noise"] == 0).all()
+
+
+def test_results_are_long_format_with_one_row_per_trial_instance_dimension_and_metric(track):
+    r = track.run("S2M")
+    long = results_frame([r])
+    cols = ["condition", "source", "target", "dimension", "metric", "trial", "instance", "value"]
+    assert list(long.columns[:8]) == cols
+    n_target = len(track.sets["music"])
+    assert len(long) == track.protocol.trials * n_target * 2 * 3
+    assert set(long["normalisation"]) == {"paper"} and long["h1"].notna().all()
+    assert CONDITIONS["S2M"] == ("CD", "speech", "music")
+
+
+def test_cross_domain_arousal_transfers_when_the_code_is_shared(sweep):
+    for cond in ("S2M", "M2S"):
+        assert sweep[(cond, 1.0)] > 0.3, sweep
+
+
+def test_cross_domain_arousal_does_not_transfer_without_a_shared_code(sweep):
+    for cond in ("S2M", "M2S"):
+        assert abs(sweep[(cond, 0.0)]) < 0.15, sweep
+
+
+def test_cross_domain_transfer_rises_with_the_shared_code(sweep):
+    for cond in ("S2M", "M2S"):
+        assert sweep[(cond, 0.0)] < sweep[(cond, 0.5)] < sweep[(cond, 1.0)], sweep
+
+
+def test_a_second_run_resumes_from_the_job_cache_without_training(
+    track, data_root, quick_root, jobs_dir, monkeypatch
+):
+    first = track.run("M2M")
+
+    def no_training(self, trained):
+        raise AssertionError("a finished job was trained again")
+
+    monkeypatch.setattr(JobCache, "store", no_training)
+    again = _track(data_root, quick_root, jobs_dir).run("M2M")
+    np.testing.assert_array_equal(first.predictions, again.predictions)
+    assert first.chosen == again.chosen
