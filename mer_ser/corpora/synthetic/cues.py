@@ -16,7 +16,7 @@ attack             shared    (implicit in vocal effort)            attack 60 * 2
 roughness          shared    40 Hz AM, depth 0.45 max(0, -v)       40 Hz AM, depth 0.45 max(0, -v)
 mode               music     -                                     major if v >= 0 else minor
 consonance         music     -                                     added minor second, 0.6 max(0, -v)
-percussion         shared    -                                     drums when a > -0.3, density with a
+percussion         shared    -                                     drums when a_s > -0.3, density with a_s
 contour shape      speech    final "!" if v > 0.25 else "."        -
 formant shift      speech    spectrum scaled by 1 + 0.05 v         -
 =================  ========  ====================================  ======================================
