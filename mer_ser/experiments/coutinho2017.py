@@ -36,7 +36,8 @@ applies):
   the grid's middle value converges within the epoch budget).
 * The DAE sees z-scored features and reconstructs their logistic squashing ``sigmoid(z)`` with
   its 260 sigmoid outputs (the paper's "260 units with sigmoidal activation functions"); its
-  reconstruction RMSE and r (Table 5) are measured on held-out pool clips (every fifth clip).
+  reconstruction RMSE and r (Table 5) are measured on pool clips it never trains on (every fifth
+  clip; they also decide early stopping, as the regressors' validation instances do).
 
 Normalisation (an explicit option, reported beside every result):
 
@@ -461,8 +462,9 @@ class ContinuousTrack:
         RMSE over trials at sigma 0.1; then every sigma in ``dae_noise`` is trained with it.
 
         Returns:
-            One row per (H, sigma, trial): ``hidden, sigma, lr, trial, rmse, r, epochs,
-            best_epoch``; ``learning_rate_search`` rows (``stage="lr"``) are included.
+            One row per model: ``stage`` (``"lr"``: the learning-rate step at sigma 0.1,
+            ``"sigma"``: the noise grid), ``hidden, sigma, lr, trial, rmse, r, epochs,
+            best_epoch``.
         """
         if normalisation in self._dae_rows:
             return self._dae_rows[normalisation]

@@ -77,19 +77,6 @@ class SequenceSet:
         x = np.where(self.m[..., None], (self.x - mu) / sd, 0.0).astype(np.float32)
         return replace(self, x=x, normalisation="domain")
 
-    def subset(self, rows) -> SequenceSet:
-        """The clips at ``rows`` (trailing all-padding frames dropped)."""
-        rows = np.asarray(rows)
-        m = self.m[rows]
-        t = max(1, int(m.sum(axis=1).max()))
-        return replace(
-            self,
-            clip_ids=tuple(self.clip_ids[i] for i in rows),
-            x=self.x[rows, :t],
-            m=m[:, :t],
-            y=None if self.y is None else self.y[rows, :t],
-        )
-
 
 def pad_sequences(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Left-align and zero-pad ``(T_i, F)`` arrays to ``(N, max T_i, F)`` with a ``(N, T)`` mask."""
