@@ -96,6 +96,7 @@ def test_the_search_follows_the_papers_order(track):
     steps = list(dict.fromkeys(search["step"]))
     assert steps == ["hidden1", "hidden2", "learning_rate", "noise"]
     assert (search.loc[search["step"] == "hidden1", "noise"] == 0).all()
+    assert {"dev_ccc", "diverged"} <= set(search.columns)
 
 
 def test_results_are_long_format_with_one_row_per_trial_instance_dimension_and_metric(track):

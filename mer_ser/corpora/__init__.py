@@ -66,7 +66,7 @@ def builtin_root(
 
     The generator version is part of the name, so code that generates different bytes never
     reuses a corpus built by older code. A build of only some ``parts`` gets their names as a
-    suffix (``..._v2_music_continuous``).
+    suffix (``..._v<generator>_music_continuous``).
     """
     from mer_ser.corpora.synthetic.build import GENERATOR_VERSION
 

@@ -248,7 +248,9 @@ class Development:
         condition: e.g. ``"S2M_TL"``.
         normalisation: ``"paper"`` or ``"domain"``.
         chosen: the selected ``h1, h2, lr, noise, dae_sigma``.
-        search: one row per candidate tried: ``step, h1, h2, lr, noise, dae_sigma, dev_ccc``.
+        search: one row per candidate tried: ``step, h1, h2, lr, noise, dae_sigma, dev_ccc,
+            diverged`` (models of the candidate stopped by the divergence guard; their kept
+            parameters are those of their best epoch before the loss turned NaN/inf).
         trained: the final models (the chosen candidate of the last step).
         dev_by_trial: development score of each trial of the final models, ``(trials,)``.
     """
@@ -636,8 +638,18 @@ class ContinuousTrack:
             def step(name, h1, h2, cands):
                 tr, dev, _ = self._regression_job(block, src, h1, h2, cands, "paper")
                 score = dev.mean(axis=(1, 2))
-                for c, s in zip(cands, score, strict=True):
-                    log.append({"step": name, "h1": h1, "h2": h2, **c, "dev_ccc": float(s)})
+                diverged = np.asarray(tr.diverged).reshape(len(cands), -1).sum(axis=1)
+                for c, s, d in zip(cands, score, diverged, strict=True):
+                    log.append(
+                        {
+                            "step": name,
+                            "h1": h1,
+                            "h2": h2,
+                            **c,
+                            "dev_ccc": float(s),
+                            "diverged": int(d),
+                        }
+                    )
                 bar.update()
                 return tr, dev, score
 
