@@ -253,6 +253,8 @@ class Development:
             parameters are those of their best epoch before the loss turned NaN/inf).
         trained: the final models (the chosen candidate of the last step).
         dev_by_trial: development score of each trial of the final models, ``(trials,)``.
+        source_pred: the final models' predictions on every source instance,
+            ``(trials * folds, N, T, 2)`` (ID reads its test instances from them).
     """
 
     condition: str
@@ -261,6 +263,7 @@ class Development:
     search: pd.DataFrame
     trained: Trained
     dev_by_trial: np.ndarray
+    source_pred: np.ndarray
 
 
 @dataclass
@@ -636,7 +639,7 @@ class ContinuousTrack:
         with self._bar(n_jobs, f"{condition} search") as bar:
 
             def step(name, h1, h2, cands):
-                tr, dev, _ = self._regression_job(block, src, h1, h2, cands, "paper")
+                tr, dev, pred = self._regression_job(block, src, h1, h2, cands, "paper")
                 score = dev.mean(axis=(1, 2))
                 diverged = np.asarray(tr.diverged).reshape(len(cands), -1).sum(axis=1)
                 for c, s, d in zip(cands, score, diverged, strict=True):
@@ -651,12 +654,12 @@ class ContinuousTrack:
                         }
                     )
                 bar.update()
-                return tr, dev, score
+                return tr, dev, score, pred
 
             best = (-np.inf, None)
             for h1 in p.hidden1:
                 cands = [{"lr": lr0, "noise": 0.0, "dae_sigma": s} for s in sigmas]
-                _, _, score = step("hidden1", h1, p.search_hidden2, cands)
+                score = step("hidden1", h1, p.search_hidden2, cands)[2]
                 i = int(np.argmax(score))
                 if score[i] > best[0]:
                     best = (score[i], (h1, cands[i]["dae_sigma"]))
@@ -669,11 +672,18 @@ class ContinuousTrack:
             cands = [{"lr": lr, "noise": 0.0, "dae_sigma": dae_sigma} for lr in p.learning_rates]
             lr = p.learning_rates[int(np.argmax(step("learning_rate", h1, h2, cands)[2]))]
             cands = [{"lr": lr, "noise": s, "dae_sigma": dae_sigma} for s in p.noise]
-            tr, dev, score = step("noise", h1, h2, cands)
+            tr, dev, score, pred = step("noise", h1, h2, cands)
             c = int(np.argmax(score))
         chosen = {"h1": h1, "h2": h2, **cands[c]}
+        k = tr.shape[1] * tr.shape[2]
         out = Development(
-            condition, "paper", chosen, pd.DataFrame(log), tr.select(c), dev[c].mean(axis=1)
+            condition,
+            "paper",
+            chosen,
+            pd.DataFrame(log),
+            tr.select(c),
+            dev[c].mean(axis=1),
+            pred[c * k : (c + 1) * k],
         )
         self._dev[condition] = out
         return out
@@ -697,8 +707,7 @@ class ContinuousTrack:
         if block == "ID":  # each instance predicted by the model of the fold that tests it
             _, _, test = cv_masks(len(tgt), self.protocol.folds, nested=True)
             t, f = trained.shape[1], trained.shape[2]
-            pred = predict(self._apply_for(ch), trained, jnp.asarray(src.x), jnp.asarray(src.m))
-            pred = pred.reshape(t, f, *pred.shape[1:])
+            pred = dev.source_pred.reshape(t, f, *dev.source_pred.shape[1:])
             pred = np.einsum("tfnsd,fn->tnsd", pred, test.astype(pred.dtype))
         else:
             pred = self._cross_predict(trained, ch, tgt)
