@@ -166,3 +166,71 @@ def test_leave_one_out_folds_follow_the_paper():
     assert not (tr & va).any() and not (tr & te).any() and not (va & te).any()
     tr, va, te = leave_one_out(5, nested=False)
     assert (tr.sum(1) == 4).all() and (va == te).all()
+
+
+def _small_from_big(p, h1, h2):
+    """Slice a (16, 4)-built regressor's pure dict down to a (h1, h2) one."""
+    from mer_ser.models.lstm import resize_lstm
+
+    lstm2 = resize_lstm(p["lstm2"], h2)
+    lstm2["w_x"] = lstm2["w_x"][:h1]
+    return {
+        "lstm1": resize_lstm(p["lstm1"], h1),
+        "lstm2": lstm2,
+        "out": {"w": p["out"]["w"][:h2], "b": p["out"]["b"]},
+    }
+
+
+def test_inactive_blocks_make_a_large_regressor_train_as_a_small_one(data):
+    """Layer sizes as a vmap axis: a (16, 4) model restricted to (5, 2) is a (5, 2) model."""
+    from flax import nnx
+
+    x, m, y = data
+    cfg = TrainConfig(optimizer="sgd", learning_rate=5e-2, max_epochs=8, patience=100)
+    hyper = {"learning_rate": 5e-2, "input_noise": 0.1, "hidden1": 5.0, "hidden2": 2.0}
+    fit_big, apply_big = make_fit(build, cfg, restrict=ContinuousRegressor.restrict)
+    fold = _one(folds_from_masks(*leave_one_out(N)[:2]), 0)
+    key = jax.random.key(7)
+    big = jax.jit(fit_big)(key, fold, x, m, y, hyper=hyper)
+
+    # Every weight into or out of blocks 5..15 (layer 1) and 2..3 (layer 2) is still exactly 0.
+    p = jax.tree.map(np.asarray, big.params)
+    l1 = p["lstm1"]
+    assert not l1["w_x"].reshape(F, 4, 16)[..., 5:].any() and not l1["w_h"][5:].any()
+    assert not l1["w_h"].reshape(16, 4, 16)[..., 5:].any() and not l1["w_c"][:, 5:].any()
+    assert not p["lstm2"]["w_x"][5:].any() and not p["lstm2"]["w_h"][2:].any()
+    assert not p["out"]["w"][2:].any() and l1["w_x"].reshape(F, 4, 16)[..., :5].all()
+
+    # The small model started from the same (sliced) initial weights follows the same path.
+    k_init, _ = jax.random.split(key)
+    init = nnx.to_pure_dict(nnx.state(build(nnx.Rngs(k_init)), nnx.Param))
+    start = _small_from_big(ContinuousRegressor.restrict(init, hyper), 5, 2)
+    fit_small, apply_small = make_fit(lambda r: ContinuousRegressor(F, (5, 2), rngs=r), cfg)
+    small = jax.jit(fit_small)(key, fold, x, m, y, hyper=hyper, preset=start)
+    np.testing.assert_allclose(big.train_loss, small.train_loss, rtol=1e-4)
+    pb = apply_big(big.params, big.stats, x, m)
+    ps = apply_small(small.params, small.stats, x, m)
+    np.testing.assert_allclose(pb, ps, rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(
+        _small_from_big(p, 5, 2)["lstm1"]["w_h"], small.params["lstm1"]["w_h"], atol=1e-5
+    )
+
+
+def test_inactive_blocks_of_a_dae_stay_off(data):
+    x, m, _ = data
+    cfg = TrainConfig(
+        optimizer="sgd",
+        learning_rate=0.5,
+        max_epochs=5,
+        patience=100,
+        loss="mse",
+        standardise_outputs=False,
+    )
+    fit, _ = make_fit(lambda r: LSTMDAE(F, 8, rngs=r), cfg, restrict=LSTMDAE.restrict)
+    fold = _one(folds_from_masks(*leave_one_out(N)[:2]), 0)
+    target = 1 / (1 + np.exp(-x))
+    res = jax.jit(fit)(jax.random.key(2), fold, x, m, target, hyper={"hidden": 3.0})
+    enc = jax.tree.map(np.asarray, res.params["encoder"])
+    assert not enc["w_x"].reshape(F, 4, 8)[..., 3:].any() and not enc["w_h"][3:].any()
+    assert not res.params["decoder"]["w"][3:].any()
+    assert np.isfinite(res.train_loss[:5]).all() and res.train_loss[4] < res.train_loss[0]

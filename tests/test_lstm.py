@@ -103,3 +103,23 @@ def test_regressor_takes_a_dae_encoder_as_first_layer():
     np.testing.assert_array_equal(reg.lstm1.w_x[...], dae.encoder.w_x[...])
     with pytest.raises(ValueError, match="DAE has 50 blocks, first layer 200"):
         ContinuousRegressor(260, (200, 4), rngs=nnx.Rngs(0)).load_encoder(dae)
+
+
+def test_resize_pads_with_inactive_blocks_and_refuses_to_cut_active_ones(rng):
+    from mer_ser.models.lstm import resize_lstm
+
+    layer = LSTM(5, 3, rngs=nnx.Rngs(0))
+    p = nnx.to_pure_dict(nnx.state(layer, nnx.Param))
+    big = resize_lstm(p, 7)
+    assert big["w_x"].shape == (5, 28) and big["w_h"].shape == (7, 28)
+    assert big["w_c"].shape == (3, 7)
+    wide = LSTM(5, 7, rngs=nnx.Rngs(1))
+    nnx.update(wide, nnx.State(big))
+    x = jnp.asarray(rng.standard_normal((2, 9, 5)), jnp.float32)
+    np.testing.assert_allclose(wide(x)[..., :3], layer(x), rtol=1e-5, atol=1e-6)
+    assert not np.asarray(wide(x)[..., 3:]).any()  # inactive blocks output exactly 0
+    back = resize_lstm(big, 3)
+    for k in p:
+        np.testing.assert_array_equal(back[k], p[k])
+    with pytest.raises(ValueError, match="active blocks"):
+        resize_lstm(p, 2)

@@ -60,7 +60,7 @@ import pandas as pd
 
 from mer_ser.experiments.jobs import JobCache, Trained, job_key, predict, run_job
 from mer_ser.experiments.sequences import SequenceSet, concatenate
-from mer_ser.models.lstm import LSTMDAE, ContinuousRegressor
+from mer_ser.models.lstm import LSTMDAE, ContinuousRegressor, resize_lstm
 from mer_ser.train import losses
 from mer_ser.train.engine import TrainConfig, folds_from_masks, leave_one_out, make_fit
 
@@ -118,6 +118,12 @@ class Protocol:
         1e-6 * LR_SCALE,
         0.1,
     )  # h1, h2, lr, noise
+    #: Train every layer size of a grid in one program: models are built at the grid's largest
+    #: sizes and the blocks beyond a candidate's own are switched off (exactly equivalent, see
+    #: :mod:`mer_ser.models.lstm`). Saves compilation (seconds per program on a CPU) at the cost
+    #: of computing the largest size for every candidate; off for ``paper``, whose 5 x 6
+    #: first-step candidates x 230 models each would not share memory well.
+    pad_hidden: bool = False
     reductions: tuple[str, ...] = field(default=())
 
     def training(self, **changes) -> TrainConfig:
@@ -156,6 +162,7 @@ PROTOCOLS: dict[str, Protocol] = {
         dae_batch_size=4,
         best=2,
         sweep_model=(64, 10, 1e-6 * LR_SCALE, 0.1),
+        pad_hidden=True,
         reductions=(
             "trials 10 -> 3 and the aggregate 'best 5 of 10' -> 'best 2 of 3': the 2-core budget",
             "leave-one-out -> 4 folds of 4 clips (nested: 8 train, 4 validation, 4 test; "
@@ -191,6 +198,7 @@ PROTOCOLS: dict[str, Protocol] = {
         dae_batch_size=2,
         best=2,
         sweep_model=(32, 4, 1e-6 * LR_SCALE, 0.1),
+        pad_hidden=True,
         reductions=(
             "tests only: one value per grid (two DAE sigmas), #HB_1 = 32, 3 trials, 5 folds, "
             "40 epochs / patience 6",
@@ -414,8 +422,11 @@ class ContinuousTrack:
             standardise_outputs=False,
         )
         f_in = pool.x.shape[-1]
-        build = lambda rngs: LSTMDAE(f_in, h, peephole=p.peephole, rngs=rngs)  # noqa: E731
-        fit, apply = make_fit(build, cfg)
+        size = self._dae_size(h)
+        build = lambda rngs: LSTMDAE(f_in, size, peephole=p.peephole, rngs=rngs)  # noqa: E731
+        fit, apply = make_fit(build, cfg, restrict=LSTMDAE.restrict if p.pad_hidden else None)
+        if p.pad_hidden:
+            hyper = [{**d, "hidden": h} for d in hyper]
         x = jnp.asarray(pool.x)
         m = jnp.asarray(pool.m)
         y = jnp.where(m[..., None], jax.nn.sigmoid(x), 0.0)
@@ -424,6 +435,7 @@ class ContinuousTrack:
                 "kind": "dae",
                 "data": pool.fingerprint(),
                 "hidden": h,
+                "size": size,
                 "hyper": hyper,
                 "trials": p.dae_trials,
                 "cfg": dataclasses.asdict(cfg),
@@ -459,6 +471,15 @@ class ContinuousTrack:
 
         rec = predict(apply, trained, xv, mv, chunk=8, reduce=recon)
         return trained, {"rmse": rec[:, 0], "r": rec[:, 1]}
+
+    def _dae_size(self, h: int) -> int:
+        """Blocks a DAE with ``h`` active blocks is built with."""
+        return max(self.protocol.dae_hidden) if self.protocol.pad_hidden else h
+
+    def _size(self, h1: int, h2: int) -> tuple[int, int]:
+        """Layer sizes a regressor with ``(h1, h2)`` active blocks is built with."""
+        p = self.protocol
+        return (max(p.hidden1), max(p.hidden2)) if p.pad_hidden else (h1, h2)
 
     def pretrain(self, normalisation: str = "paper") -> pd.DataFrame:
         """The DAE grid (section "Pre-training of the first layer", Table 5).
@@ -515,8 +536,11 @@ class ContinuousTrack:
                 )
         return pd.concat(rows, ignore_index=True)
 
-    def _encoders(self, h: int, sigma: float, normalisation: str) -> dict:
-        """The DAE encoders of (H, sigma), one per trial, as a ``{"lstm1": ...}`` preset."""
+    def _encoders(self, h: int, sigma: float, normalisation: str, size: int) -> dict:
+        """The DAE encoders of (H, sigma), one per trial, as a ``{"lstm1": ...}`` preset.
+
+        ``size``: the blocks of the regressor's first layer (``h``, or more with inactive ones).
+        """
         if (normalisation, h) not in self._dae:
             if normalisation == "paper":
                 self.pretrain("paper")
@@ -532,7 +556,8 @@ class ContinuousTrack:
         sel = tr.select(c)
         t = self.protocol.trials
         reps = np.arange(t) % sel.shape[1]  # trial t of the regressor uses DAE trial t
-        return {"lstm1": jax.tree.map(lambda a: a[reps], sel.params["encoder"])}
+        enc = resize_lstm(sel.params["encoder"], size)
+        return {"lstm1": jax.tree.map(lambda a: np.asarray(a)[reps], enc)}
 
     def pretrain_table(self, normalisation: str = "paper") -> pd.DataFrame:
         """Table 5 analog: mean RMSE and r over trials per (H, sigma), with H's learning rate."""
@@ -548,21 +573,40 @@ class ContinuousTrack:
 
     # ----------------------------------------------------------------- regression
     def _regression_job(
+        self, block: str, src: SequenceSet, cands: list[dict], normalisation: str
+    ) -> tuple[list[Trained], np.ndarray, np.ndarray]:
+        """Train the candidates ``cands`` of ``block`` (``ID``, ``CD`` or ``CD_TL``) on ``src``.
+
+        Candidates hold ``h1, h2, lr, noise, dae_sigma``. Those built with the same layer sizes
+        (all of them with ``pad_hidden``) train in one program.
+
+        Returns:
+            ``(trained, dev, pred)``: each candidate's models (shape ``(1, trials, folds)``),
+            each model's development score (mean validation CCC over arousal and valence)
+            shaped ``(C, trials, folds)``, and every model's predictions on every source
+            instance ``(C * trials * folds, N, T, 2)``, candidates in order.
+        """
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, c in enumerate(cands):
+            groups.setdefault(self._size(c["h1"], c["h2"]), []).append(i)
+        trained: list = [None] * len(cands)
+        dev: list = [None] * len(cands)
+        pred: list = [None] * len(cands)
+        for size, idx in groups.items():
+            tr, d, pr = self._one_job(block, src, size, [cands[i] for i in idx], normalisation)
+            k = tr.shape[1] * tr.shape[2]
+            for j, i in enumerate(idx):
+                trained[i], dev[i], pred[i] = tr.select(j), d[j], pr[j * k : (j + 1) * k]
+        return trained, np.stack(dev), np.concatenate(pred)
+
+    def _one_job(
         self,
         block: str,
         src: SequenceSet,
-        h1: int,
-        h2: int,
+        size: tuple[int, int],
         cands: list[dict],
         normalisation: str,
     ) -> tuple[Trained, np.ndarray, np.ndarray]:
-        """Train one job of ``block`` (``ID``, ``CD`` or ``CD_TL``) on the source set ``src``.
-
-        Returns:
-            ``(trained, dev, pred)``: the models, each model's development score (mean
-            validation CCC over arousal and valence) shaped ``(C, trials, folds)``, and every
-            model's predictions on every source instance ``(K, N, T, 2)``.
-        """
         p = self.protocol
         tr_m, va_m, _ = cv_masks(len(src), p.folds, nested=block == "ID")
         folds = folds_from_masks(tr_m, va_m)
@@ -571,24 +615,34 @@ class ContinuousTrack:
             standardise_inputs=normalisation == "paper",
             freeze=("lstm1",) if transfer else (),
         )
-        fit, apply = make_fit(self._builder(src.x.shape[-1], h1, h2), cfg)
+        restrict = ContinuousRegressor.restrict if p.pad_hidden else None
+        fit, apply = make_fit(self._builder(src.x.shape[-1], *size), cfg, restrict=restrict)
         hyper = [{"learning_rate": c["lr"], "input_noise": c["noise"]} for c in cands]
+        if p.pad_hidden:
+            hyper = [
+                {**d, "hidden1": c["h1"], "hidden2": c["h2"]}
+                for d, c in zip(hyper, cands, strict=True)
+            ]
         presets = None
         if transfer:
-            presets = [self._encoders(h1, c["dae_sigma"], normalisation) for c in cands]
+            presets = [
+                self._encoders(c["h1"], c["dae_sigma"], normalisation, size[0]) for c in cands
+            ]
         key = job_key(
             {
                 "kind": "regressor",
                 "block": block,
                 "data": src.fingerprint(),
-                "hidden": [h1, h2],
+                "size": list(size),
                 "cands": cands,
                 "folds": p.folds,
                 "trials": p.trials,
                 "cfg": dataclasses.asdict(cfg),
                 "peephole": p.peephole,
                 "seed": self.seed,
-                "dae": None if not transfer else self._dae[(normalisation, h1)][0].key,
+                "dae": None
+                if not transfer
+                else sorted({self._dae[(normalisation, c["h1"])][0].key for c in cands}),
             }
         )
         x, m, y = jnp.asarray(src.x), jnp.asarray(src.m), jnp.asarray(src.y)
@@ -616,7 +670,8 @@ class ContinuousTrack:
         return lambda rngs: ContinuousRegressor(f_in, (h1, h2), peephole=peephole, rngs=rngs)
 
     def _apply_for(self, chosen: dict):
-        build = self._builder(self.sets["music"].x.shape[-1], chosen["h1"], chosen["h2"])
+        size = self._size(chosen["h1"], chosen["h2"])
+        build = self._builder(self.sets["music"].x.shape[-1], *size)
         return make_fit(build, self.protocol.training())[1]
 
     def _cross_predict(self, trained: Trained, chosen: dict, tgt: SequenceSet) -> np.ndarray:
@@ -635,53 +690,40 @@ class ContinuousTrack:
         lr0 = p.search_learning_rate
         sigmas = p.dae_noise if block == "CD_TL" else (None,)
         log = []
-        n_jobs = len(p.hidden1) + len(p.hidden2) + 2
-        with self._bar(n_jobs, f"{condition} search") as bar:
+        with self._bar(4, f"{condition} search") as bar:
 
-            def step(name, h1, h2, cands):
-                tr, dev, pred = self._regression_job(block, src, h1, h2, cands, "paper")
+            def step(name, cands):
+                tr, dev, pred = self._regression_job(block, src, cands, "paper")
                 score = dev.mean(axis=(1, 2))
-                diverged = np.asarray(tr.diverged).reshape(len(cands), -1).sum(axis=1)
-                for c, s, d in zip(cands, score, diverged, strict=True):
-                    log.append(
-                        {
-                            "step": name,
-                            "h1": h1,
-                            "h2": h2,
-                            **c,
-                            "dev_ccc": float(s),
-                            "diverged": int(d),
-                        }
-                    )
+                for c, s, t in zip(cands, score, tr, strict=True):
+                    d = int(np.asarray(t.diverged).sum())
+                    log.append({"step": name, **c, "dev_ccc": float(s), "diverged": d})
                 bar.update()
                 return tr, dev, score, pred
 
-            best = (-np.inf, None)
-            for h1 in p.hidden1:
-                cands = [{"lr": lr0, "noise": 0.0, "dae_sigma": s} for s in sigmas]
-                score = step("hidden1", h1, p.search_hidden2, cands)[2]
-                i = int(np.argmax(score))
-                if score[i] > best[0]:
-                    best = (score[i], (h1, cands[i]["dae_sigma"]))
-            h1, dae_sigma = best[1]
-            scores = []
-            for h2 in p.hidden2:
-                cands = [{"lr": lr0, "noise": 0.0, "dae_sigma": dae_sigma}]
-                scores.append(step("hidden2", h1, h2, cands)[2][0])
-            h2 = p.hidden2[int(np.argmax(scores))]
-            cands = [{"lr": lr, "noise": 0.0, "dae_sigma": dae_sigma} for lr in p.learning_rates]
-            lr = p.learning_rates[int(np.argmax(step("learning_rate", h1, h2, cands)[2]))]
-            cands = [{"lr": lr, "noise": s, "dae_sigma": dae_sigma} for s in p.noise]
-            tr, dev, score, pred = step("noise", h1, h2, cands)
+            def cand(h1, h2, lr=lr0, noise=0.0, dae_sigma=None):
+                return {"h1": h1, "h2": h2, "lr": lr, "noise": noise, "dae_sigma": dae_sigma}
+
+            # 1. #HB_1 (CD_TL: every (#HB_1, DAE sigma) pair), #HB_2 fixed, lr0, no noise.
+            cands = [cand(h1, p.search_hidden2, dae_sigma=s) for h1 in p.hidden1 for s in sigmas]
+            best = cands[int(np.argmax(step("hidden1", cands)[2]))]
+            h1, dae_sigma = best["h1"], best["dae_sigma"]
+            # 2. #HB_2; 3. learning rate; 4. input noise sigma_model.
+            cands = [cand(h1, h2, dae_sigma=dae_sigma) for h2 in p.hidden2]
+            h2 = cands[int(np.argmax(step("hidden2", cands)[2]))]["h2"]
+            cands = [cand(h1, h2, lr=lr, dae_sigma=dae_sigma) for lr in p.learning_rates]
+            lr = cands[int(np.argmax(step("learning_rate", cands)[2]))]["lr"]
+            cands = [cand(h1, h2, lr=lr, noise=s, dae_sigma=dae_sigma) for s in p.noise]
+            tr, dev, score, pred = step("noise", cands)
             c = int(np.argmax(score))
-        chosen = {"h1": h1, "h2": h2, **cands[c]}
-        k = tr.shape[1] * tr.shape[2]
+        chosen = dict(cands[c])
+        k = tr[c].shape[1] * tr[c].shape[2]
         out = Development(
             condition,
             "paper",
             chosen,
             pd.DataFrame(log),
-            tr.select(c),
+            tr[c],
             dev[c].mean(axis=1),
             pred[c * k : (c + 1) * k],
         )
@@ -700,9 +742,7 @@ class ContinuousTrack:
         elif block == "ID":
             raise ValueError("the 'domain' normalisation applies to cross-domain conditions")
         else:  # the hyper-parameters developed under the paper's normalisation, retrained
-            trained, d, _ = self._regression_job(
-                block, src, ch["h1"], ch["h2"], [_cand(ch)], normalisation
-            )
+            (trained,), d, _ = self._regression_job(block, src, [dict(ch)], normalisation)
             dev_by_trial = d[0].mean(axis=1)
         if block == "ID":  # each instance predicted by the model of the fold that tests it
             _, _, test = cv_masks(len(tgt), self.protocol.folds, nested=True)
@@ -747,10 +787,10 @@ class ContinuousTrack:
         speech = self._data("speech", normalisation)
         frames = []
         with self._bar(2 * len(music_by_level), "shared_code sweep") as bar:
-            s2m, _, _ = self._regression_job("CD", speech, h1, h2, [_cand(ch)], normalisation)
+            (s2m,), _, _ = self._regression_job("CD", speech, [ch], normalisation)
             for level, music in sorted(music_by_level.items()):
                 music = music if normalisation == "paper" else music.standardised()
-                m2s, d, _ = self._regression_job("CD", music, h1, h2, [_cand(ch)], normalisation)
+                (m2s,), d, _ = self._regression_job("CD", music, [ch], normalisation)
                 for name, tr, src, tgt in (
                     ("S2M", s2m, speech, music),
                     ("M2S", m2s, music, speech),
@@ -773,10 +813,6 @@ class ContinuousTrack:
                     frames.append(long)
                     bar.update()
         return pd.concat(frames, ignore_index=True)
-
-
-def _cand(chosen: dict) -> dict:
-    return {k: chosen[k] for k in ("lr", "noise", "dae_sigma")}
 
 
 def _dae_rows(tr: Trained, rec: dict, hyper: list[dict], h: int, stage: str) -> list[dict]:

@@ -23,6 +23,14 @@ carried unchanged and the output is 0, so padding never leaks into states, outpu
 
 Dilation (Chang et al. 2017, DilatedRNN): with ``dilation = d`` step ``t`` receives the state of
 step ``t - d`` instead of ``t - 1``; the sequence is processed as ``d`` interleaved sub-sequences.
+
+Inactive units (one compiled program for many layer sizes): a layer built with ``H`` blocks acts
+as one of ``h <= H`` blocks when every weight *into* and *out of* blocks ``h..H-1`` is zero
+(:func:`restrict_lstm`). Such a block has all gate pre-activations 0, so ``c_t = 0.5 * c_{t-1} +
+0.5 * tanh(0) = 0`` and ``h_t = 0`` at every step; every gradient reaching its weights is then
+exactly 0, so gradient descent (SGD with momentum, Adam) keeps them 0 and the trained layer *is*
+an ``h``-block layer. :meth:`ContinuousRegressor.restrict` and :meth:`LSTMDAE.restrict` apply
+this to whole models, so a grid over ``#HB_1``/``#HB_2`` becomes a ``vmap`` axis.
 """
 
 from __future__ import annotations
@@ -140,6 +148,72 @@ class LSTM(nnx.Module):
         return (h, c), jnp.where(keep, h_new, 0.0)
 
 
+def _units_on(n: int, active):
+    """``(n,)`` float mask of the first ``active`` (a traced scalar allowed) of ``n`` units."""
+    return (jnp.arange(n) < active).astype(jnp.float32)
+
+
+def restrict_lstm(p: dict, active, rows=None) -> dict:
+    """An LSTM layer's pure parameter dict with blocks ``active..H-1`` switched off.
+
+    Args:
+        p: ``{"w_x": (F, 4H), "w_h": (H, 4H), "b": (4H,), ["w_c": (3, H)]}``.
+        active: number of blocks kept (scalar, may be traced).
+        rows: optional number of *input* features kept (the active blocks of the layer below);
+            the input weights of features ``rows..F-1`` are zeroed too.
+
+    Returns:
+        The same structure with the weights into and out of the inactive blocks set to 0.
+    """
+    h = p["w_h"].shape[0]
+    on = _units_on(h, active)
+    gates = jnp.tile(on, 4)  # columns of the i, f, g, o blocks
+    w_x = p["w_x"] * gates
+    if rows is not None:
+        w_x = w_x * _units_on(w_x.shape[0], rows)[:, None]
+    out = {"w_x": w_x, "w_h": p["w_h"] * gates * on[:, None], "b": p["b"] * gates}
+    if "w_c" in p:
+        out["w_c"] = p["w_c"] * on
+    return out
+
+
+def resize_lstm(p: dict, n_hidden: int) -> dict:
+    """Zero-pad (or cut) an LSTM layer's pure parameter dict to ``n_hidden`` blocks.
+
+    Leaves may carry leading axes (e.g. one per trial). Cutting is only allowed when the blocks
+    cut are inactive (every weight into and out of them 0), so the layer computes the same
+    function either way.
+    """
+    h = p["w_h"].shape[-2]
+
+    def blocks(name, a):  # view with the block axis last: (..., [F|h|3], [4,] h)
+        a = jnp.asarray(a)
+        return a if name == "w_c" else a.reshape(*a.shape[:-1], 4, h)
+
+    if n_hidden < h:
+        cut = [blocks(k, v)[..., n_hidden:] for k, v in p.items()]
+        cut.append(jnp.asarray(p["w_h"])[..., n_hidden:, :])
+        if any(bool(jnp.any(c != 0)) for c in cut):
+            raise ValueError(f"cannot cut an LSTM layer with active blocks beyond {n_hidden}")
+
+    def fit(a, axis):  # resize ``axis`` (of size h) to n_hidden
+        if n_hidden <= h:
+            return jnp.take(a, jnp.arange(n_hidden), axis=axis)
+        widths = [(0, 0)] * a.ndim
+        widths[axis] = (0, n_hidden - h)
+        return jnp.pad(a, widths)
+
+    out = {}
+    for k, v in p.items():
+        a = fit(blocks(k, v), -1)
+        if k != "w_c":
+            a = a.reshape(*a.shape[:-2], 4 * n_hidden)
+        if k == "w_h":
+            a = fit(a, -2)
+        out[k] = a
+    return out
+
+
 class Dense(nnx.Module):
     """A linear layer with the paper's U(-0.1, 0.1) initialisation."""
 
@@ -189,6 +263,25 @@ class LSTMDAE(nnx.Module):
         """Reconstruction in (0, 1), shape ``(B, T, n_in)``; noise only when ``key`` is given."""
         return jax.nn.sigmoid(self.decoder(self.encode(_corrupt(x, noise_sd, key), mask)))
 
+    @staticmethod
+    def restrict(params: dict, hyper: dict) -> dict:
+        """Switch off encoder blocks ``hyper["hidden"]..`` (see the module docstring).
+
+        Args:
+            params: the model's pure parameter dict (``encoder``, ``decoder``).
+            hyper: may hold ``"hidden"``, the number of active blocks (a traced scalar allowed).
+
+        Returns:
+            ``params`` with the weights into and out of the inactive blocks set to 0.
+        """
+        if "hidden" not in hyper:
+            return params
+        h = hyper["hidden"]
+        dec = params["decoder"]
+        w = dec["w"] * _units_on(dec["w"].shape[0], h)[:, None]
+        enc = restrict_lstm(params["encoder"], h)
+        return {**params, "encoder": enc, "decoder": {**dec, "w": w}}
+
 
 class ContinuousRegressor(nnx.Module):
     """Two-layer LSTM regressor of arousal and valence (Coutinho & Schuller 2017).
@@ -223,6 +316,30 @@ class ContinuousRegressor(nnx.Module):
         """Predictions, shape ``(B, T, n_out)``; input noise only when ``key`` is given."""
         h = self.lstm1(_corrupt(x, noise_sd, key), mask)
         return self.out(self.lstm2(h, mask))
+
+    @staticmethod
+    def restrict(params: dict, hyper: dict) -> dict:
+        """Act as a smaller ``(h1, h2)`` regressor (see the module docstring).
+
+        Args:
+            params: the model's pure parameter dict (``lstm1``, ``lstm2``, ``out``).
+            hyper: may hold ``"hidden1"`` and ``"hidden2"``, the active blocks of each layer
+                (traced scalars allowed).
+
+        Returns:
+            ``params`` with the weights into and out of the inactive blocks set to 0.
+        """
+        h1, h2 = hyper.get("hidden1"), hyper.get("hidden2")
+        out = dict(params)
+        if h1 is not None:
+            out["lstm1"] = restrict_lstm(params["lstm1"], h1)
+        if h1 is not None or h2 is not None:
+            n2 = params["lstm2"]["w_h"].shape[0]
+            out["lstm2"] = restrict_lstm(params["lstm2"], n2 if h2 is None else h2, rows=h1)
+        if h2 is not None:
+            w = params["out"]["w"] * _units_on(params["out"]["w"].shape[0], h2)[:, None]
+            out["out"] = {**params["out"], "w": w}
+        return out
 
     def load_encoder(self, dae: LSTMDAE) -> None:
         """Copy a DAE's encoder into the first layer (the CD_TL initialisation)."""

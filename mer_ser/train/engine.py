@@ -295,12 +295,21 @@ def _train_loop(
     )
 
 
-def make_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig):
+def make_fit(
+    build: Callable[[nnx.Rngs], nnx.Module],
+    cfg: TrainConfig,
+    *,
+    restrict: Callable[[dict, dict], dict] | None = None,
+):
     """A pure fit function for a sequence-to-sequence regressor.
 
     Args:
         build: ``rngs -> model``; the model is called as ``model(x, mask, noise_sd=, key=)``.
         cfg: the training configuration.
+        restrict: optional ``(params, hyper) -> params`` applied to the initial parameters,
+            e.g. :meth:`~mer_ser.models.ContinuousRegressor.restrict`, which switches off the
+            blocks beyond ``hyper["hidden1"]``/``hyper["hidden2"]`` so that layer sizes are
+            ``vmap`` axes of one program (the switched-off weights stay exactly 0 in training).
 
     Returns:
         ``(fit, apply)``. ``fit(key, fold, x, m, y, hyper=None, preset=None) -> FitResult``
@@ -336,6 +345,8 @@ def make_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig):
             if unknown:
                 raise ValueError(f"preset names unknown submodules {sorted(unknown)}")
             params = {**params, **preset}
+        if restrict is not None:
+            params = restrict(params, hyper)
         st = _standardiser(x, m, y, fold.train_idx, fold.train_w, cfg)
         xs = jnp.where(m[..., None], (x - st.x_mean) / st.x_std, 0.0)
         ys = jnp.where(m[..., None], (y - st.y_mean) / st.y_std, 0.0)
