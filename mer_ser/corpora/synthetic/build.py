@@ -349,7 +349,9 @@ def build_corpus(
         }
         corpus = Corpus(s.name, out / s.name, clips, meta=meta, **_labels_for(s, plans[s.name]))
         write_corpus(corpus)
-        corpora[s.name] = corpus
+        # What a later run reads (labels in the store's fixed float format), so a fresh build
+        # and a reuse give the same sequences, fingerprints and cached training jobs.
+        corpora[s.name] = read_corpus(out / s.name)
     write_json(manifest, resolved)
     return corpora
 
