@@ -380,6 +380,7 @@ class ContinuousTrack:
         self._dae: dict = {}
         self._dae_rows: dict = {}
         self._dev: dict = {}
+        self._fits: dict = {}
 
     # ----------------------------------------------------------------- data and jobs
     def _data(self, domain: str, normalisation: str) -> SequenceSet:
@@ -616,7 +617,7 @@ class ContinuousTrack:
             freeze=("lstm1",) if transfer else (),
         )
         restrict = ContinuousRegressor.restrict if p.pad_hidden else None
-        fit, apply = make_fit(self._builder(src.x.shape[-1], *size), cfg, restrict=restrict)
+        fit, apply = self._fit_for(src.x.shape[-1], size, cfg, restrict)
         hyper = [{"learning_rate": c["lr"], "input_noise": c["noise"]} for c in cands]
         if p.pad_hidden:
             hyper = [
@@ -665,14 +666,24 @@ class ContinuousTrack:
         dev = (ccc * val).sum(axis=1) / val.sum(axis=1)
         return trained, dev.reshape(trained.shape), pred
 
+    def _fit_for(self, f_in: int, size: tuple[int, int], cfg: TrainConfig, restrict=None):
+        """``make_fit`` of a regressor, memoised.
+
+        Equal jobs reuse one ``apply`` (and so one jitted prediction function) instead of
+        tracing it again.
+        """
+        key = (f_in, size, cfg, restrict)
+        if key not in self._fits:
+            self._fits[key] = make_fit(self._builder(f_in, *size), cfg, restrict=restrict)
+        return self._fits[key]
+
     def _builder(self, f_in: int, h1: int, h2: int):
         peephole = self.protocol.peephole
         return lambda rngs: ContinuousRegressor(f_in, (h1, h2), peephole=peephole, rngs=rngs)
 
     def _apply_for(self, chosen: dict):
         size = self._size(chosen["h1"], chosen["h2"])
-        build = self._builder(self.sets["music"].x.shape[-1], *size)
-        return make_fit(build, self.protocol.training())[1]
+        return self._fit_for(self.sets["music"].x.shape[-1], size, self.protocol.training())[1]
 
     def _cross_predict(self, trained: Trained, chosen: dict, tgt: SequenceSet) -> np.ndarray:
         """A CD trial's target prediction: the mean of its fold models', ``(trials, N, T, 2)``."""

@@ -11,6 +11,7 @@ entry is reported and retrained.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import warnings
@@ -255,7 +256,7 @@ def predict(apply, trained: Trained, x, m, *, chunk: int = 64, reduce=None) -> n
     Models are evaluated ``chunk`` at a time to bound memory; ``reduce`` (optional) maps each
     chunk's ``(k, N, T, D)`` predictions to a smaller ``(k, ...)`` array first.
     """
-    fn = jax.jit(jax.vmap(apply, in_axes=(0, 0, None, None)))
+    fn = _batched(apply)
     k = len(trained.epochs)
     out = []
     for s in range(0, k, chunk):
@@ -265,3 +266,12 @@ def predict(apply, trained: Trained, x, m, *, chunk: int = 64, reduce=None) -> n
         pred = np.asarray(fn(p, st, x, m))
         out.append(pred if reduce is None else reduce(pred))
     return np.concatenate(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _batched(apply):
+    """``apply`` vmapped over models and jitted, once per ``apply``.
+
+    Repeated predictions with the same model family then reuse the traced program.
+    """
+    return jax.jit(jax.vmap(apply, in_axes=(0, 0, None, None)))
