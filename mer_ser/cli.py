@@ -45,14 +45,23 @@ def _corpus_build(args) -> int:
 
 
 def _figures(args) -> int:
+    import json
+
     from mer_ser.figures import run_all
 
+    extra = None
+    if args.corpora:
+        try:
+            extra = {"corpora": json.loads(args.corpora)}
+        except json.JSONDecodeError as e:
+            raise SystemExit(f"--corpora is not JSON: {e}") from e
     run_all(
         profile=args.profile,
         seed=args.seed,
         only=args.only,
         figures_dir=args.figures_dir,
         data_root=args.data_root,
+        extra=extra,
     )
     return 0
 
@@ -192,6 +201,12 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--only", nargs="+", help="notebook numbers, e.g. --only 00 01")
     f.add_argument("--figures-dir", type=Path, default=None)
     f.add_argument("--data-root", type=Path, default=None)
+    f.add_argument(
+        "--corpora",
+        default=None,
+        help="JSON for the notebooks' `corpora` parameter (real corpora through adapters); "
+        "use it with --only and a separate --figures-dir",
+    )
     f.set_defaults(func=_figures)
 
     bench = sub.add_parser("bench", help="speed benchmarks (print one JSON line)").add_subparsers(

@@ -119,3 +119,65 @@ def test_second_run_of_the_features_notebook_extracts_nothing(executed):
         for o in c.get("outputs", [])
     )
     assert "ExtractionReport(extracted=0," in text
+
+
+@pytest.fixture(scope="module")
+def real_layouts(tmp_path_factory):
+    """Fixture-sized copies of RECOLA, DEAM, MSP-Podcast and 4Q in their real layouts."""
+    from corpus_fixtures import write_4q, write_deam, write_msp_podcast, write_recola
+
+    root = tmp_path_factory.mktemp("real")
+    write_recola(root / "RECOLA", seconds=14.0, n={"train": 3, "dev": 2, "test": 1})
+    songs = {
+        str(i): (30.0, 44100, 2, "2013" if i < 1000 else "2014") for i in (2, 3, 7, 1001, 1002)
+    }
+    write_deam(root / "DEAM", songs)
+    write_msp_podcast(root / "MSP")
+    write_4q(root / "4Q")
+    return root
+
+
+@pytest.mark.filterwarnings("ignore::mer_ser.corpora.adapters.UnmatchedWarning")
+def test_notebooks_run_on_real_corpus_layouts(real_layouts, tmp_path):
+    """00 on four real layouts; the continuous track (03, 04, 06) on RECOLA + DEAM."""
+    r = real_layouts
+    kwargs = {
+        "profile": "quick",
+        "seed": 0,
+        "data_root": tmp_path / "data",
+        "figures_dir": tmp_path / "figures",
+        "build_dir": tmp_path / "build",
+        "progress": False,
+    }
+    specs = [
+        f"recola:{r / 'RECOLA'}",
+        f"deam:{r / 'DEAM'}",
+        f"msp_podcast:{r / 'MSP'}",
+        f"4q:{r / '4Q'}",
+    ]
+    run_all(only=["00"], extra={"corpora": specs}, **kwargs)
+    summary = pd.read_csv(tmp_path / "figures" / "datasets.csv").set_index("corpus")
+    assert set(summary.index) == {"recola", "deam", "msp_podcast", "4q"}
+    assert (tmp_path / "figures" / "av_distribution.png").stat().st_size > 0
+    continuous = {
+        "music": f"deam:{r / 'DEAM'}",
+        "speech": f"recola:{r / 'RECOLA'}",
+        "pools": [f"deam:{r / 'DEAM'}", f"recola:{r / 'RECOLA'}"],
+    }
+    run_all(only=["03", "04", "06"], extra={"corpora": continuous, "sweep_levels": []}, **kwargs)
+    long = pd.read_csv(tmp_path / "figures" / "continuous_results.csv")
+    assert set(long["source"]) == {"deam", "recola"} and set(long["target"]) == {"deam", "recola"}
+    ccc = long[(long["metric"] == "ccc") & (long["dimension"] == "arousal")]
+    assert set(ccc["instance"]) == {
+        "2",
+        "3",
+        "7",
+        "1001",
+        "1002",
+        "train_1",
+        "train_2",
+        "train_3",
+        "dev_1",
+        "dev_2",
+    }
+    assert ccc["value"].between(-1, 1).all()

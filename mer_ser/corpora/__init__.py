@@ -41,18 +41,32 @@ def load_builtin(root: str | os.PathLike, parts=None) -> dict[str, Corpus]:
     return {n: read_corpus(root / n) for n in names}
 
 
-def load(name: str, root: str | os.PathLike) -> Corpus:
+def load(name: str, root: str | os.PathLike, **options) -> Corpus:
     """Load a corpus by name from a local copy.
 
-    ``name`` is ``"builtin:<part>"`` for a part of the built-in corpus or ``"mer_ser"`` for any
-    folder in the package's own format. Adapters for the real corpora (RECOLA, DEAM, MSP-Podcast,
-    EMOPIA, ...) register further names.
+    Args:
+        name: ``"builtin:<part>"`` for a part of the built-in corpus, ``"mer_ser"`` for any
+            folder in the package's own format, or an adapter's name (``"recola"``, ``"deam"``,
+            ``"msp_podcast"``, ``"4q"``, ...; see :data:`mer_ser.corpora.adapters.ADAPTERS`).
+        root: the folder (for adapters: the copy's root; anchors are searched below it).
+        **options: adapter options (e.g. ``subset="me14"`` for DEAM).
+
+    Raises:
+        ValueError: unknown name.
+        CorpusError, AnnotationError, AudioError: the copy is missing files or malformed;
+            the message names the path.
     """
     if name.startswith("builtin:"):
         return read_corpus(Path(root) / name.split(":", 1)[1])
     if name == "mer_ser":
         return read_corpus(root)
-    raise ValueError(f"unknown corpus {name!r}; known: 'builtin:<part>', 'mer_ser'")
+    from mer_ser.corpora.adapters import ADAPTERS
+
+    if name in ADAPTERS:
+        return ADAPTERS[name](root, **options)
+    raise ValueError(
+        f"unknown corpus {name!r}; known: 'builtin:<part>', 'mer_ser', {sorted(ADAPTERS)}"
+    )
 
 
 def builtin_root(
@@ -101,12 +115,26 @@ def open_corpora(
             ``shared_code`` sweep, which needs only the music at each level.
 
     Returns:
-        Corpus by name (the part name for built-in parts, else the folder's corpus name).
+        Corpus by name (the part name for built-in parts, else the corpus' name), in the order
+        of ``specs``; a repeated spec appears once.
+
+    Raises:
+        ValueError: two different specs give corpora of the same name (pass a ``name``).
     """
     from mer_ser.corpora.synthetic import SyntheticConfig, build_corpus
 
     out: dict[str, Corpus] = {}
-    builtin = [s.split(":", 1)[1] for s in specs if s.startswith("builtin:")]
+    seen: dict[str, str] = {}
+
+    def add(c: Corpus, spec) -> None:
+        if c.name in out and seen[c.name] != repr(spec):
+            raise ValueError(
+                f"two corpora named {c.name!r} ({seen[c.name]} and {spec!r}); give one a "
+                "'name' option, e.g. {'kind': ..., 'root': ..., 'name': 'deam_me14'}"
+            )
+        out[c.name], seen[c.name] = c, repr(spec)
+
+    builtin = [s.split(":", 1)[1] for s in specs if isinstance(s, str) and s.startswith("builtin:")]
     if builtin:
         parts = tuple(sorted(set(builtin))) if only_parts else ()
         root = builtin_root(data_root, profile, seed, shared_code, parts)
@@ -116,13 +144,19 @@ def open_corpora(
         if missing:
             raise ValueError(f"unknown built-in parts {missing}; known: {sorted(built)}")
     for spec in specs:
-        if spec.startswith("builtin:"):
+        if isinstance(spec, dict):  # {"kind": "deam", "root": "/data/DEAM", **options}
+            opts = dict(spec)
+            try:
+                kind, path = opts.pop("kind"), opts.pop("root")
+            except KeyError as e:
+                raise ValueError(f"corpus spec {spec!r} needs 'kind' and 'root'") from e
+            add(load(kind, path, **opts), spec)
+        elif spec.startswith("builtin:"):
             part = spec.split(":", 1)[1]
-            out[part] = built[part]
+            out[part], seen[part] = built[part], repr(spec)
         elif ":" in spec:
             kind, path = spec.split(":", 1)
-            c = load(kind, path)
-            out[c.name] = c
+            add(load(kind, path), spec)
         else:
             raise ValueError(
                 f"corpus spec {spec!r} must look like 'builtin:<part>' or 'kind:<path>'"

@@ -170,8 +170,13 @@ def validate(corpus: Corpus) -> None:
         if lack:
             raise CorpusError(f"{name}: static table lacks columns {lack}")
         _check_values(corpus.static, name, "static", allow_nan=True)
-        if corpus.static[["arousal", "valence", "quadrant"]].isna().all(axis=1).any():
-            raise AnnotationError(f"{name}: static rows with neither arousal/valence nor quadrant")
+        # A row needs arousal/valence, a quadrant, or at least a category (e.g. EmoDB neutral,
+        # which the lexicon table maps to no quadrant).
+        cols = [c for c in ("arousal", "valence", "quadrant", "category") if c in corpus.static]
+        if corpus.static[cols].isna().all(axis=1).any():
+            raise AnnotationError(
+                f"{name}: static rows with neither arousal/valence, quadrant nor category"
+            )
         unknown = set(corpus.static.index) - set(clips.index)
         if unknown:
             raise CorpusError(f"{name}: static labels for unknown clips {sorted(unknown)[:5]}")

@@ -109,6 +109,9 @@ def sequence_set(
         win: feature window in seconds (labels are averaged over the same frames).
         hop: feature hop in seconds.
 
+    A labelled clip's sequence starts at its first annotated frame: frames before the first
+    gold time stamp (DEAM's and PMEmo's unannotated first 15 s) are left out, never filled in.
+
     Raises:
         CorpusError: no clip has features, or a labelled set lacks a clip's gold trace.
     """
@@ -118,16 +121,22 @@ def sequence_set(
     labelled = corpus.gold is not None if labelled is None else labelled
     if labelled and corpus.gold is None:
         raise CorpusError(f"{corpus.name}: corpus has no continuous labels")
-    x, m = pad_sequences([np.asarray(features[c], np.float32) for c in ids])
+    start = {c: 0 for c in ids}
     y = None
     if labelled:
-        ys = [
-            corpus.frame_labels(c, len(features[c]), win=win, hop=hop, delay=delay).astype(
-                np.float32
-            )
-            for c in ids
-        ]
+        ys = []
+        for c in ids:
+            # Frames before the first annotation are left out (DEAM and PMEmo annotate from
+            # 15 s): frame k is labelled when its centre k * hop + win / 2 >= t0 - hop / 2.
+            t0 = float(corpus.gold_track(c)["time"].iloc[0])
+            start[c] = max(0, int(np.ceil((t0 - hop / 2 - win / 2) / hop - 1e-9)))
+            lab = corpus.frame_labels(c, len(features[c]), win=win, hop=hop, delay=delay)
+            ys.append(lab[start[c] :].astype(np.float32))
+        if any(len(v) == 0 for v in ys):
+            short = [c for c, v in zip(ids, ys, strict=True) if len(v) == 0]
+            raise CorpusError(f"{corpus.name}: clips {short[:5]} have no frame inside their labels")
         y, _ = pad_sequences(ys)
+    x, m = pad_sequences([np.asarray(features[c], np.float32)[start[c] :] for c in ids])
     domains = set(corpus.clips.loc[ids, "domain"])
     if len(domains) != 1:
         raise CorpusError(f"{corpus.name}: mixes domains {sorted(domains)}; split it first")
@@ -172,11 +181,17 @@ def load_sets(
         One :class:`SequenceSet` per spec, in order (labelled when the corpus has continuous
         labels).
     """
+    import json
+
     from mer_ser.corpora import open_corpora
     from mer_ser.features import ComParE1Hz, default_cache_dir, extract
 
+    def spec_key(spec) -> str:
+        return json.dumps(spec, sort_keys=True) if isinstance(spec, dict) else str(spec)
+
+    unique = list({spec_key(s): s for s in specs}.values())  # a spec may repeat (music + pool)
     cs = open_corpora(
-        specs,
+        unique,
         data_root=data_root,
         profile=profile,
         seed=seed,
@@ -184,11 +199,15 @@ def load_sets(
         progress=progress,
         only_parts=only_parts,
     )
-    names = list(cs)  # open_corpora keeps the order of specs
+    by_key = dict(zip((spec_key(s) for s in unique), cs.values(), strict=True))
     ex = ComParE1Hz()
     cache = default_cache_dir(data_root)
+    sets: dict[str, SequenceSet] = {}
     out = []
-    for name in names:
-        feats = extract(cs[name], ex, cache_dir=cache, n_jobs=n_jobs, progress=progress)
-        out.append(sequence_set(cs[name], feats))
+    for spec in specs:
+        k = spec_key(spec)
+        if k not in sets:
+            feats = extract(by_key[k], ex, cache_dir=cache, n_jobs=n_jobs, progress=progress)
+            sets[k] = sequence_set(by_key[k], feats)
+        out.append(sets[k])
     return out
