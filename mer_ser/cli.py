@@ -49,19 +49,25 @@ def _figures(args) -> int:
 
     from mer_ser.figures import run_all
 
-    extra = None
-    if args.corpora:
+    extra = {}
+    given = [("--corpora", "corpora", args.corpora)]
+    for p in args.param or []:
+        name, _, text = p.partition("=")
+        given.append(("--param", name, text))
+    for flag, name, text in given:
+        if text is None:
+            continue
         try:
-            extra = {"corpora": json.loads(args.corpora)}
+            extra[name] = json.loads(text)
         except json.JSONDecodeError as e:
-            raise SystemExit(f"--corpora is not JSON: {e}") from e
+            raise SystemExit(f"{flag} {name}: not JSON ({e})") from e
     run_all(
         profile=args.profile,
         seed=args.seed,
         only=args.only,
         figures_dir=args.figures_dir,
         data_root=args.data_root,
-        extra=extra,
+        extra=extra or None,
     )
     return 0
 
@@ -206,6 +212,12 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="JSON for the notebooks' `corpora` parameter (real corpora through adapters); "
         "use it with --only and a separate --figures-dir",
+    )
+    f.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=JSON",
+        help="any other notebook parameter, e.g. --param 'sweep_levels=[]' (repeatable)",
     )
     f.set_defaults(func=_figures)
 

@@ -179,7 +179,8 @@ MSP_ROWS = [  # the first two rows are the real head rows of labels_consensus.cs
 def write_msp_podcast(root: Path, *, version: str = "consensus") -> list:
     """``MSP-PODCAST-Publish-<ver>/`` with ``Audios/`` and one of the label files.
 
-    ``version``: ``"consensus"`` (1.11+/2.0), ``"concensus"`` (v1.6-1.8 spelling) or ``"txt"``.
+    ``version``: ``"consensus"`` (1.11+/2.0), ``"concensus"`` (v1.6-1.8 spelling), ``"json"``
+    or ``"txt"`` (the older block format).
     One labelled file has no audio, and one audio file has no labels.
     """
     base = root / "MSP-PODCAST-Publish-1.8"
@@ -188,7 +189,13 @@ def write_msp_podcast(root: Path, *, version: str = "consensus") -> list:
     tone(base / "Audios" / "MSP-PODCAST_9999_0001.wav", 2.0)
     labels = base / "Labels"
     labels.mkdir(parents=True, exist_ok=True)
-    if version == "txt":
+    if version == "json":  # some releases (e.g. 1.12): keyed by file name
+        import json
+
+        keys = ["EmoClass", "EmoAct", "EmoVal", "EmoDom", "SpkrID", "Gender", "Split_Set"]
+        data = {r[0]: dict(zip(keys, r[1:], strict=True)) for r in MSP_ROWS}
+        (labels / "labels_consensus.json").write_text(json.dumps(data, indent=1))
+    elif version == "txt":
         blocks = []
         for f, c, a, v, d, *_ in MSP_ROWS:
             blocks.append(

@@ -132,7 +132,7 @@ def test_a_notebook_spec_dict_passes_adapter_options(deam_tree):
 
 
 # ------------------------------------------------------------------------------- MSP-Podcast
-@pytest.mark.parametrize("version", ["consensus", "concensus", "txt"])
+@pytest.mark.parametrize("version", ["consensus", "concensus", "json", "txt"])
 def test_msp_podcast_every_label_file_spelling(tmp_path, version):
     write_msp_podcast(tmp_path, version=version)
     with pytest.warns(UnmatchedWarning) as rec:
@@ -401,3 +401,69 @@ def test_deam_sequences_start_at_the_first_annotated_frame(deam_tree):
         _t, a = truth["dynamic"][(cid, "arousal")]
         assert s.y[i, 0, 0] == pytest.approx(a[0], abs=1e-6)  # the label at 15.0 s only
         assert s.y[i, 1, 0] == pytest.approx(a[1:3].mean(), abs=1e-6)  # [15.5, 16.5): 15.5, 16.0
+
+
+def _break(path, old, new):
+    path.write_text(path.read_text().replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "pmemo_off_scale",
+        "emopia_mislabelled",
+        "soundtracks_no_set_folder",
+        "instrumental_bad_json",
+        "librispeech_bad_transcript",
+        "aishell_packed",
+        "msp_bad_txt",
+        "4q_unknown_quadrant",
+        "emomusic_missing",
+    ],
+)
+def test_malformed_copies_fail_naming_the_file(tmp_path, case):
+    """One realistic way each remaining adapter's input goes wrong, and the error it gives."""
+    if case == "pmemo_off_scale":
+        write_pmemo(tmp_path)
+        f = next(tmp_path.rglob("dynamic_annotations.csv"))
+        _break(f, "1,15.5,", "1,15.5,7")  # a percentage slipped in: outside [0, 1]
+        err, pattern, name = AnnotationError, r"dynamic_annotations\.csv.*outside", "pmemo"
+    elif case == "emopia_mislabelled":
+        write_emopia(tmp_path)
+        _break(next(tmp_path.rglob("label.csv")), "Q2_aYe-2Glruu4_2,2", "Q2_aYe-2Glruu4_2,3")
+        err, pattern, name = AnnotationError, r"label\.csv: clip Q2_aYe-2Glruu4_2", "emopia"
+    elif case == "soundtracks_no_set_folder":
+        write_soundtracks(tmp_path)
+        shutil.rmtree(tmp_path / "Set2")
+        err, pattern, name = CorpusError, "no Set2/ folder", "soundtracks"
+    elif case == "instrumental_bad_json":
+        write_instrumental(tmp_path)
+        (tmp_path / "MER-stratified-splits.json").write_text('{"train": [')
+        err, name = AnnotationError, "instrumental"
+        pattern = r"MER-stratified-splits\.json: not JSON"
+    elif case == "librispeech_bad_transcript":
+        write_librispeech(tmp_path)
+        t = next(tmp_path.rglob("3570-5694.trans.txt"))
+        t.write_text(t.read_text() + "3570_5694_0009 NO DASHES\n")
+        err, pattern, name = AnnotationError, r"3570-5694\.trans\.txt:4", "librispeech"
+    elif case == "aishell_packed":
+        write_aishell(tmp_path)
+        wav = tmp_path / "data_aishell" / "wav"
+        shutil.rmtree(wav)
+        wav.mkdir()
+        (wav / "S0002.tar.gz").write_bytes(b"")
+        err, pattern, name = CorpusError, "1 speaker archives still packed", "aishell1"
+    elif case == "msp_bad_txt":
+        write_msp_podcast(tmp_path, version="txt")
+        _break(next(tmp_path.rglob("labels.txt")), "A:2.200000; V:4.000000", "2.2; 4.0")
+        err, pattern, name = AnnotationError, r"labels\.txt:1: not a", "msp_podcast"
+    elif case == "4q_unknown_quadrant":
+        write_4q(tmp_path)
+        _break(next(tmp_path.rglob("panda_dataset_taffc_annotations.csv")), ",Q3", ",Q5")
+        err, pattern, name = AnnotationError, r"annotations\.csv: unknown quadrants \['Q5'\]", "4q"
+    else:
+        write_emomusic(tmp_path)
+        (tmp_path / "annotations" / "valence_cont_average.csv").unlink()
+        err, pattern, name = CorpusError, "valence_cont_average.csv", "emomusic"
+    with pytest.raises(err, match=pattern):
+        load(name, tmp_path)

@@ -35,6 +35,19 @@ def test_unknown_notebook_number_is_a_clean_error(capsys):
     assert "no notebook numbered ['42']" in capsys.readouterr().err
 
 
+def test_figures_passes_corpora_and_parameters_to_the_notebooks(monkeypatch):
+    seen = {}
+    monkeypatch.setattr("mer_ser.figures.run_all", lambda **kw: seen.update(kw))
+    spec = '{"music": {"kind": "deam", "root": "/d"}, "speech": "recola:/r", "pools": []}'
+    assert main(["figures", "--only", "04", "--corpora", spec, "--param", "sweep_levels=[]"]) == 0
+    assert seen["extra"] == {
+        "corpora": {"music": {"kind": "deam", "root": "/d"}, "speech": "recola:/r", "pools": []},
+        "sweep_levels": [],
+    }
+    with pytest.raises(SystemExit, match="--param seed: not JSON"):
+        main(["figures", "--param", "seed=zero"])
+
+
 @pytest.mark.parametrize(
     "args", [["--help"], ["corpus", "build", "--help"], ["bench", "features", "--help"]]
 )
