@@ -97,3 +97,34 @@ def test_weighted_random_baseline_is_the_overlap_of_class_shares():
     rng = np.random.default_rng(0)  # and it is what guessing with the training shares achieves
     guesses = rng.choice(4, size=(4000, len(test2)), p=np.bincount(train) / len(train))
     assert (guesses == test2).mean() == pytest.approx(exact, abs=0.01)
+
+
+def test_clip_set_from_a_4q_copy_pads_centres_and_masks(tmp_path):
+    from corpus_fixtures import FOURQ, write_4q
+
+    from mer_ser.corpora import load
+    from mer_ser.experiments.quadrants import clip_set, valid_frames
+    from mer_ser.features import LogMel3D, extract
+
+    write_4q(tmp_path)
+    c = load("4q", tmp_path)
+    ex = LogMel3D(pad_seconds=4.0)  # the thesis pads to 15 s; 4 s keeps the test small
+    with pytest.warns(UserWarning):  # stereo MP3s at 44.1/22.05 kHz: downmixed, resampled
+        feats = extract(c, ex, cache_dir=tmp_path / "cache", n_jobs=1, progress=False)
+    s = clip_set(c, feats, ex)
+    assert s.x.shape == (5, 1 + 4 * 16000 // 240, 40, 3) and s.domain == "music"
+    order = {song: q for song, q, _ in FOURQ}
+    assert [f"Q{q + 1}" for q in s.quadrant] == [order[i] for i in s.clip_ids]
+    np.testing.assert_array_equal(s.arousal, np.isin(s.quadrant, (0, 1)))
+    # 3 s of audio centred in 4 s: the first and last 0.5 s of frames are padding.
+    v = valid_frames(3.0, ex)
+    assert abs(v.sum() - 3.0 * 16000 / 240) <= 1 and not v[:30].any() and not v[-30:].any()
+    rows = [0, 2, 3]
+    mean, std = s.channel_stats(rows)
+    ref = np.concatenate([s.x[r][s.valid[r]].reshape(-1, 3) for r in rows]).astype(np.float64)
+    np.testing.assert_allclose(mean, ref.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(std, ref.std(axis=0), rtol=1e-6)
+    z = s.standardise(mean, std).subset(rows)
+    flat = np.concatenate([z.x[i][z.valid[i]].reshape(-1, 3) for i in range(3)])
+    np.testing.assert_allclose(flat.mean(axis=0), 0, atol=1e-4)
+    np.testing.assert_allclose(flat.std(axis=0), 1, atol=1e-4)
