@@ -395,3 +395,37 @@ def trajectory_panels(runs: dict, *, rows=(0, 1)) -> list[dict]:
             }
         )
     return panels
+
+
+def confusion_matrices(panels: dict[str, np.ndarray], *, labels=("Q1", "Q2", "Q3", "Q4")):
+    """Row-normalised confusion matrices side by side (Rodningen 2022, Figs. 5.1-5.2 analogs).
+
+    Args:
+        panels: title -> count matrix ``(K, K)`` (rows true, columns predicted).
+        labels: class names.
+    """
+    n = len(panels)
+    fig, axes = plt.subplots(1, n, figsize=(3.4 * n, 3.2), squeeze=False)
+    for ax, (title, cm) in zip(axes[0], panels.items(), strict=True):
+        cm = np.asarray(cm, dtype=np.float64)
+        rows = cm.sum(axis=1, keepdims=True)
+        share = np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
+        ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
+        for i in range(cm.shape[0]):
+            for j in range(cm.shape[1]):
+                ax.text(
+                    j,
+                    i,
+                    f"{share[i, j]:.2f}\n({int(cm[i, j])})",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if share[i, j] > 0.5 else "black",
+                )
+        ax.set_xticks(range(len(labels)), labels)
+        ax.set_yticks(range(len(labels)), labels)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -128,3 +128,16 @@ def test_clip_set_from_a_4q_copy_pads_centres_and_masks(tmp_path):
     flat = np.concatenate([z.x[i][z.valid[i]].reshape(-1, 3) for i in range(3)])
     np.testing.assert_allclose(flat.mean(axis=0), 0, atol=1e-4)
     np.testing.assert_allclose(flat.std(axis=0), 1, atol=1e-4)
+
+
+def test_confusion_figure_has_one_row_normalised_panel_per_setting(tmp_path):
+    from mer_ser import plots
+
+    cm = np.array([[5, 3, 0, 2], [0, 4, 0, 0], [0, 0, 6, 1], [0, 0, 0, 0]])
+    fig = plots.confusion_matrices({"SER2MER": cm, "MER2MER": np.eye(4) * 3})
+    assert len(fig.axes) == 2
+    shares = fig.axes[0].images[0].get_array()
+    np.testing.assert_allclose(shares[0], [0.5, 0.3, 0.0, 0.2])
+    assert not np.asarray(shares[3]).any()  # an empty row stays 0, not NaN
+    plots.save(fig, tmp_path / "c.png")
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"

@@ -275,3 +275,98 @@ def _batched(apply):
     Repeated predictions with the same model family then reuse the traced program.
     """
     return jax.jit(jax.vmap(apply, in_axes=(0, 0, None, None)))
+
+
+def _pure_state(rest) -> dict:
+    """Non-parameter state (batch-norm statistics) as a pure dict with string keys.
+
+    Random number streams are left out: evaluation never draws from them.
+    """
+    from flax import nnx
+
+    def clean(tree):
+        out = {}
+        for k, v in tree.items():
+            if k == "rngs":
+                continue
+            out[str(k)] = clean(v) if isinstance(v, dict) else np.asarray(v)
+        return out
+
+    return clean(nnx.to_pure_dict(rest))
+
+
+def run_classifier_job(
+    fit, *, key: str, seed: int, runs: int, fold: Fold, x, labels, cache: JobCache | None = None
+) -> Trained:
+    """Train ``runs`` clip classifiers on one fold in one compiled program (or load them).
+
+    Run ``r`` uses the random key ``fold_in(PRNGKey(seed), r)``. The kept parameters are each
+    run's best validation epoch (the engine's monitor). Parameters are stored under
+    ``params["params"]`` and batch-norm statistics under ``params["state"]``; ``shape`` is
+    ``(1, runs, 1)`` and ``stats`` is empty.
+
+    Args:
+        fit: from :func:`~mer_ser.train.make_classifier_fit`.
+        key: the job's cache key.
+        seed: base random seed.
+        runs: repetitions with different initialisations.
+        fold: one fold (no leading axis).
+        x: inputs ``(N, ...)``.
+        labels: ``(N,)`` class indices.
+        cache: where finished jobs are kept.
+    """
+    cache = cache or JobCache(None)
+    hit = cache.load(key)
+    if hit is not None:
+        return hit
+    base = jax.random.PRNGKey(seed)
+    keys = jax.vmap(lambda r: jax.random.fold_in(base, r))(jnp.arange(runs))
+    run = jax.jit(jax.vmap(lambda k, x, y: fit(k, fold, x, y), in_axes=(0, None, None)))
+    res: FitResult = jax.device_get(run(keys, x, labels))
+    params, rest = res.params
+    empty = np.zeros((runs, 0), np.float32)
+    trained = Trained(
+        key,
+        (1, runs, 1),
+        {"params": flatten_tree(params), "state": _pure_state(rest)},
+        Standardiser(empty, empty, empty, empty),
+        *(np.asarray(a) for a in (res.epochs, res.best_epoch, res.best_val_loss)),
+        np.asarray(res.train_loss),
+        np.asarray(res.val_loss),
+        np.asarray(res.diverged),
+    )
+    cache.store(trained)
+    return trained
+
+
+def flatten_tree(tree) -> dict:
+    """A pure dict with any key types as a pure dict with string keys and numpy leaves."""
+    return {
+        str(k): flatten_tree(v) if isinstance(v, dict) else np.asarray(v) for k, v in tree.items()
+    }
+
+
+def classifier_state(build, trained: Trained, k: int):
+    """``(params, state)`` of run ``k`` of a classifier job, ready for the fit's ``apply``."""
+    from flax import nnx
+
+    model = build(nnx.Rngs(0))
+    _, params, rest = nnx.split(model, nnx.Param, ...)
+    take = lambda a: jnp.asarray(np.asarray(a)[k])  # noqa: E731
+
+    def fill(template, stored):
+        for name, v in template.items():
+            s = stored.get(str(name))
+            if s is None:
+                continue
+            if isinstance(v, dict):
+                fill(v, s)
+            else:
+                template[name] = take(s)
+        return template
+
+    p = fill(nnx.to_pure_dict(params), trained.params["params"])
+    r = nnx.to_pure_dict(rest)
+    r = fill(r, trained.params.get("state", {}))
+    nnx.replace_by_pure_dict(rest, r)
+    return p, rest

@@ -1,0 +1,289 @@
+"""SER -> MER vs MER -> MER quadrant classification of Rodningen 2022 (thesis chapters 4-5).
+
+Data (section 4.2): static-labelled speech with imbalanced quadrants (MSP-Podcast, Table 4.1) and
+instrumental music with balanced quadrants. Features: 3-D log-mel (section 4.3,
+:class:`~mer_ser.features.LogMel3D`), standardised per channel with training statistics.
+
+Splits (section 4.5): MER 68 / 12 / 20 % train / validation / test, stratified by quadrant with
+every song in one partition (:func:`~mer_ser.experiments.splits.stratified_group_split`); SER
+99.4 / 0.6 % train / validation, stratified.
+
+Training (section 4.6): Adam (DCNN 1e-4, ADCRNN 1e-5), batch 32, at most 200 epochs, early
+stopping with patience 30 and the best checkpoint on validation accuracy (the thesis evaluates
+the early-stopped and the best-checkpoint model and keeps the better on validation: the best
+checkpoint is never worse there). 5 runs, vmapped in one program.
+
+Experiments (Table 5.1): 0 weighted-random baseline; SER2SER (validation accuracy of the SER
+models); 1a SER2MER and 1b MER2MER with the DCNN; 2a / 2b with the ADCRNN. Test accuracy is on
+the MER test partition in every MER experiment.
+
+Normalisation of the target in SER2MER, an explicit option reported side by side: ``"source"``
+(the MER clips standardised with the SER training statistics, the thesis) or ``"domain"`` (each
+corpus with its own training-partition statistics; no target labels are used).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from mer_ser import stats
+from mer_ser.experiments.jobs import JobCache, job_key, run_classifier_job
+from mer_ser.experiments.quadrants import ClipSet
+from mer_ser.experiments.splits import stratified_group_split, stratified_split
+from mer_ser.models import ADCRNN, DCNN
+from mer_ser.train.engine import TrainConfig, folds_from_masks, make_classifier_fit
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Runs, epochs, splits and models of one profile (``paper`` = the thesis)."""
+
+    name: str
+    runs: int = 5
+    max_epochs: int = 200
+    patience: int = 30
+    batch_size: int = 32
+    learning_rate: dict = field(default_factory=lambda: {"DCNN": 1e-4, "ADCRNN": 1e-5})
+    models: tuple[str, ...] = ("DCNN", "ADCRNN")
+    mer_fractions: tuple[float, float, float] = (0.68, 0.12, 0.20)
+    ser_fractions: tuple[float, float] = (0.994, 0.006)
+    pad_seconds: float = 15.0
+    reductions: tuple[str, ...] = ()
+
+    def training(self, model: str) -> TrainConfig:
+        """Adam, batch 32, early stopping on validation accuracy (section 4.6)."""
+        return TrainConfig(
+            optimizer="adam",
+            learning_rate=self.learning_rate[model],
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            patience=self.patience,
+            monitor="accuracy",
+            l1=DCNN.l1 if model == "DCNN" else ADCRNN.l1,
+        )
+
+
+PROTOCOLS = {
+    "paper": Protocol("paper"),
+    "default": Protocol(
+        "default",
+        runs=3,
+        max_epochs=30,
+        patience=8,
+        learning_rate={"DCNN": 1e-4, "ADCRNN": 1e-4},
+        models=("DCNN",),
+        ser_fractions=(0.9, 0.1),
+        pad_seconds=6.0,
+        reductions=(
+            "runs 5 -> 3; epochs 200 -> 30, patience 30 -> 8: the 2-core budget",
+            "DCNN only (the ADCRNN's sequential LSTMs cost minutes per epoch on a CPU)",
+            "clips padded to 6 s (the built-in clips' length) instead of 15 s",
+            "SER validation 0.6 % -> 10 %: 0.6 % of 200 clips is one clip",
+        ),
+    ),
+    "quick": Protocol(
+        "quick",
+        runs=3,
+        max_epochs=15,
+        patience=5,
+        batch_size=8,
+        learning_rate={"DCNN": 3e-4, "ADCRNN": 3e-4},
+        models=("DCNN",),
+        ser_fractions=(0.8, 0.2),
+        pad_seconds=5.0,
+        reductions=("tests only: 3 runs, 15 epochs, batch 8, DCNN, 5 s clips, SER 80 / 20",),
+    ),
+}
+
+BUILDERS = {"DCNN": DCNN, "ADCRNN": ADCRNN}
+
+
+@dataclass
+class Split:
+    """Partition indices of one corpus: ``train``, ``val``, ``test`` (arrays of rows)."""
+
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+
+def mer_split(s: ClipSet, p: Protocol, seed: int) -> Split:
+    """MER 68 / 12 / 20, stratified by quadrant, songs whole (section 4.5)."""
+    part = stratified_group_split(s.quadrant, s.groups, p.mer_fractions, seed=seed)
+    return Split(*(np.flatnonzero(part == k) for k in range(3)))
+
+
+def ser_split(s: ClipSet, p: Protocol, seed: int) -> Split:
+    """SER train / validation, stratified by quadrant (no SER test set in the thesis)."""
+    part = stratified_split(s.quadrant, p.ser_fractions, seed=seed)
+    return Split(np.flatnonzero(part == 0), np.flatnonzero(part == 1), np.zeros(0, int))
+
+
+class QuadrantTrack:
+    """Rodningen 2022's experiments on one speech and one music :class:`ClipSet`.
+
+    Args:
+        protocol: a :class:`Protocol` or a key of :data:`PROTOCOLS`.
+        speech: the SER set (MSP-Podcast-like).
+        music: the MER set (instrumental, balanced quadrants).
+        cache_dir: trained jobs (``None``: no cache).
+        seed: splits and every run.
+    """
+
+    def __init__(self, protocol, *, speech: ClipSet, music: ClipSet, cache_dir=None, seed=0):
+        self.protocol = PROTOCOLS[protocol] if isinstance(protocol, str) else protocol
+        self.sets = {"speech": speech, "music": music}
+        self.splits = {
+            "speech": ser_split(speech, self.protocol, seed),
+            "music": mer_split(music, self.protocol, seed),
+        }
+        self.cache = JobCache(cache_dir)
+        self.seed = seed
+        self._models: dict = {}
+        self._confusion: dict = {}
+
+    def _normalised(self, domain: str, stats_from: str) -> ClipSet:
+        src = self.sets[stats_from]
+        mean, std = src.channel_stats(self.splits[stats_from].train)
+        return self.sets[domain].standardise(mean, std)
+
+    def _train(self, model: str, domain: str):
+        """The protocol's runs of ``model`` trained on ``domain``'s training partition."""
+        if (model, domain) in self._models:
+            return self._models[(model, domain)]
+        p = self.protocol
+        s = self._normalised(domain, domain)
+        sp = self.splits[domain]
+        n = len(s)
+        tr, va = np.zeros((1, n), bool), np.zeros((1, n), bool)
+        tr[0, sp.train], va[0, sp.val] = True, True
+        fold = jax.tree.map(lambda a: a[0], folds_from_masks(tr, va))
+        t = s.x.shape[1]
+        build = lambda rngs: BUILDERS[model](n_frames=t, n_mels=s.x.shape[2], rngs=rngs)  # noqa: E731
+        cfg = p.training(model)
+        fit, apply = make_classifier_fit(build, cfg)
+        key = job_key(
+            {
+                "kind": "quadrant",
+                "model": model,
+                "domain": domain,
+                "data": _fingerprint(s),
+                "split": [sp.train.tolist(), sp.val.tolist()],
+                "runs": p.runs,
+                "cfg": dataclasses.asdict(cfg),
+                "seed": self.seed,
+            }
+        )
+        trained = run_classifier_job(
+            fit,
+            key=key,
+            seed=self.seed,
+            runs=p.runs,
+            fold=fold,
+            x=jnp.asarray(s.x),
+            labels=jnp.asarray(s.quadrant),
+            cache=self.cache,
+        )
+        out = (trained, build, apply)
+        self._models[(model, domain)] = out
+        return out
+
+    def _predict(self, trained, build, apply, x) -> np.ndarray:
+        """Quadrant predictions ``(runs, N)`` of every run."""
+        from mer_ser.experiments.jobs import classifier_state
+
+        fn = jax.jit(apply)
+        out = []
+        for k in range(len(trained.epochs)):
+            state = classifier_state(build, trained, k)
+            logits = np.concatenate(
+                [np.asarray(fn(state, x[i : i + 64])) for i in range(0, len(x), 64)]
+            )
+            out.append(logits.argmax(axis=-1))
+        return np.stack(out)
+
+    def run(self, model: str, setting: str, normalisation: str = "source") -> pd.DataFrame:
+        """One experiment: ``setting`` ``"SER2MER"`` or ``"MER2MER"`` with ``model``.
+
+        Returns:
+            Long format ``protocol, encoder, setting, mode, head, run, metric, value,
+            normalisation, partition`` with ``accuracy``, ``macro_f1`` and ``weighted_f1`` on
+            the MER test partition and on the source's validation partition (the summed
+            test confusion matrix is then available from :meth:`confusion`).
+        """
+        if setting not in ("SER2MER", "MER2MER"):
+            raise ValueError(f"setting must be 'SER2MER' or 'MER2MER', got {setting!r}")
+        if normalisation not in ("source", "domain"):
+            raise ValueError(f"normalisation must be 'source' or 'domain', got {normalisation!r}")
+        source = {"SER2MER": "speech", "MER2MER": "music"}[setting]
+        trained, build, apply = self._train(model, source)
+        stats_from = source if normalisation == "source" else "music"
+        music = self._normalised("music", stats_from)
+        test = self.splits["music"].test
+        pred_test = self._predict(trained, build, apply, jnp.asarray(music.x[test]))
+        src = self._normalised(source, source)
+        val = self.splits[source].val
+        pred_val = self._predict(trained, build, apply, jnp.asarray(src.x[val]))
+        rows = []
+        for part, pred, y in (
+            ("test", pred_test, music.quadrant[test]),
+            ("validation", pred_val, src.quadrant[val]),
+        ):
+            for r in range(len(pred)):
+                sc = stats.classification_scores(stats.confusion(y, pred[r], 4))
+                for metric, v in (
+                    ("accuracy", sc.loc["accuracy", "f1"]),
+                    ("macro_f1", sc.loc["macro", "f1"]),
+                    ("weighted_f1", sc.loc["weighted", "f1"]),
+                ):
+                    rows.append(
+                        {
+                            "protocol": "rodningen2022",
+                            "encoder": model,
+                            "setting": setting,
+                            "mode": "full",
+                            "head": "quadrant",
+                            "run": r,
+                            "metric": metric,
+                            "value": float(v),
+                            "normalisation": normalisation,
+                            "partition": part,
+                        }
+                    )
+        self._confusion[(model, setting, normalisation)] = sum(
+            stats.confusion(music.quadrant[test], pr, 4) for pr in pred_test
+        )
+        return pd.DataFrame(rows)
+
+    def confusion(self, model: str, setting: str, normalisation: str = "source") -> np.ndarray:
+        """Test confusion matrix summed over runs (run :meth:`run` first)."""
+        return self._confusion[(model, setting, normalisation)]
+
+    def baseline(self) -> dict[str, float]:
+        """Experiment 0: expected test accuracy of weighted-random guessing.
+
+        Guesses follow the quadrant shares of the SER (``"speech"``) or of the MER (``"music"``)
+        training partition; the test set is the MER test partition.
+        """
+        y_test = self.sets["music"].quadrant[self.splits["music"].test]
+        return {
+            domain: stats.weighted_random_accuracy(
+                self.sets[domain].quadrant[self.splits[domain].train], y_test, 4
+            )
+            for domain in ("speech", "music")
+        }
+
+
+def _fingerprint(s: ClipSet) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for a in (s.x, s.quadrant, np.asarray(s.clip_ids, dtype=str)):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
