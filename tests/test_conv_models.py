@@ -108,3 +108,16 @@ def test_a_few_adam_steps_lower_the_loss_on_a_small_batch(cls):
         params, o, loss = step(params, o)
         first = first if first is not None else float(loss)
     assert float(loss) < 0.7 * first
+
+
+def test_reshape_max_pool_equals_flax_max_pool_and_its_gradient():
+    from mer_ser.models.conv import pool_max
+
+    rng = np.random.default_rng(5)
+    h = jnp.asarray(rng.standard_normal((2, 19, 9, 3)), jnp.float32)  # remainders are dropped
+    ref = lambda a: nnx.max_pool(a, (4, 2), strides=(4, 2), padding="VALID")  # noqa: E731
+    np.testing.assert_array_equal(pool_max(h, (4, 2)), ref(h))
+    w = jnp.asarray(rng.standard_normal((2, 4, 4, 3)), jnp.float32)
+    g1 = jax.grad(lambda a: (pool_max(a, (4, 2)) * w).sum())(h)
+    g2 = jax.grad(lambda a: (ref(a) * w).sum())(h)  # no ties in Gaussian data
+    np.testing.assert_array_equal(g1, g2)
