@@ -467,3 +467,13 @@ def test_malformed_copies_fail_naming_the_file(tmp_path, case):
         err, pattern, name = CorpusError, "valence_cont_average.csv", "emomusic"
     with pytest.raises(err, match=pattern):
         load(name, tmp_path)
+
+
+def test_unreadable_audio_is_an_error_naming_the_file(tmp_path):
+    from mer_ser.errors import AudioError
+
+    write_4q(tmp_path)
+    bad = tmp_path / "MER_audio_taffc_dataset" / "Q4" / "MT0000022222.mp3"
+    bad.write_bytes(b"not an mp3 at all")
+    with pytest.raises(AudioError, match=r"MT0000022222\.mp3: cannot read audio"):
+        load("4q", tmp_path)
