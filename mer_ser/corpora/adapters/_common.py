@@ -225,3 +225,50 @@ def natural_key(s: str):
     import re
 
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(s))]
+
+
+def static_table(
+    ids,
+    arousal_raw,
+    valence_raw,
+    *,
+    category=None,
+    quadrant=None,
+    scale=None,
+    source: str = "labels",
+) -> pd.DataFrame:
+    """The data model's static table for ``ids``.
+
+    Columns ``arousal, valence`` in [-1, 1], their raw values, ``category`` and ``quadrant``.
+
+    Args:
+        ids: clip ids.
+        arousal_raw: arousal on the original ``scale`` (NaN where a corpus has categories only).
+        valence_raw: valence on the original ``scale``.
+        category: category per clip (default NaN).
+        quadrant: quadrant per clip; default: from arousal and valence (``quadrant_from_av``).
+        scale: original ``(lo, hi)`` mapped onto [-1, 1] (checked); ``None``: already [-1, 1].
+        source: named in errors.
+    """
+    from mer_ser.corpora.labels import normalise_scale, quadrant_from_av
+
+    a_raw = np.asarray(arousal_raw, dtype=np.float64)
+    v_raw = np.asarray(valence_raw, dtype=np.float64)
+    n = len(a_raw)
+    a, v = a_raw, v_raw
+    if scale is not None:
+        a = normalise_scale(a_raw, *scale, source=source)
+        v = normalise_scale(v_raw, *scale, source=source)
+    if quadrant is None:
+        quadrant = quadrant_from_av(a, v)
+    return pd.DataFrame(
+        {
+            "arousal": a,
+            "valence": v,
+            "arousal_raw": a_raw,
+            "valence_raw": v_raw,
+            "category": list(category) if category is not None else [np.nan] * n,
+            "quadrant": list(quadrant),
+        },
+        index=pd.Index([str(i) for i in ids], name="clip_id"),
+    )

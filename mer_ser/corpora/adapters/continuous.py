@@ -23,8 +23,9 @@ from mer_ser.corpora.adapters._common import (
     numeric,
     read_ragged_csv,
     read_text,
+    static_table,
 )
-from mer_ser.corpora.labels import normalise_scale, quadrant_from_av
+from mer_ser.corpora.labels import normalise_scale
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import AnnotationError, CorpusError
 
@@ -67,19 +68,8 @@ def load_pmemo(root, *, name: str = "pmemo") -> Corpus:
         st = read_ragged_csv(st_path)
         a = numeric(st[column(st, st_path, "Arousal(mean)")], st_path, "arousal")
         v = numeric(st[column(st, st_path, "Valence(mean)")], st_path, "valence")
-        a1 = normalise_scale(a, 0, 1, source=str(st_path))
-        v1 = normalise_scale(v, 0, 1, source=str(st_path))
-        static = pd.DataFrame(
-            {
-                "arousal": a1,
-                "valence": v1,
-                "arousal_raw": a,
-                "valence_raw": v,
-                "category": np.nan,
-                "quadrant": quadrant_from_av(a1, v1),
-            },
-            index=pd.Index(st[column(st, st_path, "musicId")].astype(str), name="clip_id"),
-        )
+        ids_st = st[column(st, st_path, "musicId")].astype(str)
+        static = static_table(ids_st, a, v, scale=(0.0, 1.0), source=str(st_path))
     audio = audio_index(root, under=find_optional(root, "chorus", kind="dir"))
     ids, unmatched = match(name, root, set(gold["clip_id"]), audio)
     if static is not None:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from mer_ser.corpora.adapters._common import (
@@ -43,8 +42,8 @@ from mer_ser.corpora.adapters._common import (
     match,
     numeric,
     read_ragged_csv,
+    static_table,
 )
-from mer_ser.corpora.labels import normalise_scale, quadrant_from_av
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import AnnotationError
 
@@ -81,23 +80,11 @@ def _static(paths: list[Path], a_names, v_names) -> pd.DataFrame:
         idc = column(df, p, "song_id")
         a = numeric(df[column(df, p, *a_names)], p, "arousal")
         v = numeric(df[column(df, p, *v_names)], p, "valence")
-        parts.append(
-            pd.DataFrame(
-                {
-                    "clip_id": df[idc].astype(str),
-                    "arousal": normalise_scale(a, *SAM, source=str(p)),
-                    "valence": normalise_scale(v, *SAM, source=str(p)),
-                    "arousal_raw": a,
-                    "valence_raw": v,
-                }
-            )
-        )
-    out = pd.concat(parts, ignore_index=True).set_index("clip_id")
+        parts.append(static_table(df[idc].astype(str), a, v, scale=SAM, source=str(p)))
+    out = pd.concat(parts)
     if out.index.has_duplicates:
         dup = out.index[out.index.duplicated()][:5].tolist()
         raise AnnotationError(f"{paths[0].parent}: songs {dup} in more than one static file")
-    out["category"] = np.nan
-    out["quadrant"] = quadrant_from_av(out["arousal"], out["valence"])
     return out
 
 

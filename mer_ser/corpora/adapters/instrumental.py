@@ -37,6 +37,7 @@ from mer_ser.corpora.adapters._common import (
     numeric,
     read_ragged_csv,
     read_text,
+    static_table,
 )
 from mer_ser.corpora.labels import quadrant_from_av
 from mer_ser.corpora.model import Corpus
@@ -148,18 +149,8 @@ def load_instrumental(root, *, name: str = "instrumental_mer", audio: str | None
     files = audio_index(root, under=(root / audio) if audio else None)
     ids, unmatched = match(name, root, t.index, files)
     t = t.loc[ids]
-    static = pd.DataFrame(
-        {
-            "arousal": t["arousal"],
-            "valence": t["valence"],
-            "arousal_raw": t["arousal"],
-            "valence_raw": t["valence"],
-            "category": np.nan,
-            "quadrant": t["quadrant"],
-            "source": t["source"],
-        },
-        index=pd.Index(ids, name="clip_id"),
-    )
+    static = static_table(ids, t["arousal"], t["valence"], quadrant=t["quadrant"])
+    static["source"] = t["source"].to_numpy()
     return Corpus(
         name,
         root,

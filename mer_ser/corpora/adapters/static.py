@@ -27,12 +27,11 @@ from mer_ser.corpora.adapters._common import (
     numeric,
     read_ragged_csv,
     read_text,
+    static_table,
 )
 from mer_ser.corpora.labels import (
     QUADRANT_TABLE_LEXICON,
     QuadrantTable,
-    normalise_scale,
-    quadrant_from_av,
 )
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import AnnotationError, CorpusError
@@ -51,23 +50,6 @@ MSP_CATEGORIES = {
     "X": "no agreement",
 }
 MSP_SCALE = (1.0, 7.0)
-
-
-def _static_table(ids, arousal_raw, valence_raw, category, quadrant, scale) -> pd.DataFrame:
-    a_raw = np.asarray(arousal_raw, dtype=np.float64)
-    v_raw = np.asarray(valence_raw, dtype=np.float64)
-    lo, hi = scale if scale else (-1.0, 1.0)
-    return pd.DataFrame(
-        {
-            "arousal": 2.0 * (a_raw - lo) / (hi - lo) - 1.0,
-            "valence": 2.0 * (v_raw - lo) / (hi - lo) - 1.0,
-            "arousal_raw": a_raw,
-            "valence_raw": v_raw,
-            "category": list(category),
-            "quadrant": list(quadrant),
-        },
-        index=pd.Index([str(i) for i in ids], name="clip_id"),
-    )
 
 
 def _msp_from_consensus(path: Path) -> pd.DataFrame:
@@ -162,10 +144,10 @@ def load_msp_podcast(root, *, name: str = "msp_podcast") -> Corpus:
     audio = audio_index(root, under=audio_dir)
     ids, unmatched = match(name, root, df.index, audio)
     df = df.loc[ids]
-    a = normalise_scale(df["act"], *MSP_SCALE, source=str(path))
-    v = normalise_scale(df["val"], *MSP_SCALE, source=str(path))
     cats = [MSP_CATEGORIES.get(c, c) for c in df["cls"]]
-    static = _static_table(ids, df["act"], df["val"], cats, quadrant_from_av(a, v), MSP_SCALE)
+    static = static_table(
+        ids, df["act"], df["val"], category=cats, scale=MSP_SCALE, source=str(path)
+    )
     spk = {
         i: (s if s not in ("", "Unknown", "nan") else f"unknown:{i}")
         for i, s in zip(ids, df["spk"], strict=True)
@@ -230,7 +212,9 @@ def load_4q(root, *, name: str = "4q") -> Corpus:
             )
         )
     nan = np.full(len(ids), np.nan)
-    static = _static_table(ids, nan, nan, [labels[i] for i in ids], [labels[i] for i in ids], None)
+    static = static_table(
+        ids, nan, nan, category=[labels[i] for i in ids], quadrant=[labels[i] for i in ids]
+    )
     return Corpus(
         name,
         root,
@@ -276,7 +260,7 @@ def load_emodb(root, *, name: str = "emodb", table: QuadrantTable = QUADRANT_TAB
     cats = [EMODB_EMOTIONS[labels[i].group(3)] for i in ids]
     quads = table(cats, source=str(wav))
     nan = np.full(len(ids), np.nan)
-    static = _static_table(ids, nan, nan, cats, quads, None)
+    static = static_table(ids, nan, nan, category=cats, quadrant=quads)
     return Corpus(
         name,
         root,
@@ -338,7 +322,7 @@ def load_ravdess(
     ids, unmatched = match(name, root, labels, audio)
     cats = [RAVDESS_EMOTIONS[labels[i].group(3)] for i in ids]
     nan = np.full(len(ids), np.nan)
-    static = _static_table(ids, nan, nan, cats, table(cats, source=str(root)), None)
+    static = static_table(ids, nan, nan, category=cats, quadrant=table(cats, source=str(root)))
     static["intensity"] = ["strong" if labels[i].group(4) == "02" else "normal" for i in ids]
     return Corpus(
         name,
@@ -413,7 +397,7 @@ def load_emopia(root, *, name: str = "emopia", audio: str | None = None) -> Corp
             group=lambda c: emopia_clip(c)[1],
             split=split,
         ),
-        static=_static_table(ids, nan, nan, q, q, None),
+        static=static_table(ids, nan, nan, category=q, quadrant=q),
         meta={
             "description": "EMOPIA (pop piano clips)",
             "adapter": "emopia",
@@ -470,15 +454,13 @@ def load_soundtracks(root, *, name: str = "soundtracks", sets: tuple[int, ...] =
     df = pd.DataFrame(rows).set_index("id")
     ids, unmatched = match(name, root, df.index, audio)
     df = df.loc[ids]
-    a = normalise_scale(df["energy"], *SOUNDTRACKS_SCALE, source=str(root))
-    v = normalise_scale(df["valence"], *SOUNDTRACKS_SCALE, source=str(root))
-    static = _static_table(
+    static = static_table(
         ids,
         df["energy"],
         df["valence"],
-        df["target"].str.lower(),
-        quadrant_from_av(a, v),
-        SOUNDTRACKS_SCALE,
+        category=df["target"].str.lower(),
+        scale=SOUNDTRACKS_SCALE,
+        source=str(root),
     )
     static["tension_raw"] = df["tension"].to_numpy()
     return Corpus(
@@ -566,16 +548,20 @@ def load_static_csv(
         else np.full(n, np.nan, dtype=object)
     )
     if has_av:
-        quad = quadrant_from_av(
-            normalise_scale(a_raw, *scale, source=str(path)),
-            normalise_scale(v_raw, *scale, source=str(path)),
-        )
-        convention = "quadrant_from_av"
+        quad, convention = None, "quadrant_from_av"
     elif category_column:
         quad, convention = table(cats, source=str(path)), table.name
     else:
         raise ValueError("need arousal/valence columns or a category column")
-    static = _static_table(ids, a_raw, v_raw, cats, quad, scale)
+    static = static_table(
+        ids,
+        a_raw,
+        v_raw,
+        category=cats,
+        quadrant=quad,
+        scale=scale if has_av else None,
+        source=str(path),
+    )
     if static.index.has_duplicates:
         raise AnnotationError(
             f"{path}: ids listed twice: {static.index[static.index.duplicated()][:5].tolist()}"
