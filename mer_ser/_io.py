@@ -115,6 +115,23 @@ def sha256_json(obj: Any) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
+def sha256_arrays(names, arrays) -> str:
+    """Hex SHA-256 of some strings and arrays (dtype, shape and bytes of each; ``None`` skipped).
+
+    The cache key of a data set: equal names and equal arrays give equal keys.
+    """
+    import numpy as np
+
+    h = hashlib.sha256()
+    for part in names:
+        h.update(str(part).encode() + b"\0")
+    for a in arrays:
+        if a is not None:
+            h.update(str((a.dtype, a.shape)).encode())
+            h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
 def process_context(*, clean: bool = False):
     """A multiprocessing context for the package's worker pools.
 

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from mer_ser import stats
+from mer_ser._io import sha256_arrays
 from mer_ser.experiments.jobs import JobCache, job_key, run_classifier_job
 from mer_ser.experiments.quadrants import ClipSet
 from mer_ser.experiments.splits import stratified_group_split, stratified_split
@@ -281,9 +282,5 @@ class QuadrantTrack:
 
 
 def _fingerprint(s: ClipSet) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    for a in (s.x, s.quadrant, np.asarray(s.clip_ids, dtype=str)):
-        h.update(np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()
+    names = (s.name, s.domain, "|".join(s.clip_ids), str(s.standardised))
+    return sha256_arrays(names, (s.x, s.valid, s.quadrant))

@@ -7,11 +7,11 @@ folds are index sets into one array and every model of a vmapped run has the sam
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from mer_ser._io import sha256_arrays
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import CorpusError
 
@@ -49,14 +49,8 @@ class SequenceSet:
 
     def fingerprint(self) -> str:
         """SHA-256 of the arrays, names and normalisation (a cache key for trained models)."""
-        h = hashlib.sha256()
-        for part in (self.name, self.domain, self.normalisation, "|".join(self.clip_ids)):
-            h.update(part.encode() + b"\0")
-        for a in (self.x, self.m, self.y):
-            if a is not None:
-                h.update(str((a.dtype, a.shape)).encode())
-                h.update(np.ascontiguousarray(a).tobytes())
-        return h.hexdigest()
+        names = (self.name, self.domain, self.normalisation, "|".join(self.clip_ids))
+        return sha256_arrays(names, (self.x, self.m, self.y))
 
     def feature_stats(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean and standard deviation of every feature over all valid frames (float64)."""
