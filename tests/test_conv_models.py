@@ -9,6 +9,8 @@ import optax
 import pytest
 from flax import nnx
 
+from mer_ser.models import LSTMDAE, ContinuousRegressor
+from mer_ser.models.autoencoders import CPC, SCAE
 from mer_ser.models.conv import (
     ADCRNN,
     DCNN,
@@ -121,3 +123,27 @@ def test_reshape_max_pool_equals_flax_max_pool_and_its_gradient():
     g1 = jax.grad(lambda a: (pool_max(a, (4, 2)) * w).sum())(h)
     g2 = jax.grad(lambda a: (ref(a) * w).sum())(h)  # no ties in Gaussian data
     np.testing.assert_array_equal(g1, g2)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda r: DCNN(101, rngs=r),
+        lambda r: ADCRNN(101, rngs=r),
+        lambda r: ContinuousRegressor(rngs=r),
+        lambda r: LSTMDAE(rngs=r),
+        lambda r: SCAE(rngs=r),
+        lambda r: CPC(rngs=r),
+    ],
+    ids=["DCNN", "ADCRNN", "regressor", "LSTM-DAE", "SCAE", "CPC"],
+)
+def test_no_model_starts_with_weakly_typed_state(build):
+    """A weakly typed float leaf becomes strongly typed after one optimiser update, so a jitted
+    step taking the state would compile again (twice with Adam: seconds each, every run)."""
+    state = nnx.state(build(nnx.Rngs(0)))
+    weak = [
+        jax.tree_util.keystr(p)
+        for p, a in jax.tree_util.tree_leaves_with_path(state)
+        if getattr(a, "weak_type", False)
+    ]
+    assert weak == []

@@ -9,6 +9,7 @@ import pytest
 from flax import nnx
 
 from mer_ser.models import LSTM, LSTMDAE, ContinuousRegressor
+from mer_ser.models.lstm import bidirectional
 
 
 def sigmoid(z):
@@ -64,6 +65,27 @@ def test_padding_never_leaks(rng, reverse, dilation):
         alone = np.asarray(layer(jnp.asarray(x[i : i + 1, :n]), reverse=reverse, dilation=dilation))
         np.testing.assert_allclose(batch[i, :n], alone[0], atol=1e-6)
         assert not batch[i, n:].any()
+
+
+@pytest.mark.parametrize("peephole", [False, True])
+def test_one_loop_bilstm_equals_the_two_directions_run_apart(rng, peephole):
+    fwd = LSTM(4, 3, peephole=peephole, rngs=nnx.Rngs(4), init_scale=0.5)
+    bwd = LSTM(4, 3, peephole=peephole, rngs=nnx.Rngs(5), init_scale=0.5)
+    x = jnp.asarray(rng.standard_normal((3, 8, 4)), jnp.float32)
+    m = jnp.asarray(np.arange(8)[None] < np.array([8, 5, 1])[:, None])
+    want = np.concatenate([fwd(x, m), bwd(x, m, reverse=True)], axis=-1)
+    np.testing.assert_allclose(bidirectional(fwd, bwd, x, m), want, atol=1e-6)
+    with pytest.raises(ValueError, match="same size"):
+        bidirectional(fwd, LSTM(4, 2, peephole=peephole, rngs=nnx.Rngs(6)), x)
+
+
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_unrolling_the_loop_changes_no_result(rng, dilation):
+    layer = LSTM(4, 3, rngs=nnx.Rngs(7), init_scale=0.5)
+    x = jnp.asarray(rng.standard_normal((2, 11, 4)), jnp.float32)
+    np.testing.assert_allclose(
+        layer(x, dilation=dilation, unroll=4), layer(x, dilation=dilation), atol=1e-6
+    )
 
 
 def test_paper_initialisation_is_uniform_in_a_tenth():
