@@ -172,7 +172,10 @@ def _bench_train(args) -> int:
                 ks=ks,
                 dcnn_batch=args.dcnn_batch,
                 dcnn_steps=args.dcnn_steps,
+                dcnn_frames=args.dcnn_frames,
                 adcrnn=args.adcrnn,
+                runs=args.runs,
+                unrolls=tuple(int(u) for u in args.unroll.split(",")),
                 thesis_epoch=args.thesis_epoch,
             )
         )
@@ -239,10 +242,12 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--dcnn-steps", type=int, default=5)
     t.add_argument("--dcnn-frames", type=int, default=1001, help="1001 = 15 s (the thesis)")
     t.add_argument("--adcrnn", action="store_true", help="also time the ADCRNN")
+    t.add_argument("--runs", type=int, default=1, help="also time this many vmapped runs")
+    t.add_argument("--unroll", default="1", help="ADCRNN loop unrollings to compare")
     t.add_argument(
         "--thesis-epoch",
         action="store_true",
-        help="extrapolate one epoch over the thesis' 37,114 clips",
+        help="project the thesis' experiments (needs --dcnn-batch 32)",
     )
     t.set_defaults(func=_bench_train)
     return p

@@ -145,3 +145,22 @@ def test_runs_are_a_vmap_axis(clips):
     np.testing.assert_allclose(res.train_loss[1], one.train_loss, rtol=1e-4)
     logits = jax.vmap(apply, in_axes=(0, None))(res.params, x[100:])
     assert logits.shape == (3, 20, 4)
+
+
+def test_a_job_trains_its_runs_one_by_one_or_vmapped_alike(clips, tmp_path):
+    """``run_classifier_job`` loops over runs by default (faster for convolutions); the vmapped
+    program gives the same runs, and a second call loads the stored job instead of training."""
+    from mer_ser.experiments.jobs import JobCache, run_classifier_job
+
+    x, y, fold = clips
+    cfg = TrainConfig(optimizer="adam", learning_rate=1e-2, batch_size=16, max_epochs=6)
+    fit, _ = make_classifier_fit(lambda r: TinyNet(rngs=r), cfg)
+    common = dict(seed=3, runs=3, fold=fold, x=jnp.asarray(x), labels=jnp.asarray(y))
+    cache = JobCache(tmp_path)
+    looped = run_classifier_job(fit, key="loop", cache=cache, **common)
+    vmapped = run_classifier_job(fit, key="vmap", vectorise_runs=True, **common)
+    assert looped.train_loss.shape == (3, 6)
+    np.testing.assert_allclose(looped.train_loss, vmapped.train_loss, rtol=1e-4)
+    assert not np.allclose(looped.train_loss[0], looped.train_loss[1])  # runs differ by seed
+    again = run_classifier_job(fit, key="loop", cache=cache, **{**common, "runs": 99})
+    np.testing.assert_array_equal(again.train_loss, looped.train_loss)

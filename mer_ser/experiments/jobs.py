@@ -296,14 +296,30 @@ def _pure_state(rest) -> dict:
 
 
 def run_classifier_job(
-    fit, *, key: str, seed: int, runs: int, fold: Fold, x, labels, cache: JobCache | None = None
+    fit,
+    *,
+    key: str,
+    seed: int,
+    runs: int,
+    fold: Fold,
+    x,
+    labels,
+    cache: JobCache | None = None,
+    vectorise_runs: bool = False,
 ) -> Trained:
-    """Train ``runs`` clip classifiers on one fold in one compiled program (or load them).
+    """Train ``runs`` clip classifiers on one fold (or load them).
 
     Run ``r`` uses the random key ``fold_in(PRNGKey(seed), r)``. The kept parameters are each
     run's best validation epoch (the engine's monitor). Parameters are stored under
     ``params["params"]`` and batch-norm statistics under ``params["state"]``; ``shape`` is
     ``(1, runs, 1)`` and ``stats`` is empty.
+
+    By default the runs are one compiled fit called once per run. ``vectorise_runs`` makes them
+    a ``vmap`` axis of one program instead, as the continuous track does; for the convolutional
+    classifiers that is slower on both backends measured (``mer-ser bench train --runs 5``:
+    5 vmapped DCNN steps of batch 32 take 116 ms on an H100 against 5 x 12.5 ms one at a time,
+    ADCRNN 142 ms against 5 x 24 ms; on 2 CPU cores about 2x slower), because a batched
+    convolution becomes a grouped one.
 
     Args:
         fit: from :func:`~mer_ser.train.make_classifier_fit`.
@@ -314,6 +330,7 @@ def run_classifier_job(
         x: inputs ``(N, ...)``.
         labels: ``(N,)`` class indices.
         cache: where finished jobs are kept.
+        vectorise_runs: train the runs as a ``vmap`` axis of one program instead of a loop.
     """
     cache = cache or JobCache(None)
     hit = cache.load(key)
@@ -321,8 +338,13 @@ def run_classifier_job(
         return hit
     base = jax.random.PRNGKey(seed)
     keys = jax.vmap(lambda r: jax.random.fold_in(base, r))(jnp.arange(runs))
-    run = jax.jit(jax.vmap(lambda k, x, y: fit(k, fold, x, y), in_axes=(0, None, None)))
-    res: FitResult = jax.device_get(run(keys, x, labels))
+    if vectorise_runs:
+        run = jax.jit(jax.vmap(lambda k, x, y: fit(k, fold, x, y), in_axes=(0, None, None)))
+        res: FitResult = jax.device_get(run(keys, x, labels))
+    else:
+        one = jax.jit(lambda k, x, y: fit(k, fold, x, y))
+        done = [one(keys[r], x, labels) for r in range(runs)]
+        res = jax.device_get(jax.tree.map(lambda *a: jnp.stack(a), *done))
     params, rest = res.params
     empty = np.zeros((runs, 0), np.float32)
     trained = Trained(
