@@ -139,7 +139,8 @@ def real_layouts(tmp_path_factory):
 
 @pytest.mark.filterwarnings("ignore::mer_ser.corpora.adapters.UnmatchedWarning")
 def test_notebooks_run_on_real_corpus_layouts(real_layouts, tmp_path):
-    """00 on four real layouts; the continuous track (03, 04, 06) on RECOLA + DEAM."""
+    """00 on four real layouts; the continuous track (03, 04, 06) on RECOLA + DEAM; the quadrant
+    track (05) on MSP-Podcast + 4Q."""
     r = real_layouts
     kwargs = {
         "profile": "quick",
@@ -181,3 +182,13 @@ def test_notebooks_run_on_real_corpus_layouts(real_layouts, tmp_path):
         "dev_2",
     }
     assert ccc["value"].between(-1, 1).all()
+    # The quadrant track (05) on MSP-Podcast speech and 4Q music.
+    quadrant = {"speech": f"msp_podcast:{r / 'MSP'}", "music": f"4q:{r / '4Q'}"}
+    run_all(only=["05"], extra={"corpora": quadrant}, **kwargs)
+    results = pd.read_csv(tmp_path / "figures" / "quadrant_results.csv")
+    assert set(results["setting"]) == {"SER2MER", "MER2MER"}
+    assert set(results["normalisation"]) == {"source", "domain"}
+    assert results["value"].between(0, 1).all()
+    table = pd.read_csv(tmp_path / "figures" / "table5_1.csv")
+    assert list(table["experiment"]) == ["0", "0", "1a", "1a", "1b"]
+    assert (tmp_path / "figures" / "confusion_rodningen2022_SER2MER.png").stat().st_size > 0

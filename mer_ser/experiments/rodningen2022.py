@@ -11,7 +11,8 @@ every song in one partition (:func:`~mer_ser.experiments.splits.stratified_group
 Training (section 4.6): Adam (DCNN 1e-4, ADCRNN 1e-5), batch 32, at most 200 epochs, early
 stopping with patience 30 and the best checkpoint on validation accuracy (the thesis evaluates
 the early-stopped and the best-checkpoint model and keeps the better on validation: the best
-checkpoint is never worse there). 5 runs, vmapped in one program.
+checkpoint is never worse there). 5 runs, trained one after another (vmapped convolutions are
+slower on both backends; see :func:`~mer_ser.experiments.jobs.run_classifier_job`).
 
 Experiments (Table 5.1): 0 weighted-random baseline; SER2SER (validation accuracy of the SER
 models); 1a SER2MER and 1b MER2MER with the DCNN; 2a / 2b with the ADCRNN. Test accuracy is on
@@ -37,6 +38,7 @@ from mer_ser._io import sha256_arrays
 from mer_ser.experiments.jobs import JobCache, job_key, run_classifier_job
 from mer_ser.experiments.quadrants import ClipSet
 from mer_ser.experiments.splits import stratified_group_split, stratified_split
+from mer_ser.features.mel import LogMel3D
 from mer_ser.models import ADCRNN, DCNN
 from mer_ser.train.engine import TrainConfig, folds_from_masks, make_classifier_fit
 
@@ -55,7 +57,12 @@ class Protocol:
     mer_fractions: tuple[float, float, float] = (0.68, 0.12, 0.20)
     ser_fractions: tuple[float, float] = (0.994, 0.006)
     pad_seconds: float = 15.0
+    hop_length: int = 240  # 15 ms at 16 kHz (section 4.3)
     reductions: tuple[str, ...] = ()
+
+    def extractor(self) -> LogMel3D:
+        """The 3-D log-mel of section 4.3 at this profile's padding and hop."""
+        return LogMel3D(pad_seconds=self.pad_seconds, hop_length=self.hop_length)
 
     def training(self, model: str) -> TrainConfig:
         """Adam, batch 32, early stopping on validation accuracy (section 4.6)."""
@@ -81,10 +88,12 @@ PROTOCOLS = {
         models=("DCNN",),
         ser_fractions=(0.9, 0.1),
         pad_seconds=6.0,
+        hop_length=960,
         reductions=(
             "runs 5 -> 3; epochs 200 -> 30, patience 30 -> 8: the 2-core budget",
-            "DCNN only (the ADCRNN's sequential LSTMs cost minutes per epoch on a CPU)",
+            "DCNN only (an ADCRNN step costs about 1.6 DCNN steps on a CPU)",
             "clips padded to 6 s (the built-in clips' length) instead of 15 s",
+            "hop 15 ms -> 60 ms (101 instead of 401 frames for 6 s): the 2-core budget",
             "SER validation 0.6 % -> 10 %: 0.6 % of 200 clips is one clip",
         ),
     ),
@@ -98,7 +107,10 @@ PROTOCOLS = {
         models=("DCNN",),
         ser_fractions=(0.8, 0.2),
         pad_seconds=5.0,
-        reductions=("tests only: 3 runs, 15 epochs, batch 8, DCNN, 5 s clips, SER 80 / 20",),
+        hop_length=960,
+        reductions=(
+            "tests only: 3 runs, 15 epochs, batch 8, DCNN, 5 s clips, 60 ms hop, SER 80 / 20",
+        ),
     ),
 }
 
@@ -279,6 +291,59 @@ class QuadrantTrack:
             )
             for domain in ("speech", "music")
         }
+
+    def av_summary(self) -> pd.DataFrame:
+        """Arousal and valence read off each test confusion matrix (the thesis' reading).
+
+        One row per experiment run so far: ``model, setting, normalisation`` and the accuracy of
+        the quadrant, of its arousal side (Q1/Q2 against Q3/Q4) and of its valence side (Q1/Q4
+        against Q2/Q3), pooled over runs (:func:`mer_ser.stats.av_breakdown`).
+        """
+        rows = []
+        for (model, setting, norm), cm in sorted(self._confusion.items()):
+            row = {"model": model, "setting": setting, "normalisation": norm}
+            row["quadrant_accuracy"] = np.trace(cm) / cm.sum()
+            for axis, m in stats.av_breakdown(cm).items():
+                row[f"{axis}_accuracy"] = np.trace(m) / m.sum()
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+#: Table 5.1's experiments: number, model and setting.
+EXPERIMENTS = (("1a", "DCNN", "SER2MER"), ("1b", "DCNN", "MER2MER"), ("2a", "ADCRNN", "SER2MER"),
+               ("2b", "ADCRNN", "MER2MER"))  # fmt: skip
+
+
+def table5_1(results: pd.DataFrame, baseline: dict[str, float]) -> pd.DataFrame:
+    """The analog of Rodningen 2022, Table 5.1: accuracy (mean and sd over runs) per experiment.
+
+    Args:
+        results: rows of :meth:`QuadrantTrack.run` (any models, settings, normalisations).
+        baseline: :meth:`QuadrantTrack.baseline`.
+
+    Returns:
+        One row per experiment: ``experiment, model, setting, normalisation, test_mean, test_sd,
+        validation_mean, validation_sd`` (test: the MER test partition; validation: the source's
+        validation partition, so SER2MER's validation is the thesis' SER2SER). Experiment 0 is
+        weighted-random guessing with the SER and with the MER training shares (expected value,
+        no sd).
+    """
+    acc = results[results["metric"] == "accuracy"]
+    rows = [
+        {"experiment": "0", "model": f"weighted random ({d} shares)", "test_mean": v}
+        for d, v in baseline.items()
+    ]
+    for number, model, setting in EXPERIMENTS:
+        sel = acc[(acc["encoder"] == model) & (acc["setting"] == setting)]
+        for norm, g in sel.groupby("normalisation", sort=True):
+            row = {"experiment": number, "model": model, "setting": setting, "normalisation": norm}
+            for part, name in (("test", "test"), ("validation", "validation")):
+                v = g[g["partition"] == part]["value"]
+                row[f"{name}_mean"], row[f"{name}_sd"] = v.mean(), v.std(ddof=1)
+            rows.append(row)
+    cols = ["experiment", "model", "setting", "normalisation", "test_mean", "test_sd",
+            "validation_mean", "validation_sd"]  # fmt: skip
+    return pd.DataFrame(rows).reindex(columns=cols)
 
 
 def _fingerprint(s: ClipSet) -> str:
