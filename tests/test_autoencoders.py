@@ -150,3 +150,61 @@ def test_encoder_parameter_counts_are_reported():
     print(counts)
     # Head: 7,936 x 512 + 2 x 512 x 512 (+ biases) dominates; the SCAE encoder is ~0.29 M.
     assert counts["SCAEClassifier (2020 heads)"] > counts["SCAEClassifier (2021 heads)"] > 5e6
+
+
+def _fold(n_train: int, n_val: int):
+    from mer_ser.train import folds_from_masks
+
+    n = n_train + n_val
+    tr, va = np.zeros((1, n), bool), np.zeros((1, n), bool)
+    tr[0, :n_train], va[0, n_train:] = True, True
+    return jax.tree.map(lambda a: a[0], folds_from_masks(tr, va))
+
+
+def test_autoencoder_fit_keeps_the_best_clean_reconstruction():
+    """The engine's SCAE pretraining: its validation score is the clean-input MSE of the kept
+    model (checked against float64 numpy), and it falls from the first epoch."""
+    from mer_ser.train import TrainConfig, make_autoencoder_fit
+
+    rng = np.random.default_rng(2)  # spectrogram-like patches: a spectral envelope x a time course
+    x = rng.gamma(2.0, size=(12, 128, 1, 1)) * rng.gamma(2.0, size=(12, 1, 31, 1))
+    x = jnp.asarray(np.log1p(x), jnp.float32)
+    cfg = TrainConfig(optimizer="adam", learning_rate=1e-3, batch_size=3, max_epochs=5, patience=5)
+    fit, apply = make_autoencoder_fit(lambda r: SCAE(rngs=r), cfg)
+    res = jax.jit(fit)(jax.random.key(0), _fold(9, 3), x)
+    x_val = np.asarray(x[9:], np.float64)
+    recon = np.asarray(apply(res.params, x[9:]), np.float64)
+    assert float(res.best_val_loss) == pytest.approx(np.mean((recon - x_val) ** 2), rel=1e-5)
+    assert float(res.best_val_loss) < float(res.val_loss[0])
+
+
+@pytest.mark.parametrize("mode", ["feat_ext", "full"])
+def test_a_pretrained_encoder_is_loaded_and_kept_only_when_frozen(patches, mode):
+    """Gomez-Canon 2021's transfer: the classifier starts from a SCAE's encoder (weights and batch
+    statistics); *Feat. Ext.* keeps both exactly, *Full* fine-tunes the encoder."""
+    from mer_ser.train import TrainConfig, make_classifier_fit
+
+    _, p, r = nnx.split(SCAE(rngs=nnx.Rngs(5)), nnx.Param, nnx.BatchStat, ...)[:3]
+    pure_p, pure_r = nnx.to_pure_dict(p), nnx.to_pure_dict(r)  # weights, batch statistics
+    preset = ({"encoder": pure_p["encoder"]}, {"encoder": pure_r["encoder"]})
+    frozen = mode == "feat_ext"
+    cfg = TrainConfig(
+        optimizer="adam",
+        learning_rate=1e-4 if frozen else 5e-4,  # Gomez-Canon et al. 2021, section 2.3
+        batch_size=2,
+        max_epochs=2,
+        patience=2,
+        freeze=("encoder",) if frozen else (),
+    )
+    build = lambda rngs: SCAEClassifier(block=64, frozen_encoder=frozen, rngs=rngs)  # noqa: E731
+    fit, _ = make_classifier_fit(build, cfg)
+    q = jnp.array([0, 1, 2, 3, 0, 1])
+    res = jax.jit(fit)(jax.random.key(0), _fold(4, 2), patches, q, preset)
+    params, rest = res.params
+    same = jax.tree.map(np.array_equal, params["encoder"], preset[0]["encoder"])
+    kept = nnx.to_pure_dict(nnx.filter_state(rest, nnx.BatchStat))["encoder"]
+    stats_same = jax.tree.map(np.array_equal, kept, preset[1]["encoder"])
+    assert all(jax.tree.leaves(same)) == frozen
+    assert all(jax.tree.leaves(stats_same)) == frozen
+    with pytest.raises(ValueError, match="unknown submodules"):
+        jax.jit(fit)(jax.random.key(0), _fold(4, 2), patches, q, ({"decoder": {}}, {}))

@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from mer_ser.models.conv import Conv, pool_max
 from mer_ser.train import losses as _losses
 
 FILTERS = (32, 64, 128)
@@ -39,9 +40,9 @@ class _DoubleConv(nnx.Module):
     """Two 3x3 convolutions, each followed by ReLU and batch normalisation."""
 
     def __init__(self, n_in: int, n_out: int, *, rngs):
-        self.c1 = nnx.Conv(n_in, n_out, (3, 3), padding="SAME", rngs=rngs)
+        self.c1 = Conv(n_in, n_out, rngs=rngs)
         self.b1 = nnx.BatchNorm(n_out, rngs=rngs)
-        self.c2 = nnx.Conv(n_out, n_out, (3, 3), padding="SAME", rngs=rngs)
+        self.c2 = Conv(n_out, n_out, rngs=rngs)
         self.b2 = nnx.BatchNorm(n_out, rngs=rngs)
 
     def __call__(self, x, *, train: bool):
@@ -62,7 +63,7 @@ class SCAEEncoder(nnx.Module):
         """Latent map; dropout only when ``train`` (``key`` seeds it)."""
         keys = [None] * len(self.blocks) if key is None else list(jax.random.split(key, 3))
         for block, k in zip(self.blocks, keys, strict=True):
-            x = nnx.max_pool(block(x, train=train), POOL, strides=POOL)
+            x = pool_max(block(x, train=train), POOL)
             x = self.drop(x, deterministic=not train, rngs=k)
         return x
 
@@ -77,7 +78,7 @@ class SCAE(nnx.Module):
         # Mirror of the encoder: up-sample, then double conv 128 -> 128 -> 64 -> 32 filters.
         chans = (FILTERS[-1], *FILTERS[::-1])
         self.up = nnx.List([_DoubleConv(a, b, rngs=rngs) for a, b in pairwise(chans)])
-        self.out = nnx.Conv(FILTERS[0], 1, (3, 3), padding="SAME", rngs=rngs)
+        self.out = Conv(FILTERS[0], 1, rngs=rngs)
 
     def __call__(self, x, *, train: bool = False, key=None):
         """Reconstruction of ``x`` (same shape); noise and dropout only when ``train``."""
@@ -155,14 +156,22 @@ class SCAEClassifier(nnx.Module):
     2021, section 2.3).
     """
 
-    def __init__(self, *, block: int = 512, rngs):
+    def __init__(self, *, block: int = 512, frozen_encoder: bool = False, rngs):
         self.encoder = SCAEEncoder(rngs=rngs)
         self.head = MultiTaskHead(128 * 2 * 31, block=block, rngs=rngs)
+        self.frozen_encoder = frozen_encoder
 
     def __call__(self, x, *, train: bool = False, key=None):
-        """Logits per task for patches ``(B, 128, 31, 1)``."""
+        """Logits per task for patches ``(B, 128, 31, 1)``.
+
+        With ``frozen_encoder`` (*Feat. Ext.*) the encoder always runs in inference mode: no
+        dropout, batch normalisation with its pretrained running statistics, which stay as they
+        are (Keras' behaviour for a layer with ``trainable = False``). Freeze its weights too
+        (``TrainConfig(freeze=("encoder",))``).
+        """
         k1, k2 = (None, None) if key is None else jax.random.split(key)
-        return self.head(self.encoder(x, train=train, key=k1), train=train, key=k2)
+        z = self.encoder(x, train=train and not self.frozen_encoder, key=k1)
+        return self.head(z, train=train, key=k2)
 
 
 class CPC(nnx.Module):

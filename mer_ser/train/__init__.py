@@ -12,6 +12,7 @@ from mer_ser.train.engine import (
     TrainConfig,
     folds_from_masks,
     leave_one_out,
+    make_autoencoder_fit,
     make_classifier_fit,
     make_fit,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "folds_from_masks",
     "leave_one_out",
     "losses",
+    "make_autoencoder_fit",
     "make_classifier_fit",
     "make_fit",
 ]

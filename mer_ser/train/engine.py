@@ -295,6 +295,103 @@ def _train_loop(
     )
 
 
+def _stateful_model(build: Callable[[nnx.Rngs], nnx.Module]):
+    """Pure ``init`` and ``forward`` of a model with non-parameter state (batch statistics).
+
+    ``init(key) -> (params, rest)``; ``forward(params, rest, x, *, train, key) -> (out, rest)``
+    threads the state through a pure step.
+    """
+    graphdef, abstract, _ = nnx.split(nnx.eval_shape(lambda: build(nnx.Rngs(0))), nnx.Param, ...)
+
+    def init(key):
+        _, p, r = nnx.split(build(nnx.Rngs(key)), nnx.Param, ...)
+        return nnx.to_pure_dict(p), r
+
+    def forward(p, rest, x, *, train, key=None):
+        model = merge_pure(graphdef, abstract, p, rest)
+        out = model(x, train=train, key=key)
+        return out, nnx.split(model, nnx.Param, ...)[2]
+
+    return init, forward
+
+
+def _apply_preset(params: dict, rest, preset):
+    """Put pretrained weights (whole top-level submodules) and state leaves into a new model."""
+    p_pre, r_pre = preset
+    unknown = (set(p_pre) - set(params)) | (set(r_pre) - set(nnx.to_pure_dict(rest)))
+    if unknown:
+        raise ValueError(f"preset names unknown submodules {sorted(unknown)}")
+    params = {**params, **p_pre}
+    if r_pre:  # e.g. only the batch statistics: merged leaf by leaf into the state
+        nnx.replace_by_pure_dict(rest, _deep_merge(nnx.to_pure_dict(rest), r_pre))
+    return params, rest
+
+
+def _deep_merge(base: dict, new: dict) -> dict:
+    """``base`` with the leaves of ``new`` put in (nested dicts merged, not replaced)."""
+    out = dict(base)
+    for k, v in new.items():
+        out[k] = _deep_merge(base[k], v) if isinstance(v, dict) and k in base else v
+    return out
+
+
+def make_autoencoder_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig):
+    """A pure fit function for a denoising autoencoder on fixed-size inputs (the SCAE).
+
+    Gomez-Canon et al. 2020, section 2.2: the model corrupts its own input in training (the
+    SCAE: Gaussian noise, sigma 0.3) and is trained to reconstruct the clean input, mean squared
+    error, Adam 1e-3. Validation: reconstruction error of clean inputs in evaluation mode; the
+    best validation epoch is kept (early stopping as ``cfg``). Batch-norm statistics are threaded
+    through training as in :func:`make_classifier_fit`.
+
+    Args:
+        build: ``rngs -> model``; ``model(x, train=, key=)`` returns a reconstruction of ``x``.
+        cfg: the training configuration (``optimizer="adam"``).
+
+    Returns:
+        ``(fit, apply)``: ``fit(key, fold, x) -> FitResult`` (``params = (params, rest)``);
+        ``apply(state, x)`` reconstructs ``x`` in evaluation mode.
+    """
+    from mer_ser.models.conv import l1_penalty
+
+    init, forward = _stateful_model(build)
+
+    def mse(out, x, w):
+        per_row = ((out - x) ** 2).reshape(x.shape[0], -1).mean(axis=1)
+        return (per_row * w).sum() / jnp.maximum(w.sum(), 1.0)
+
+    def fit(key, fold: Fold, x) -> FitResult:
+        k_init, k_loop = jax.random.split(key)
+        params, rest = init(k_init)
+        has_val = fold.val_w.sum() > 0
+
+        def loss_fn(p, r, idx, w, k):
+            out, r = forward(p, r, x[idx], train=True, key=k)
+            return mse(out, x[idx], w) + l1_penalty(p, cfg.l1), r
+
+        def val_fn(p, r, train_loss):
+            out, _ = forward(p, r, x[fold.val_idx], train=False)
+            return jnp.where(has_val, mse(out, x[fold.val_idx], fold.val_w), train_loss)
+
+        return _train_loop(
+            cfg,
+            params=params,
+            rest=rest,
+            tx=make_optimizer(cfg, params),
+            fold=fold,
+            loss_fn=loss_fn,
+            val_fn=val_fn,
+            key=k_loop,
+            dtype=x.dtype,
+        )
+
+    def apply(state, x):
+        p, rest = state
+        return forward(p, rest, x, train=False)[0]
+
+    return fit, apply
+
+
 def make_fit(
     build: Callable[[nnx.Rngs], nnx.Module],
     cfg: TrainConfig,
@@ -398,24 +495,18 @@ def make_classifier_fit(
         n_classes: number of classes (4 quadrants).
 
     Returns:
-        ``(fit, apply)``: ``fit(key, fold, x, labels) -> FitResult`` with ``params = (params,
-        rest)``; ``apply(state, x)`` gives quadrant logits in evaluation mode.
+        ``(fit, apply)``: ``fit(key, fold, x, labels, preset=None) -> FitResult`` with ``params =
+        (params, rest)``; ``apply(state, x)`` gives quadrant logits in evaluation mode. ``preset``
+        ``(params, state)``, two pure dicts keyed by top-level submodule, replaces those
+        submodules' initial weights and batch statistics (a pretrained encoder: Gomez-Canon et al.
+        2021's transfer; with ``cfg.freeze = ("encoder",)`` it is their *Feat. Ext.* mode).
     """
     from mer_ser.models.autoencoders import multitask_loss
     from mer_ser.models.conv import l1_penalty
 
-    graphdef, abstract, _ = nnx.split(nnx.eval_shape(lambda: build(nnx.Rngs(0))), nnx.Param, ...)
     if cfg.monitor not in ("loss", "accuracy", "macro_f1"):
         raise ValueError(f"monitor must be loss, accuracy or macro_f1, got {cfg.monitor!r}")
-
-    def init(key):
-        _, p, r = nnx.split(build(nnx.Rngs(key)), nnx.Param, ...)
-        return nnx.to_pure_dict(p), r
-
-    def forward(p, rest, x, *, train, key=None):
-        model = merge_pure(graphdef, abstract, p, rest)
-        out = model(x, train=train, key=key)
-        return out, nnx.split(model, nnx.Param, ...)[2]
+    init, forward = _stateful_model(build)
 
     cw = None if cfg.class_weights is None else jnp.asarray(cfg.class_weights)
 
@@ -427,9 +518,11 @@ def make_classifier_fit(
     def quadrant_logits(out):
         return out["quadrant"] if isinstance(out, dict) else out
 
-    def fit(key, fold: Fold, x, labels) -> FitResult:
+    def fit(key, fold: Fold, x, labels, preset=None) -> FitResult:
         k_init, k_loop = jax.random.split(key)
         params, rest = init(k_init)
+        if preset is not None:
+            params, rest = _apply_preset(params, rest, preset)
         has_val = fold.val_w.sum() > 0
 
         def loss_fn(p, r, idx, w, k):
