@@ -306,6 +306,7 @@ def run_classifier_job(
     labels,
     cache: JobCache | None = None,
     vectorise_runs: bool = False,
+    presets: list | None = None,
 ) -> Trained:
     """Train ``runs`` clip classifiers on one fold (or load them).
 
@@ -331,7 +332,11 @@ def run_classifier_job(
         labels: ``(N,)`` class indices.
         cache: where finished jobs are kept.
         vectorise_runs: train the runs as a ``vmap`` axis of one program instead of a loop.
+        presets: one ``(params, state)`` preset per run (the fit's ``preset``), e.g. the runs of
+            a pretrained job to fine-tune; only with runs in a loop.
     """
+    if presets is not None and (vectorise_runs or len(presets) != runs):
+        raise ValueError("presets need one entry per run and runs trained in a loop")
     cache = cache or JobCache(None)
     hit = cache.load(key)
     if hit is not None:
@@ -342,8 +347,8 @@ def run_classifier_job(
         run = jax.jit(jax.vmap(lambda k, x, y: fit(k, fold, x, y), in_axes=(0, None, None)))
         res: FitResult = jax.device_get(run(keys, x, labels))
     else:
-        one = jax.jit(lambda k, x, y: fit(k, fold, x, y))
-        done = [one(keys[r], x, labels) for r in range(runs)]
+        one = jax.jit(lambda k, x, y, pre: fit(k, fold, x, y, pre))
+        done = [one(keys[r], x, labels, presets[r] if presets else None) for r in range(runs)]
         res = jax.device_get(jax.tree.map(lambda *a: jnp.stack(a), *done))
     params, rest = res.params
     empty = np.zeros((runs, 0), np.float32)
