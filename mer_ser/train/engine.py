@@ -335,6 +335,25 @@ def _deep_merge(base: dict, new: dict) -> dict:
     return out
 
 
+def _fit_stateful(cfg: TrainConfig, init, key, fold: Fold, loss_fn, val_fn, dtype, preset=None):
+    """Initialise (``init``, then ``preset``) and run the loop: the classifier/autoencoder fits."""
+    k_init, k_loop = jax.random.split(key)
+    params, rest = init(k_init)
+    if preset is not None:
+        params, rest = _apply_preset(params, rest, preset)
+    return _train_loop(
+        cfg,
+        params=params,
+        rest=rest,
+        tx=make_optimizer(cfg, params),
+        fold=fold,
+        loss_fn=loss_fn,
+        val_fn=val_fn,
+        key=k_loop,
+        dtype=dtype,
+    )
+
+
 def make_autoencoder_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig):
     """A pure fit function for a denoising autoencoder on fixed-size inputs (the SCAE).
 
@@ -361,8 +380,6 @@ def make_autoencoder_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConf
         return (per_row * w).sum() / jnp.maximum(w.sum(), 1.0)
 
     def fit(key, fold: Fold, x) -> FitResult:
-        k_init, k_loop = jax.random.split(key)
-        params, rest = init(k_init)
         has_val = fold.val_w.sum() > 0
 
         def loss_fn(p, r, idx, w, k):
@@ -373,17 +390,7 @@ def make_autoencoder_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConf
             out, _ = forward(p, r, x[fold.val_idx], train=False)
             return jnp.where(has_val, mse(out, x[fold.val_idx], fold.val_w), train_loss)
 
-        return _train_loop(
-            cfg,
-            params=params,
-            rest=rest,
-            tx=make_optimizer(cfg, params),
-            fold=fold,
-            loss_fn=loss_fn,
-            val_fn=val_fn,
-            key=k_loop,
-            dtype=x.dtype,
-        )
+        return _fit_stateful(cfg, init, key, fold, loss_fn, val_fn, x.dtype)
 
     def apply(state, x):
         p, rest = state
@@ -519,10 +526,6 @@ def make_classifier_fit(
         return out["quadrant"] if isinstance(out, dict) else out
 
     def fit(key, fold: Fold, x, labels, preset=None) -> FitResult:
-        k_init, k_loop = jax.random.split(key)
-        params, rest = init(k_init)
-        if preset is not None:
-            params, rest = _apply_preset(params, rest, preset)
         has_val = fold.val_w.sum() > 0
 
         def loss_fn(p, r, idx, w, k):
@@ -540,17 +543,7 @@ def make_classifier_fit(
                 v = -losses.macro_f1(quadrant_logits(out), labels[vi], n_classes, mask=vw)
             return jnp.where(has_val, v, train_loss)
 
-        return _train_loop(
-            cfg,
-            params=params,
-            rest=rest,
-            tx=make_optimizer(cfg, params),
-            fold=fold,
-            loss_fn=loss_fn,
-            val_fn=val_fn,
-            key=k_loop,
-            dtype=x.dtype,
-        )
+        return _fit_stateful(cfg, init, key, fold, loss_fn, val_fn, x.dtype, preset)
 
     def apply(state, x):
         p, rest = state
