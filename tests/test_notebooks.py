@@ -33,6 +33,15 @@ FIGURES = (
     "ttests.csv",
     "shared_code_sweep.csv",
     "shared_code_sweep.png",
+    "quadrant_results.csv",
+    "table5_1.md",
+    "quadrant_av.md",
+    "confusion_rodningen2022_SER2MER.png",
+    "table2.md",
+    "table2.csv",
+    "table2_exp1.md",
+    *(f"confusion_gomezcanon2021_{s}.png" for s in ("eng2eng", "man2eng", "mix2eng")),
+    *(f"confusion_gomezcanon2021_{s}.png" for s in ("man2man", "eng2man", "mix2man")),
 )
 
 
@@ -108,6 +117,14 @@ def test_notebooks_run_on_quick_and_write_their_figures(executed):
     assert set(long["normalisation"]) == {"paper", "domain"}
     tt = pd.read_csv(figs / "ttests.csv")
     assert (tt["p_bonferroni"] >= tt["p"]).all() and len(tt) == 2 * 2 * 3 * 3
+    quad = pd.read_csv(figs / "quadrant_results.csv")
+    assert set(quad["protocol"]) == {"rodningen2022", "gomezcanon2021"}
+    gc = quad[quad["protocol"] == "gomezcanon2021"]
+    assert set(gc["setting"]) == {"eng2eng", "man2eng", "mix2eng", "man2man", "eng2man", "mix2man",
+                                  "music_eng", "music_man"}  # fmt: skip
+    assert set(gc["amount"]) == {"exp1", "exp2", "none"} and gc["value"].between(0, 1).all()
+    t2 = pd.read_csv(figs / "table2.csv")
+    assert list(t2.columns[2:5]) == ["man2man P", "man2man R", "man2man F"]
 
 
 def test_second_run_of_the_features_notebook_extracts_nothing(executed):
@@ -184,7 +201,7 @@ def test_notebooks_run_on_real_corpus_layouts(real_layouts, tmp_path):
     assert ccc["value"].between(-1, 1).all()
     # The quadrant track (05) on MSP-Podcast speech and 4Q music.
     quadrant = {"speech": f"msp_podcast:{r / 'MSP'}", "music": f"4q:{r / '4Q'}"}
-    run_all(only=["05"], extra={"corpora": quadrant}, **kwargs)
+    run_all(only=["05"], extra={"corpora": quadrant, "protocols": ["rodningen2022"]}, **kwargs)
     results = pd.read_csv(tmp_path / "figures" / "quadrant_results.csv")
     assert set(results["setting"]) == {"SER2MER", "MER2MER"}
     assert set(results["normalisation"]) == {"source", "domain"}

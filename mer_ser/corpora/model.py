@@ -90,6 +90,27 @@ class Corpus:
             return "static"
         return "unlabelled"
 
+    def subset(self, clip_ids, *, name: str | None = None) -> Corpus:
+        """The corpus restricted to ``clip_ids`` (clips and every label table), in clip order."""
+        keep = self.clips.index[self.clips.index.isin(list(clip_ids))]
+
+        def rows(df):
+            if df is None:
+                return None
+            if "clip_id" in df.columns:
+                return df[df["clip_id"].isin(keep)].reset_index(drop=True)
+            return df.loc[df.index.isin(keep)]
+
+        return Corpus(
+            name or self.name,
+            self.root,
+            self.clips.loc[keep],
+            gold=rows(self.gold),
+            ratings=rows(self.ratings),
+            static=rows(self.static),
+            meta=dict(self.meta),
+        )
+
     def audio_file(self, clip_id: str) -> Path:
         """Absolute path of a clip's audio file."""
         return self.root / self.clips.at[clip_id, "audio_path"]

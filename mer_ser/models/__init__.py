@@ -2,11 +2,18 @@
 
 Coutinho & Schuller 2017: :class:`LSTM`, :class:`LSTMDAE`, :class:`ContinuousRegressor`.
 Gomez-Canon et al. 2020/2021: :class:`SCAE`, :class:`SCAEClassifier`, :class:`CPC`,
-:class:`MultiTaskHead`, :class:`DAEClassifier`.
+:class:`MultiTaskHead`, :class:`LatentClassifier`, :class:`DAEClassifier`.
 Rodningen 2022: :class:`DCNN`, :class:`ADCRNN`.
 """
 
-from mer_ser.models.autoencoders import CPC, SCAE, MultiTaskHead, SCAEClassifier, multitask_loss
+from mer_ser.models.autoencoders import (
+    CPC,
+    SCAE,
+    LatentClassifier,
+    MultiTaskHead,
+    SCAEClassifier,
+    multitask_loss,
+)
 from mer_ser.models.conv import ADCRNN, DCNN, attention_pool, count_params, l1_penalty
 from mer_ser.models.lstm import LSTM, LSTMDAE, ContinuousRegressor, DAEClassifier, Dense
 
@@ -20,6 +27,7 @@ __all__ = [
     "ContinuousRegressor",
     "DAEClassifier",
     "Dense",
+    "LatentClassifier",
     "MultiTaskHead",
     "SCAEClassifier",
     "attention_pool",

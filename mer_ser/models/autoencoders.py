@@ -174,6 +174,25 @@ class SCAEClassifier(nnx.Module):
         return self.head(z, train=train, key=k2)
 
 
+class LatentClassifier(nnx.Module):
+    """The multi-task head alone, on latents of a frozen encoder (*Feat. Ext.* on cached codes).
+
+    A frozen encoder in inference mode is a fixed function of its input, so training
+    ``SCAEClassifier(frozen_encoder=True)`` with ``freeze=("encoder",)`` equals training this
+    head on the encoder's latents computed once: the same parameters, batch order and dropout
+    masks (the key is split as :class:`SCAEClassifier` splits it), for a fraction of the work
+    (tested in ``tests/test_gomez_canon.py``).
+    """
+
+    def __init__(self, *, block: int = 512, rngs):
+        self.head = MultiTaskHead(128 * 2 * 31, block=block, rngs=rngs)
+
+    def __call__(self, z, *, train: bool = False, key=None):
+        """Logits per task for latents ``(B, 2, 31, 128)``."""
+        k2 = None if key is None else jax.random.split(key)[1]
+        return self.head(z, train=train, key=k2)
+
+
 class CPC(nnx.Module):
     """Contrastive predictive coding on mel patches (Gomez-Canon et al. 2021, Fig. 1).
 
@@ -209,6 +228,25 @@ class CPC(nnx.Module):
         """Predicted future codes ``(B, n_future, code)`` from ``n_past`` past patches."""
         c = self.context(self.encode(past, train=train, key=key))
         return jnp.stack([w(c) for w in self.predict], axis=1)
+
+    def __call__(self, windows, *, train: bool = False, key=None):
+        """Predicted and true codes of the future patches of consecutive windows.
+
+        Args:
+            windows: ``(B, n_past + n_future, 128, 31, 1)`` consecutive patches.
+            train: training mode (dropout, batch statistics).
+            key: seeds dropout in training.
+
+        Returns:
+            ``(pred, z)``, both ``(B, n_future, code)``: ``W_k c_t`` from the first ``n_past``
+            patches and the codes of the next ``n_future`` patches. All patches are encoded in
+            one batch; a window's candidates that are *not* consecutive are the future codes of
+            other windows of the batch (``mer_ser.train.make_cpc_fit``).
+        """
+        z = self.encode(windows, train=train, key=key)
+        c = self.context(z[:, : self.n_past])
+        pred = jnp.stack([w(c) for w in self.predict], axis=1)
+        return pred, z[:, self.n_past : self.n_past + len(self.predict)]
 
     def binary_scores(self, past, candidates, *, train: bool = False, key=None):
         """Logits that each candidate is the true k-th next patch (the paper's objective).

@@ -14,6 +14,7 @@ from mer_ser.train.engine import (
     leave_one_out,
     make_autoencoder_fit,
     make_classifier_fit,
+    make_cpc_fit,
     make_fit,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "losses",
     "make_autoencoder_fit",
     "make_classifier_fit",
+    "make_cpc_fit",
     "make_fit",
 ]

@@ -45,6 +45,7 @@ class TrainConfig:
     monitor: str = "loss"  # classifiers: "loss", "accuracy" (Rodningen 2022) or "macro_f1"
     class_weights: tuple[float, ...] | None = None  # classifiers: class-balanced loss (option)
     l1: float = 0.0  # classifiers: L1 kernel regularisation (Rodningen 2022: 0.001 / 0.01)
+    lr_decay: float = 0.0  # Keras' inverse-time decay lr / (1 + decay * updates) (CPC: 4e-6)
 
 
 class Fold(NamedTuple):
@@ -178,6 +179,9 @@ def make_optimizer(cfg: TrainConfig, params, learning_rate=None) -> optax.Gradie
     rate grid can be a ``vmap`` axis.
     """
     lr = cfg.learning_rate if learning_rate is None else learning_rate
+    if cfg.lr_decay:  # Keras' legacy ``decay``: lr_t = lr / (1 + decay * t), t counting updates
+        lr0, decay = lr, cfg.lr_decay
+        lr = lambda t: lr0 / (1.0 + decay * t)  # noqa: E731
     if cfg.optimizer == "sgd":
         base = optax.sgd(lr, momentum=cfg.momentum)
     elif cfg.optimizer == "adam":
@@ -399,6 +403,62 @@ def make_autoencoder_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConf
     return fit, apply
 
 
+def make_cpc_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig, *, objective="binary"):
+    """A pure fit function for contrastive predictive coding on windows of consecutive patches.
+
+    Gomez-Canon et al. 2021, section 3.3: four consecutive mel patches are presented with two
+    more "that may follow or not", and the network learns whether they are consecutive (binary
+    cross-entropy; Adam 1e-3, decay 4e-6). Here every window of the batch is encoded once; its
+    two true next patches are the positives (label 1) and the next patches of another window of
+    the batch (the batch rolled by a random shift of 1..B-1) the negatives (label 0), so each
+    prediction ``W_k c_t`` is scored against one consecutive and one non-consecutive candidate.
+    ``objective="infonce"`` uses InfoNCE over the batch instead (van den Oord et al. 2018, eq. 4;
+    padding rows are then not masked out of the negatives). Validation uses the shift 1.
+
+    Args:
+        build: ``rngs -> model``; ``model(windows, train=, key=)`` returns ``(pred, z)``, both
+            ``(B, n_future, code)`` (:class:`~mer_ser.models.CPC`).
+        cfg: the training configuration (``optimizer="adam"``, ``lr_decay``).
+        objective: ``"binary"`` (the paper) or ``"infonce"``.
+
+    Returns:
+        ``(fit, apply)``: ``fit(key, fold, x) -> FitResult`` for windows ``x`` ``(N, S, ...)``
+        (``params = (params, rest)``); ``apply(state, windows)`` gives ``(pred, z)`` in
+        evaluation mode.
+    """
+    if objective not in ("binary", "infonce"):
+        raise ValueError(f"objective must be 'binary' or 'infonce', got {objective!r}")
+    init, forward = _stateful_model(build)
+
+    def loss(pred, z, w, shift):
+        if objective == "infonce":
+            k = pred.shape[1]
+            return sum(losses.info_nce(pred[:, i], z[:, i]) for i in range(k)) / k
+        return losses.cpc_batch_loss(pred, z, shift, mask=w)
+
+    def fit(key, fold: Fold, x) -> FitResult:
+        has_val = fold.val_w.sum() > 0
+        b = min(cfg.batch_size, fold.train_idx.shape[0])
+
+        def loss_fn(p, r, idx, w, k):
+            k_model, k_shift = jax.random.split(k)
+            (pred, z), r = forward(p, r, x[idx], train=True, key=k_model)
+            shift = jax.random.randint(k_shift, (), 1, max(b, 2))
+            return loss(pred, z, w, shift), r
+
+        def val_fn(p, r, train_loss):
+            (pred, z), _ = forward(p, r, x[fold.val_idx], train=False)
+            return jnp.where(has_val, loss(pred, z, fold.val_w, 1), train_loss)
+
+        return _fit_stateful(cfg, init, key, fold, loss_fn, val_fn, x.dtype)
+
+    def apply(state, windows):
+        p, rest = state
+        return forward(p, rest, windows, train=False)[0]
+
+    return fit, apply
+
+
 def make_fit(
     build: Callable[[nnx.Rngs], nnx.Module],
     cfg: TrainConfig,
@@ -507,6 +567,7 @@ def make_classifier_fit(
         ``(params, state)``, two pure dicts keyed by top-level submodule, replaces those
         submodules' initial weights and batch statistics (a pretrained encoder: Gomez-Canon et al.
         2021's transfer; with ``cfg.freeze = ("encoder",)`` it is their *Feat. Ext.* mode).
+        ``apply(state, x, heads=True)`` returns a multi-task model's whole output dict.
     """
     from mer_ser.models.autoencoders import multitask_loss
     from mer_ser.models.conv import l1_penalty
@@ -545,8 +606,9 @@ def make_classifier_fit(
 
         return _fit_stateful(cfg, init, key, fold, loss_fn, val_fn, x.dtype, preset)
 
-    def apply(state, x):
+    def apply(state, x, heads: bool = False):
         p, rest = state
-        return quadrant_logits(forward(p, rest, x, train=False)[0])
+        out = forward(p, rest, x, train=False)[0]
+        return out if heads else quadrant_logits(out)
 
     return fit, apply

@@ -173,6 +173,29 @@ def cpc_binary_loss(scores, consecutive):
     return binary_cross_entropy(scores, consecutive)
 
 
+def cpc_batch_loss(pred, z, shift, *, mask=None):
+    """The binary CPC objective on a batch of windows, negatives taken from other windows.
+
+    Gomez-Canon et al. 2021, section 3.3: a window's next patches "may follow or not". Each
+    prediction ``pred[b, k]`` (``W_k c_t``) is scored (dot product) against its window's true
+    k-th next code ``z[b, k]`` (label 1) and against ``z[(b - shift) mod B, k]``, another window's
+    (label 0); the loss is the mean binary cross-entropy of the ``2 B n_future`` scores.
+
+    Args:
+        pred: ``(B, n_future, code)`` predicted codes.
+        z: ``(B, n_future, code)`` codes of the true next patches.
+        shift: offset ``1..B-1`` of the negative windows.
+        mask: ``(B,)`` weights of the windows (0 for padding).
+    """
+    pos = (pred * z).sum(-1)
+    neg = (pred * jnp.roll(z, shift, axis=0)).sum(-1)
+    w = jnp.ones(pos.shape[0], pos.dtype) if mask is None else jnp.asarray(mask, pos.dtype)
+    rows = jnp.broadcast_to(w[:, None], pos.shape)
+    scores = jnp.concatenate([pos, neg])
+    labels = jnp.concatenate([jnp.ones_like(pos), jnp.zeros_like(neg)])
+    return binary_cross_entropy(scores, labels, mask=jnp.concatenate([rows, rows]))
+
+
 def accuracy(logits, labels, *, mask=None):
     """Share of rows whose arg-max class equals the label (masked rows ignored)."""
     hit = (jnp.argmax(logits, axis=-1) == labels).astype(logits.dtype)

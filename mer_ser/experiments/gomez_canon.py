@@ -1,0 +1,715 @@
+"""Speech-pretrained encoders transferred to music quadrants (Gomez-Canon et al. 2020, 2021).
+
+Data (2021, section 3.1 and Table 1): unlabelled speech per language (English: LibriSpeech;
+Mandarin: AISHELL-1; ``mix``: equal shares of both) in two amounts (Experiment 1: 3 h,
+Experiment 2: 30 h), 85 / 15 % pretraining train / validation; quadrant-labelled music with
+lyrics (English: 4Q-Emotion; Mandarin: CH-818), 70 % train (of which 85 / 15 % train /
+validation) and 30 % test, stratified by class. Features: 1 s log-mel patches, 128 bands x 31
+frames, 50 % overlap (:class:`~mer_ser.features.MelPatches`).
+
+Encoders (2021, section 3.3): the SCAE (denoising, Gaussian noise 0.3, MSE, Adam 1e-3) and CPC
+(4 past patches, 2 future terms, binary consecutive-or-not objective, Adam 1e-3 with decay
+4e-6), each pretrained on each speech pool.
+
+Transfer (2020, section III-C; 2021, section 3.3, Fig. 2): the encoder with the multi-task head
+(quadrant, arousal, valence). **Feat. Ext.**: encoder frozen, the head trained at lr 1e-4.
+**Full**: then "releasing the weights of the whole network and continue training" at lr 5e-4,
+i.e. each Full run starts from its Feat. Ext. run. **Baseline CNN** (2020, section IV-B): the same
+architecture trained on the music only. 4 runs each.
+
+Settings: ``<speech>2<music>`` for speech ``eng``, ``man``, ``mix`` and music ``eng``, ``man``.
+
+Scores (2020, Table II; 2021, Table 2): precision, recall and F-score per head, "macro-weighted":
+the support-weighted average over classes (scikit-learn's ``average="weighted"``; it reproduces
+the 2020 English baseline exactly: a model that always predicts the 48 % class scores P 0.23,
+R 0.48, F 0.31). Predictions are made per patch and aggregated to clips: a clip's class is the
+arg-max of its patches' mean quadrant probabilities (arousal and valence: mean probability above
+0.5), and scores are computed over test clips.
+
+Decisions the papers leave open, stated: patches are standardised with one mean and standard
+deviation of the pretraining pool's training patches (the baseline: of the music's training
+patches); each encoder is pretrained once and the 4 runs are transfer runs (run ``k`` of Full
+starts from run ``k`` of Feat. Ext.); a frozen encoder runs in inference mode, so Feat. Ext. trains
+the head on latents computed once (:class:`~mer_ser.models.LatentClassifier`, exactly equal);
+early stopping on the validation loss with the best epoch kept (Keras' usual callback; the papers
+give no epoch counts).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+from flax import nnx
+
+from mer_ser import stats
+from mer_ser._io import sha256_arrays
+from mer_ser.corpora.labels import QUADRANTS
+from mer_ser.corpora.model import Corpus
+from mer_ser.errors import CorpusError
+from mer_ser.experiments.jobs import JobCache, classifier_state, job_key, run_classifier_job
+from mer_ser.experiments.splits import stratified_group_split, stratified_split
+from mer_ser.features.mel import MelPatches
+from mer_ser.models.autoencoders import CPC, SCAE, TASKS, LatentClassifier, SCAEClassifier
+from mer_ser.train.engine import (
+    Fold,
+    TrainConfig,
+    _deep_merge,
+    make_autoencoder_fit,
+    make_classifier_fit,
+    make_cpc_fit,
+)
+
+#: Speech pools and music sets by language, in Table 2's order of settings.
+SPEECH = ("man", "eng", "mix")
+MUSIC = ("man", "eng")
+SETTINGS = tuple(f"{s}2{m}" for m in MUSIC for s in SPEECH)
+#: ISO 639 codes of the two languages.
+LANGUAGE_CODES = {"eng": "en", "man": "zh"}
+MODES = {"feat_ext": "Feat. Ext.", "full": "Full"}
+#: The notebook's ``corpora`` keys of this protocol.
+CORPORA = ("speech_eng", "speech_man", "music_eng", "music_man")
+WINDOW = CPC.n_past + 2  # patches per CPC window: 4 past, 2 future
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Amounts, epochs and runs of one profile (``paper`` = the papers)."""
+
+    name: str
+    runs: int = 4
+    amounts: dict = field(default_factory=lambda: {"exp1": 3 * 3600.0, "exp2": 30 * 3600.0})
+    encoders: tuple[str, ...] = ("SCAE", "CPC")
+    modes: tuple[str, ...] = ("feat_ext", "full")
+    full_encoders: tuple[str, ...] = ("SCAE", "CPC")  # encoders that also get a Full mode
+    full_amounts: tuple[str, ...] = ("exp1", "exp2")  # amounts whose encoders get a Full mode
+    pretrain_epochs: int = 100
+    cpc_epochs: int = 100
+    pretrain_patience: int = 10
+    feat_ext_epochs: int = 100
+    full_epochs: int = 100
+    baseline_epochs: int = 100
+    patience: int = 10
+    batch_size: int = 32
+    lr_pretrain: float = 1e-3
+    cpc_decay: float = 4e-6
+    lr_feat_ext: float = 1e-4
+    lr_full: float = 5e-4
+    head_block: int = 256  # 2021: task blocks of 256 (2020: 512)
+    cpc_objective: str = "binary"  # or "infonce"
+    music_fractions: tuple[float, float, float] = (0.7 * 0.85, 0.7 * 0.15, 0.3)
+    pretrain_val: float = 0.15
+    music_patch_stride: int = 1  # 1: every 50 %-overlapping patch; 2: every other one
+    reductions: tuple[str, ...] = ()
+
+    def config(self, stage: str) -> TrainConfig:
+        """Adam and early stopping of ``scae``, ``cpc``, ``feat_ext``, ``full`` or ``baseline``."""
+        epochs, lr, patience, decay = {
+            "scae": (self.pretrain_epochs, self.lr_pretrain, self.pretrain_patience, 0.0),
+            "cpc": (self.cpc_epochs, self.lr_pretrain, self.pretrain_patience, self.cpc_decay),
+            "feat_ext": (self.feat_ext_epochs, self.lr_feat_ext, self.patience, 0.0),
+            "full": (self.full_epochs, self.lr_full, self.patience, 0.0),
+            "baseline": (self.baseline_epochs, self.lr_full, self.patience, 0.0),
+        }[stage]
+        return TrainConfig(
+            optimizer="adam",
+            learning_rate=lr,
+            lr_decay=decay,
+            batch_size=self.batch_size,
+            max_epochs=epochs,
+            patience=patience,
+            monitor="loss",
+        )
+
+
+PROTOCOLS = {
+    "paper": Protocol("paper"),
+    "default": Protocol(
+        "default",
+        runs=2,
+        amounts={"exp1": 5.0, "exp2": 50.0},
+        full_encoders=("SCAE",),
+        full_amounts=("exp2",),
+        pretrain_epochs=2,
+        cpc_epochs=3,
+        feat_ext_epochs=10,
+        full_epochs=2,
+        baseline_epochs=4,
+        patience=4,
+        music_patch_stride=3,
+        reductions=(
+            "speech per pool 3 h / 30 h -> 5 s / 50 s (the 1:10 ratio of Experiments 1 and 2 "
+            "kept): an SCAE step costs about 50 ms per patch on 2 cores",
+            "pretraining 2 epochs (SCAE) and 3 (CPC); Feat. Ext. 10 epochs, Full 2, baseline 4, "
+            "patience 4: the 2-core budget",
+            "Full mode for the SCAE of Experiment 2 only (CPC-Full and Experiment 1's Full in "
+            "`paper`): a Full epoch costs about 17 ms per patch",
+            "runs 4 -> 2; every third 50 %-overlapping music patch (4 per 6 s clip)",
+        ),
+    ),
+    "quick": Protocol(
+        "quick",
+        runs=2,
+        amounts={"exp1": 4.0, "exp2": 14.0},
+        full_encoders=("SCAE",),
+        full_amounts=("exp2",),
+        pretrain_epochs=1,
+        cpc_epochs=1,
+        feat_ext_epochs=4,
+        full_epochs=1,
+        baseline_epochs=1,
+        patience=2,
+        batch_size=16,
+        music_patch_stride=3,
+        reductions=("tests only: 4 s / 14 s of speech, 1-4 epochs, 2 runs, every third patch",),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class MusicPatches:
+    """Quadrant-labelled music as patches.
+
+    Attributes:
+        name: corpus name.
+        clip_ids: ``C`` clip ids.
+        quadrant: ``(C,)`` 0..3 for Q1..Q4.
+        groups: ``(C,)`` song of each clip (never on both sides of a split).
+        x: ``(P, 128, 31, 1)`` log-mel patches (dB).
+        clip: ``(P,)`` clip index of each patch.
+    """
+
+    name: str
+    clip_ids: tuple[str, ...]
+    quadrant: np.ndarray
+    groups: np.ndarray
+    x: np.ndarray
+    clip: np.ndarray
+
+    def rows(self, clips) -> np.ndarray:
+        """Patch rows of the clips ``clips`` (indices)."""
+        return np.flatnonzero(np.isin(self.clip, np.asarray(clips)))
+
+
+def select_language(corpus: Corpus, code: str) -> Corpus:
+    """The clips of ``corpus`` in language ``code`` (``"en"``, ``"zh"``).
+
+    A corpus whose clips are all of undetermined language (``"und"``, e.g. a 4Q-Emotion copy) is
+    taken whole: choosing it for a language says what it is.
+
+    Raises:
+        CorpusError: the corpus has other languages but none is ``code``.
+    """
+    langs = set(corpus.clips["language"].astype(str))
+    if code in langs:
+        return corpus.subset(corpus.clips.index[corpus.clips["language"] == code])
+    if langs == {"und"}:
+        return corpus
+    raise CorpusError(f"{corpus.name}: no clip in language {code!r} (it has {sorted(langs)})")
+
+
+def music_patches(corpus: Corpus, features: dict[str, np.ndarray], stride: int = 1):
+    """:class:`MusicPatches` of the quadrant-labelled clips with at least one patch.
+
+    Args:
+        corpus: a static corpus with a ``quadrant`` column.
+        features: clip id -> ``(n, 1, 128, 31)`` from :class:`~mer_ser.features.MelPatches`.
+        stride: keep every ``stride``-th patch of each clip.
+    """
+    if corpus.static is None or "quadrant" not in corpus.static:
+        raise CorpusError(f"{corpus.name}: corpus has no quadrant labels")
+    q = corpus.static["quadrant"]
+    ids = [
+        c
+        for c in corpus.clips.index
+        if c in q.index and isinstance(q[c], str) and c in features and len(features[c]) > 0
+    ]
+    if not ids:
+        raise CorpusError(f"{corpus.name}: no clip has both a quadrant and a 1 s patch")
+    parts = [features[c][::stride, 0, :, :, None] for c in ids]
+    return MusicPatches(
+        corpus.name,
+        tuple(ids),
+        np.asarray([QUADRANTS.index(q[c]) for c in ids], dtype=np.int32),
+        corpus.clips.loc[ids, "group"].astype(str).to_numpy(),
+        np.concatenate(parts).astype(np.float32),
+        np.repeat(np.arange(len(ids)), [len(p) for p in parts]),
+    )
+
+
+def speech_blocks(corpus: Corpus, features: dict[str, np.ndarray]) -> np.ndarray:
+    """Every run of ``WINDOW`` consecutive patches of every clip, ``(n, WINDOW, 128, 31, 1)``.
+
+    Blocks do not overlap within a clip, so each patch appears at most once.
+    """
+    out = []
+    for c in corpus.clips.index:
+        f = features.get(c)
+        if f is None:
+            continue
+        n = len(f) // WINDOW
+        if n:
+            out.append(f[: n * WINDOW, 0, :, :, None].reshape(n, WINDOW, *f.shape[2:], 1))
+    if not out:
+        raise CorpusError(f"{corpus.name}: no clip is long enough for {WINDOW} consecutive patches")
+    return np.concatenate(out).astype(np.float32)
+
+
+def window_seconds(extractor: MelPatches) -> float:
+    """Audio covered by one window of ``WINDOW`` consecutive patches."""
+    frames = (WINDOW - 1) * extractor.patch_step + extractor.patch_frames
+    return frames * extractor.hop_length / extractor.sr
+
+
+def draw_pool(blocks: dict[str, np.ndarray], language: str, seconds: float, *, extractor, seed):
+    """A seeded draw of ``seconds`` of speech as windows (``mix``: half English, half Mandarin).
+
+    Raises:
+        CorpusError: the pool holds less speech than asked for.
+    """
+    n = max(1, round(seconds / window_seconds(extractor)))
+    sources = ("eng", "man") if language == "mix" else (language,)
+    shares = [n // len(sources) + (i < n % len(sources)) for i in range(len(sources))]
+    out = []
+    for i, (src, k) in enumerate(zip(sources, shares, strict=True)):
+        b = blocks[src]
+        if k > len(b):
+            have = len(b) * window_seconds(extractor)
+            raise CorpusError(
+                f"speech pool {src!r}: {seconds:g} s asked for ({k} windows), it holds "
+                f"{have:.0f} s ({len(b)} windows); use a larger pool or a smaller amount"
+            )
+        rng = np.random.default_rng([seed, i, len(b)])
+        out.append(b[np.sort(rng.permutation(len(b))[:k])])
+    return np.concatenate(out)
+
+
+def _fold(train, val, widths=None):
+    """One engine fold of rows ``train`` and ``val``, padded to ``widths`` (train, val) if given.
+
+    Padding rows have weight 0; folds of equal widths (and data of equal shapes) share one
+    compiled fit.
+    """
+    tw, vw = widths or (len(train), len(val))
+
+    def pack(idx, width):
+        pad = (0, max(width, 1) - len(idx))
+        return np.pad(np.asarray(idx, np.int32), pad), np.pad(np.ones(len(idx), np.float32), pad)
+
+    return Fold(*pack(train, tw), *pack(val, vw))
+
+
+def _scores(prob: dict[str, np.ndarray], y_clip: np.ndarray, clip: np.ndarray, clips):
+    """Per-head confusion of clip-level decisions from patch probabilities (run axis first).
+
+    ``prob``: ``"quadrant"`` ``(P, 4)`` softmax, ``"arousal"``/``"valence"`` ``(P,)`` sigmoid.
+    Returns head -> ``(K, K)`` confusion over the clips ``clips`` (rows true).
+    """
+    idx = {c: np.flatnonzero(clip == c) for c in clips}
+    q = np.stack([prob["quadrant"][idx[c]].mean(axis=0) for c in clips])
+    a = np.asarray([prob["arousal"][idx[c]].mean() for c in clips])
+    v = np.asarray([prob["valence"][idx[c]].mean() for c in clips])
+    y = y_clip[np.asarray(clips)]
+    return {
+        "quadrant": stats.confusion(y, q.argmax(axis=1), 4),
+        "arousal": stats.confusion(np.isin(y, (0, 1)).astype(int), (a > 0.5).astype(int), 2),
+        "valence": stats.confusion(np.isin(y, (0, 3)).astype(int), (v > 0.5).astype(int), 2),
+    }
+
+
+def head_scores(cm: np.ndarray) -> dict[str, float]:
+    """Weighted precision, recall, F-score (the papers' "macro-weighted") and accuracy."""
+    sc = stats.classification_scores(cm)
+    return {
+        "precision": float(sc.loc["weighted", "precision"]),
+        "recall": float(sc.loc["weighted", "recall"]),
+        "f1": float(sc.loc["weighted", "f1"]),
+        "macro_f1": float(sc.loc["macro", "f1"]),
+        "accuracy": float(sc.loc["accuracy", "f1"]),
+    }
+
+
+class LanguageTransfer:
+    """Gomez-Canon et al.'s experiments on speech pools and music sets of two languages.
+
+    Args:
+        protocol: a :class:`Protocol` or a key of :data:`PROTOCOLS`.
+        speech: ``{"eng": blocks, "man": blocks}`` from :func:`speech_blocks`.
+        music: ``{"eng": MusicPatches, "man": MusicPatches}``.
+        extractor: the :class:`~mer_ser.features.MelPatches` that made them.
+        cache_dir: trained jobs (``None``: no cache).
+        seed: draws, splits and every run.
+    """
+
+    def __init__(self, protocol, *, speech, music, extractor=None, cache_dir=None, seed=0):
+        self.protocol = PROTOCOLS[protocol] if isinstance(protocol, str) else protocol
+        self.speech, self.music = speech, music
+        self.extractor = extractor or MelPatches()
+        self.cache = JobCache(cache_dir)
+        self.seed = seed
+        p = self.protocol
+        self.splits = {}
+        for lang, m in music.items():
+            part = stratified_group_split(m.quadrant, m.groups, p.music_fractions, seed=seed)
+            self.splits[lang] = [np.flatnonzero(part == k) for k in range(3)]
+        self._fits: dict = {}
+        self._memo: dict = {}
+        self.confusions: dict = {}
+        self.pretraining: dict = {}
+
+    # -- shared compiled fits (one per stage: jobs of equal shapes compile once) ---------------
+    def _fit(self, stage: str):
+        if stage not in self._fits:
+            p, cfg = self.protocol, self.protocol.config(stage)
+            if stage == "scae":
+                fit, apply = make_autoencoder_fit(lambda r: SCAE(rngs=r), cfg)
+                job_fit = lambda k, fold, x, y, pre=None: fit(k, fold, x)  # noqa: E731
+            elif stage == "cpc":
+                fit, apply = make_cpc_fit(lambda r: CPC(rngs=r), cfg, objective=p.cpc_objective)
+                job_fit = lambda k, fold, x, y, pre=None: fit(k, fold, x)  # noqa: E731
+            elif stage == "feat_ext":
+                job_fit, apply = make_classifier_fit(self._build("latent"), cfg)
+            else:
+                job_fit, apply = make_classifier_fit(self._build("classifier"), cfg)
+            self._fits[stage] = (job_fit, apply)
+        return self._fits[stage]
+
+    def _build(self, kind: str):
+        block = self.protocol.head_block
+        return {
+            "scae": lambda r: SCAE(rngs=r),
+            "cpc": lambda r: CPC(rngs=r),
+            "latent": lambda r: LatentClassifier(block=block, rngs=r),
+            "classifier": lambda r: SCAEClassifier(block=block, rngs=r),
+        }[kind]
+
+    # -- pretraining ---------------------------------------------------------------------------
+    def pretrain(self, encoder: str, language: str, amount: str):
+        """The encoder pretrained on a speech pool: ``(job, mean, std)`` (cached).
+
+        ``encoder``: ``"SCAE"`` or ``"CPC"``; ``language``: ``"eng"``, ``"man"``, ``"mix"``;
+        ``amount``: a key of the protocol's ``amounts``.
+        """
+        memo = ("pretrain", encoder, language, amount)
+        if memo in self._memo:
+            return self._memo[memo]
+        p = self.protocol
+        w = draw_pool(
+            self.speech, language, p.amounts[amount], extractor=self.extractor, seed=self.seed
+        )
+        part = stratified_split(np.zeros(len(w)), (1 - p.pretrain_val, p.pretrain_val),
+                                seed=self.seed)  # fmt: skip
+        train_w, val_w = np.flatnonzero(part == 0), np.flatnonzero(part == 1)
+        mean, std = float(w[train_w].mean()), float(w[train_w].std()) or 1.0
+        ws = (w - mean) / std
+        stage = encoder.lower()
+        if encoder == "SCAE":  # patches of the windows
+            x = ws.reshape(-1, *ws.shape[2:])
+            rows = lambda idx: (idx[:, None] * WINDOW + np.arange(WINDOW)).ravel()  # noqa: E731
+            fold = _fold(rows(train_w), rows(val_w))
+        else:
+            x, fold = ws, _fold(train_w, val_w)
+        fit, _ = self._fit(stage)
+        spec = {
+            "kind": "gomez_canon_pretrain",
+            "encoder": encoder,
+            "language": language,
+            "seconds": p.amounts[amount],
+            "data": sha256_arrays(("windows",), (w,)),
+            "cfg": dataclasses.asdict(p.config(stage)),
+            "objective": p.cpc_objective if encoder == "CPC" else "mse",
+            "seed": self.seed,
+        }
+        job = run_classifier_job(
+            fit,
+            key=job_key(spec),
+            seed=self.seed,
+            runs=1,
+            fold=fold,
+            x=jnp.asarray(x),
+            labels=jnp.zeros(len(x), jnp.int32),
+            cache=self.cache,
+        )
+        self.pretraining[(encoder, language, amount)] = {
+            "windows": len(w),
+            "seconds": len(w) * window_seconds(self.extractor),
+            "epochs": int(job.epochs[0]),
+            "best_val_loss": float(job.best_val[0]),
+        }
+        self._memo[memo] = (job, mean, std)
+        return self._memo[memo]
+
+    def _encoder_preset(self, encoder: str, job):
+        """``({"encoder": params}, {"encoder": batch statistics})`` of a pretrained job."""
+        params, rest = classifier_state(self._build(encoder.lower()), job, 0)
+        state = nnx.to_pure_dict(nnx.filter_state(rest, nnx.BatchStat))
+        return {"encoder": params["encoder"]}, {"encoder": state["encoder"]}
+
+    def _latents(self, preset, x) -> np.ndarray:
+        """The frozen encoder's latents of patches ``x`` (inference mode), ``(P, 2, 31, 128)``."""
+        from mer_ser.models.autoencoders import SCAEEncoder
+
+        model = SCAEEncoder(rngs=nnx.Rngs(0))
+        graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+        nnx.replace_by_pure_dict(params, preset[0]["encoder"])
+        nnx.replace_by_pure_dict(rest, _deep_merge(nnx.to_pure_dict(rest), preset[1]["encoder"]))
+        if "encode" not in self._memo:
+            self._memo["encode"] = jax.jit(
+                lambda p, r, x: nnx.merge(graphdef, p, r, copy=True)(x, train=False)
+            )
+        fn = self._memo["encode"]
+        return np.concatenate(
+            [
+                np.asarray(fn(params, rest, jnp.asarray(x[i : i + 128])))
+                for i in range(0, len(x), 128)
+            ]
+        )
+
+    # -- transfer ------------------------------------------------------------------------------
+    def _music_fold(self, lang: str):
+        """The training / validation patches of one music set, padded to the widest set's."""
+        widths = [
+            tuple(len(m.rows(self.splits[k][i])) for i in (0, 1)) for k, m in self.music.items()
+        ]
+        m, (tr, va, _) = self.music[lang], self.splits[lang]
+        return _fold(m.rows(tr), m.rows(va), tuple(max(w) for w in zip(*widths, strict=True)))
+
+    def _job(self, stage, spec, x, music: MusicPatches, fold, presets=None):
+        """The protocol's runs of a transfer stage on one music set (labels: clip quadrants)."""
+        labels = music.quadrant[music.clip]
+        fit, _ = self._fit(stage)
+        return run_classifier_job(
+            fit,
+            key=job_key(spec),
+            seed=self.seed,
+            runs=self.protocol.runs,
+            fold=fold,
+            x=jnp.asarray(x),
+            labels=jnp.asarray(labels),
+            cache=self.cache,
+            presets=presets,
+        )
+
+    def _probabilities(self, stage, job, x) -> list[dict[str, np.ndarray]]:
+        """Patch probabilities of each run: quadrant softmax, arousal and valence sigmoid."""
+        _, apply = self._fit(stage)
+        build = self._build("latent" if stage == "feat_ext" else "classifier")
+        if ("predict", stage) not in self._memo:
+            self._memo[("predict", stage)] = jax.jit(lambda s, x: apply(s, x, heads=True))
+        fn = self._memo[("predict", stage)]
+        out = []
+        for k in range(len(job.epochs)):
+            state = classifier_state(build, job, k)
+            chunks = [fn(state, jnp.asarray(x[i : i + 128])) for i in range(0, len(x), 128)]
+            logits = {h: np.concatenate([np.asarray(c[h]) for c in chunks]) for h in TASKS}
+            out.append(
+                {
+                    "quadrant": np.asarray(jax.nn.softmax(logits["quadrant"], axis=-1)),
+                    "arousal": np.asarray(jax.nn.sigmoid(logits["arousal"])),
+                    "valence": np.asarray(jax.nn.sigmoid(logits["valence"])),
+                }
+            )
+        return out
+
+    def _rows(self, probs, lang, *, encoder, setting, mode, amount, normalisation):
+        """Score rows of every run (``probs``: per run, on the test patches in row order)."""
+        m, test = self.music[lang], self.splits[lang][2]
+        clip = m.clip[m.rows(test)]
+        rows, total = [], 0
+        for r, prob in enumerate(probs):
+            cms = _scores(prob, m.quadrant, clip, test)
+            total = total + cms["quadrant"]
+            for head, cm in cms.items():
+                for metric, v in head_scores(cm).items():
+                    rows.append(
+                        {"protocol": "gomezcanon2021", "encoder": encoder, "setting": setting,
+                         "mode": mode, "head": head, "run": r, "metric": metric, "value": v,
+                         "normalisation": normalisation, "partition": "test", "amount": amount}
+                    )  # fmt: skip
+        self.confusions[(encoder, mode, setting, amount)] = total
+        return rows
+
+    def transfer(self, encoder: str, setting: str, amount: str) -> pd.DataFrame:
+        """Feat. Ext. (and Full where the protocol asks) of one pretrained encoder on one music set.
+
+        Returns:
+            Long format ``protocol, encoder, setting, mode, head, run, metric, value,
+            normalisation, partition, amount``: weighted precision, recall, F-score, macro F1
+            and accuracy per head on the music's test clips.
+        """
+        speech_lang, _, lang = setting.partition("2")
+        if setting not in SETTINGS:
+            raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
+        if encoder not in ("SCAE", "CPC"):
+            raise ValueError(f"encoder must be 'SCAE' or 'CPC', got {encoder!r}")
+        p = self.protocol
+        job, mean, std = self.pretrain(encoder, speech_lang, amount)
+        preset = self._encoder_preset(encoder, job)
+        m = self.music[lang]
+        xs = (m.x - mean) / std  # the pretraining pool's statistics
+        test = m.rows(self.splits[lang][2])
+        fold = self._music_fold(lang)
+        z = self._latents(preset, xs)
+        base = {"encoder": encoder, "pretrained": job.key, "music": _music_fingerprint(m),
+                "split": [s.tolist() for s in self.splits[lang]], "runs": p.runs,
+                "head_block": p.head_block, "seed": self.seed}  # fmt: skip
+        cfg = dataclasses.asdict(p.config("feat_ext"))
+        fe = self._job("feat_ext", {**base, "kind": "gc_feat_ext", "cfg": cfg}, z, m, fold)
+        kw = {"encoder": encoder, "setting": setting, "amount": amount, "normalisation": "source"}
+        rows = []
+        if "feat_ext" in p.modes:
+            probs = self._probabilities("feat_ext", fe, z[test])
+            rows += self._rows(probs, lang, mode="feat_ext", **kw)
+        if "full" in p.modes and encoder in p.full_encoders and amount in p.full_amounts:
+            presets = []  # run k continues from Feat. Ext. run k, every weight released
+            for k in range(p.runs):
+                head = classifier_state(self._build("latent"), fe, k)[0]["head"]
+                presets.append(({**preset[0], "head": head}, preset[1]))
+            cfg = dataclasses.asdict(p.config("full"))
+            spec = {**base, "kind": "gc_full", "init": fe.key, "cfg": cfg}
+            full = self._job("full", spec, xs, m, fold, presets)
+            rows += self._rows(self._probabilities("full", full, xs[test]), lang, mode="full", **kw)
+        return pd.DataFrame(rows)
+
+    def baseline(self, lang: str) -> pd.DataFrame:
+        """The baseline CNN: the classifier's architecture trained on the music only.
+
+        Randomly initialised, every weight trained at Full's learning rate, patches standardised
+        with the music's own training statistics. Rows as :meth:`transfer` (``encoder`` "CNN",
+        ``setting`` ``music_<lang>``, ``mode`` "baseline", ``amount`` "none").
+        """
+        p = self.protocol
+        m = self.music[lang]
+        tr = m.rows(self.splits[lang][0])
+        mean, std = float(m.x[tr].mean()), float(m.x[tr].std()) or 1.0
+        xs = (m.x - mean) / std
+        spec = {"kind": "gc_baseline", "music": _music_fingerprint(m), "runs": p.runs,
+                "split": [s.tolist() for s in self.splits[lang]], "head_block": p.head_block,
+                "cfg": dataclasses.asdict(p.config("baseline")), "seed": self.seed}  # fmt: skip
+        job = self._job("baseline", spec, xs, m, self._music_fold(lang))
+        probs = self._probabilities("baseline", job, xs[m.rows(self.splits[lang][2])])
+        kw = {"encoder": "CNN", "setting": f"music_{lang}", "amount": "none"}
+        return pd.DataFrame(self._rows(probs, lang, mode="baseline", normalisation="domain", **kw))
+
+    def run(self, *, amounts=None, encoders=None, settings=SETTINGS) -> pd.DataFrame:
+        """Every (amount, encoder, setting) transfer and the two baselines, in one frame."""
+        p = self.protocol
+        out = [self.baseline(lang) for lang in MUSIC]
+        for amount in amounts or list(p.amounts):
+            for encoder in encoders or p.encoders:
+                out += [self.transfer(encoder, s, amount) for s in settings]
+        return pd.concat(out, ignore_index=True)
+
+    def pretraining_summary(self) -> pd.DataFrame:
+        """Windows, seconds, epochs and best validation loss of each pretrained encoder."""
+        rows = [{"encoder": e, "speech": lang, "amount": a, **v}
+                for (e, lang, a), v in sorted(self.pretraining.items())]  # fmt: skip
+        return pd.DataFrame(rows)
+
+
+def table2(results: pd.DataFrame, amount: str = "exp2") -> pd.DataFrame:
+    """The analog of Gomez-Canon et al. 2021, Table 2 (and of 2020, Table II).
+
+    Rows: ``model`` ("SCAE-Feat. Ext.", ...) x ``head`` (Q, A, V); columns: ``<setting> P``,
+    ``<setting> R``, ``<setting> F`` for the settings in Table 2's order, each the mean over runs
+    of the weighted precision, recall and F-score on the music's test clips. The baseline CNN
+    (trained on music only) has one column block per music set instead.
+    """
+    sel = results[(results["protocol"] == "gomezcanon2021")]
+    metrics = {"precision": "P", "recall": "R", "f1": "F"}
+    sel = sel[sel["metric"].isin(list(metrics))]
+    head = {"quadrant": "Q", "arousal": "A", "valence": "V"}
+    rows = []
+    groups = [(e, md) for e in ("SCAE", "CPC") for md in MODES]
+    for enc, mode in [*groups, ("CNN", "baseline")]:
+        g = sel[(sel["encoder"] == enc) & (sel["mode"] == mode)]
+        if mode != "baseline":
+            g = g[g["amount"] == amount]
+        if g.empty:
+            continue
+        name = "Baseline CNN" if mode == "baseline" else f"{enc}-{MODES[mode]}"
+        means = g.groupby(["head", "setting", "metric"])["value"].mean()
+        order = [f"music_{m}" for m in MUSIC] if mode == "baseline" else list(SETTINGS)
+        for h, short in head.items():
+            row = {"model": name, "head": short}
+            for s in order:
+                for met, col in metrics.items():
+                    row[f"{s} {col}"] = means.get((h, s, met), np.nan)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def load_patch_sets(corpora: dict, *, data_root, profile="default", seed=0, shared_code=0.75,
+                    extractor=None, music_stride: int = 1, n_jobs=None, progress=True):  # fmt: skip
+    """Open the four corpora of the protocol and extract (cached) mel patches.
+
+    Args:
+        corpora: ``{"speech_eng", "speech_man", "music_eng", "music_man"}`` -> corpus spec
+            (``"builtin:speech_pool"``, ``"librispeech:/path"``, ``"aishell1:/path"``,
+            ``"builtin:music_static"``, ``"4q:/path"``, a ``static_csv`` dict for CH-818, ...).
+            Each is narrowed to its side's language (:func:`select_language`).
+        data_root: where built-in corpora and caches live.
+        profile: built-in corpus profile.
+        seed: built-in corpus seed.
+        shared_code: built-in corpus' shared-code level.
+        extractor: :class:`~mer_ser.features.MelPatches` (default: the papers').
+        music_stride: keep every ``stride``-th music patch.
+        n_jobs: feature-extraction processes (default: all cores).
+        progress: progress bars.
+
+    Returns:
+        ``(speech, music)``: ``{"eng": blocks, "man": blocks}`` and ``{"eng": MusicPatches,
+        "man": MusicPatches}``.
+    """
+    from mer_ser.corpora import open_corpora
+    from mer_ser.features import default_cache_dir, extract
+
+    need = list(CORPORA)
+    missing = sorted(set(need) - set(corpora))
+    if missing:
+        raise ValueError(f"corpora needs the keys {need}; missing {missing}")
+    extractor = extractor or MelPatches()
+    specs = [corpora[k] for k in need]
+    opened = open_corpora(specs, data_root=data_root, profile=profile, seed=seed,
+                          shared_code=shared_code, progress=progress)  # fmt: skip
+    by_spec = {repr(s): c for s, c in zip(_unique(specs), opened.values(), strict=True)}
+    cache = default_cache_dir(data_root)
+    speech, music = {}, {}
+    for k in need:
+        side, lang = k.split("_")
+        c = select_language(by_spec[repr(corpora[k])], LANGUAGE_CODES[lang])
+        feats = extract(c, extractor, cache_dir=cache, n_jobs=n_jobs, progress=progress)
+        if side == "speech":
+            speech[lang] = speech_blocks(c, feats)
+        else:
+            music[lang] = music_patches(c, feats, music_stride)
+    return speech, music
+
+
+def data_summary(speech: dict, music: dict, extractor: MelPatches | None = None) -> pd.DataFrame:
+    """Windows and seconds of each speech pool; clips, patches and quadrants of each music set."""
+    sec = window_seconds(extractor or MelPatches())
+    rows = [{"set": f"speech_{k}", "windows": len(b), "seconds": len(b) * sec}
+            for k, b in speech.items()]  # fmt: skip
+    for k, m in music.items():
+        row = {"set": f"music_{k}", "corpus": m.name, "clips": len(m.clip_ids), "patches": len(m.x)}
+        row.update({f"Q{q + 1}": int((m.quadrant == q).sum()) for q in range(4)})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("set")
+
+
+def _unique(specs):
+    seen, out = set(), []
+    for s in specs:
+        if repr(s) not in seen:
+            seen.add(repr(s))
+            out.append(s)
+    return out
+
+
+def _music_fingerprint(m: MusicPatches) -> str:
+    return sha256_arrays((m.name, "|".join(m.clip_ids)), (m.x, m.clip, m.quadrant))

@@ -1,0 +1,216 @@
+"""Gomez-Canon et al. 2020/2021: scores, clip aggregation, pools, CPC objective, Feat. Ext. on
+cached latents, and the protocol end to end on small synthetic patch sets."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import pytest
+from flax import nnx
+from sklearn.metrics import precision_recall_fscore_support
+
+from mer_ser.errors import CorpusError
+from mer_ser.experiments import gomez_canon as gc
+from mer_ser.features import MelPatches
+from mer_ser.models import LatentClassifier, SCAEClassifier
+from mer_ser.train import TrainConfig, folds_from_masks, losses, make_classifier_fit
+from mer_ser.train.engine import make_optimizer
+
+
+def test_weighted_scores_reproduce_the_2020_english_baseline():
+    """Table II (2020): the English baseline CNN scores P 0.23, R 0.48, F 0.31, exactly what a
+    model predicting one class that holds 48 % of the test clips gets with weighted averages."""
+    y = np.repeat([0, 1, 2, 3], [48, 20, 16, 16])
+    cm = np.zeros((4, 4))
+    np.add.at(cm, (y, np.zeros_like(y)), 1)
+    s = gc.head_scores(cm)
+    assert (round(s["precision"], 2), round(s["recall"], 2), round(s["f1"], 2)) == (
+        0.23,
+        0.48,
+        0.31,
+    )
+
+
+def test_weighted_scores_agree_with_scikit_learn():
+    rng = np.random.default_rng(0)
+    y, p = rng.integers(0, 4, 200), rng.integers(0, 4, 200)
+    p[y == 2] = 2  # one class recalled fully, others at random
+    cm = np.zeros((4, 4))
+    np.add.at(cm, (y, p), 1)
+    prec, rec, f1, _ = precision_recall_fscore_support(y, p, average="weighted", zero_division=0)
+    s = gc.head_scores(cm)
+    np.testing.assert_allclose([s["precision"], s["recall"], s["f1"]], [prec, rec, f1], rtol=1e-12)
+
+
+def test_a_clip_is_the_argmax_of_its_patches_mean_probabilities():
+    clip = np.array([0, 0, 0, 1, 1])
+    prob = {
+        # clip 0: patches vote Q1, Q1, Q2 but the mean favours Q2; clip 1: Q4
+        "quadrant": np.array(
+            [
+                [0.4, 0.3, 0.2, 0.1],
+                [0.4, 0.3, 0.2, 0.1],
+                [0.0, 1.0, 0, 0],
+                [0.1, 0.1, 0.1, 0.7],
+                [0.3, 0.1, 0.1, 0.5],
+            ]
+        ),
+        "arousal": np.array([0.9, 0.9, 0.0, 0.2, 0.2]),  # clip 0: mean 0.6 -> high
+        "valence": np.array([0.1, 0.1, 0.1, 0.9, 0.7]),
+    }
+    y_clip = np.array([1, 3])  # Q2, Q4
+    cms = gc._scores(prob, y_clip, clip, np.array([0, 1]))
+    np.testing.assert_array_equal(np.diag(cms["quadrant"]), [0, 1, 0, 1])
+    assert cms["arousal"][1, 1] == 1 and cms["arousal"][0, 0] == 1  # Q2 high, Q4 low: both right
+    assert cms["valence"].trace() == 2  # Q2 negative (0.1), Q4 positive (0.8)
+
+
+def test_cpc_batch_loss_matches_the_numpy_objective():
+    rng = np.random.default_rng(1)
+    pred, z = rng.normal(size=(2, 5, 2, 8))
+    w = np.array([1, 1, 1, 0, 1.0])
+    shift = 2
+    sig = lambda s: 1 / (1 + np.exp(-s))  # noqa: E731
+    pos = (pred * z).sum(-1)
+    neg = (pred * np.roll(z, shift, axis=0)).sum(-1)
+    terms = np.concatenate([-np.log(sig(pos)), -np.log(1 - sig(neg))])
+    ww = np.concatenate([np.repeat(w[:, None], 2, 1)] * 2)
+    expect = (terms * ww).sum() / ww.sum()
+    got = losses.cpc_batch_loss(jnp.asarray(pred), jnp.asarray(z), shift, mask=jnp.asarray(w))
+    np.testing.assert_allclose(float(got), expect, rtol=1e-5)
+
+
+def test_learning_rate_decays_as_keras_legacy_decay():
+    """lr_t = lr / (1 + decay t), t counting updates (Keras' ``decay``; CPC: 4e-6)."""
+    cfg = TrainConfig(optimizer="sgd", momentum=0.0, learning_rate=0.5, lr_decay=0.25)
+    params = {"w": jnp.zeros(())}
+    tx = make_optimizer(cfg, params)
+    state = tx.init(params)
+    for t in range(4):
+        upd, state = tx.update({"w": jnp.ones(())}, state, params)
+        np.testing.assert_allclose(float(upd["w"]), -0.5 / (1 + 0.25 * t), rtol=1e-6)
+
+
+def test_speech_pools_are_drawn_by_seed_and_mixed_half_and_half():
+    ex = MelPatches()
+    blocks = {"eng": np.zeros((40, 6, 2, 3, 1)), "man": np.ones((40, 6, 2, 3, 1))}
+    for i in range(40):
+        blocks["eng"][i] -= i  # tell the windows apart
+    sec = gc.window_seconds(ex)
+    assert sec == pytest.approx((5 * 15 + 31) * 512 / 16000)
+    a = gc.draw_pool(blocks, "eng", 10 * sec, extractor=ex, seed=3)
+    b = gc.draw_pool(blocks, "eng", 10 * sec, extractor=ex, seed=3)
+    c = gc.draw_pool(blocks, "eng", 10 * sec, extractor=ex, seed=4)
+    assert len(a) == 10 and np.array_equal(a, b) and not np.array_equal(a, c)
+    mix = gc.draw_pool(blocks, "mix", 10 * sec, extractor=ex, seed=3)
+    assert (mix[:, 0, 0, 0, 0] == 1).sum() == 5  # five Mandarin windows, five English
+    with pytest.raises(CorpusError, match=r"speech pool 'man': 3000 s asked for"):
+        gc.draw_pool(blocks, "man", 3000, extractor=ex, seed=0)
+
+
+def test_feat_ext_on_cached_latents_equals_training_with_a_frozen_encoder():
+    """Feat. Ext.: a frozen encoder (inference mode, weights fixed) + head trained at lr 1e-4
+    gives the same head as training LatentClassifier on the latents computed once."""
+    n = 12
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(size=(n, 128, 31, 1)).astype(np.float32))
+    y = jnp.asarray(np.arange(n) % 4)
+    tr, va = np.ones((1, n), bool), np.zeros((1, n), bool)
+    tr[0, :3], va[0, :3] = False, True
+    fold = jax.tree.map(lambda a: a[0], folds_from_masks(tr, va))
+    full = SCAEClassifier(block=32, frozen_encoder=True, rngs=nnx.Rngs(1))
+    _, p_full, r_full = nnx.split(full, nnx.Param, ...)
+    p_full = nnx.to_pure_dict(p_full)
+    bstats = nnx.to_pure_dict(nnx.filter_state(r_full, nnx.BatchStat))
+    # the pretrained encoder's batch statistics are not the initial ones
+    bstats = jax.tree.map(lambda v: v + 0.3, bstats)
+    cfg = TrainConfig(optimizer="adam", learning_rate=1e-4, batch_size=4, max_epochs=2,
+                      patience=5, freeze=("encoder",))  # fmt: skip
+    fit_a, _ = make_classifier_fit(
+        lambda r: SCAEClassifier(block=32, frozen_encoder=True, rngs=r), cfg
+    )
+    res_a = jax.jit(fit_a)(jax.random.key(0), fold, x, y, (p_full, bstats))
+
+    # the latents of the frozen encoder in inference mode
+    graphdef, p_enc, r_enc = nnx.split(full.encoder, nnx.Param, ...)
+    pure = nnx.to_pure_dict(r_enc)
+    nnx.replace_by_pure_dict(r_enc, {**pure, **_merge(pure, bstats["encoder"])})
+    z = nnx.merge(graphdef, p_enc, r_enc)(x, train=False)
+    cfg_b = dataclasses.replace(cfg, freeze=())
+    fit_b, _ = make_classifier_fit(lambda r: LatentClassifier(block=32, rngs=r), cfg_b)
+    res_b = jax.jit(fit_b)(jax.random.key(0), fold, z, y, ({"head": p_full["head"]}, {}))
+
+    head_a, head_b = res_a.params[0]["head"], res_b.params[0]["head"]
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a, b, rtol=2e-4, atol=1e-6), head_a, head_b
+    )
+    assert not np.allclose(head_a["outs"][0]["kernel"], p_full["head"]["outs"][0]["kernel"])
+    np.testing.assert_allclose(res_a.val_loss[:2], res_b.val_loss[:2], rtol=1e-4)
+
+
+def _merge(base, new):
+    return {k: _merge(base[k], v) if isinstance(v, dict) else v for k, v in new.items()} | {
+        k: v for k, v in base.items() if k not in new
+    }
+
+
+def _synthetic_patches(rng, n_clips, per_clip, name):
+    """Music whose quadrant sets the level of two mel regions (arousal: low bands; valence:
+    high bands), so the protocol has something to learn."""
+    q = np.arange(n_clips) % 4
+    x = rng.normal(size=(n_clips * per_clip, 128, 31, 1)).astype(np.float32)
+    clip = np.repeat(np.arange(n_clips), per_clip)
+    x[:, :32] += 2.0 * np.isin(q[clip], (0, 1))[:, None, None, None]
+    x[:, 96:] += 2.0 * np.isin(q[clip], (0, 3))[:, None, None, None]
+    return gc.MusicPatches(name, tuple(f"c{i}" for i in range(n_clips)), q.astype(np.int32),
+                           np.asarray([f"s{i}" for i in range(n_clips)]), x, clip)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_protocol_pretrains_transfers_scores_and_resumes(tmp_path):
+    rng = np.random.default_rng(0)
+    speech = {
+        lang: rng.normal(size=(12, 6, 128, 31, 1)).astype(np.float32) for lang in ("eng", "man")
+    }
+    music = {
+        "eng": _synthetic_patches(rng, 40, 2, "m_en"),
+        "man": _synthetic_patches(rng, 40, 2, "m_zh"),
+    }
+    sec = gc.window_seconds(MelPatches())
+    proto = dataclasses.replace(gc.PROTOCOLS["quick"], amounts={"exp1": 2 * sec, "exp2": 8 * sec},
+                                feat_ext_epochs=20, baseline_epochs=8, full_epochs=2,
+                                lr_feat_ext=1e-3)  # fmt: skip
+    track = gc.LanguageTransfer(proto, speech=speech, music=music, cache_dir=tmp_path)
+    # 70 / 30 stratified by class: 30 % of 40 clips are tested, 3 of each quadrant
+    test = track.splits["eng"][2]
+    assert len(test) == 12 and np.bincount(music["eng"].quadrant[test]).tolist() == [3, 3, 3, 3]
+    res = pd.concat([track.baseline("eng"), track.transfer("SCAE", "mix2eng", "exp2"),
+                     track.transfer("CPC", "man2eng", "exp1")])  # fmt: skip
+    modes = set(zip(res["encoder"], res["mode"], res["amount"], strict=True))
+    assert modes == {("CNN", "baseline", "none"), ("SCAE", "feat_ext", "exp2"),
+                     ("SCAE", "full", "exp2"), ("CPC", "feat_ext", "exp1")}  # fmt: skip
+    assert res["value"].between(0, 1).all()
+    assert set(res["head"]) == {"quadrant", "arousal", "valence"}
+    summary = track.pretraining_summary().set_index(["encoder", "speech", "amount"])
+    assert summary.loc[("SCAE", "mix", "exp2"), "windows"] == 8
+    assert summary.loc[("CPC", "man", "exp1"), "windows"] == 2
+    # the music is learnable: the baseline beats chance on the quadrant head
+    acc = res[(res["metric"] == "accuracy") & (res["head"] == "quadrant")]
+    assert acc[acc["mode"] == "baseline"]["value"].mean() > 0.5
+    cm = track.confusions[("SCAE", "full", "mix2eng", "exp2")]
+    assert cm.sum() == proto.runs * len(test)
+    t2 = gc.table2(res)
+    assert list(t2["model"].unique()) == ["SCAE-Feat. Ext.", "SCAE-Full", "Baseline CNN"]
+    assert {"mix2eng P", "mix2eng R", "mix2eng F", "music_eng F"} <= set(t2.columns)
+    # a second track on the same cache trains nothing and reports the same numbers
+    again = gc.LanguageTransfer(proto, speech=speech, music=music, cache_dir=tmp_path)
+    again._fits = {k: (None, v[1]) for k, v in track._fits.items()}  # any training would fail
+    res2 = again.transfer("SCAE", "mix2eng", "exp2")
+    sel = res[(res["encoder"] == "SCAE")].reset_index(drop=True)
+    np.testing.assert_array_equal(res2["value"].to_numpy(), sel["value"].to_numpy())
+    with pytest.raises(ValueError, match="setting"):
+        track.transfer("SCAE", "eng2fr", "exp2")
