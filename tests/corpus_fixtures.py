@@ -445,7 +445,8 @@ def write_ravdess(root: Path) -> None:
 
 
 # ------------------------------------------------------------------------ LibriSpeech, AISHELL
-def write_librispeech(root: Path) -> None:
+def write_librispeech(root: Path, *, seconds: float | None = None) -> None:
+    """LibriSpeech's layout; utterances of 1, 1.5, 2, ... s (or all ``seconds`` long)."""
     base = root / "LibriSpeech"
     base.mkdir(parents=True)
     (base / "SPEAKERS.TXT").write_text(
@@ -459,12 +460,13 @@ def write_librispeech(root: Path) -> None:
         lines = []
         for i in range(n):
             uid = f"{spk}-{chap}-{i:04d}"
-            tone(d / f"{uid}.flac", 1.0 + 0.5 * i)
+            tone(d / f"{uid}.flac", seconds or 1.0 + 0.5 * i)
             lines.append(f"{uid} HE HOPED THERE WOULD BE STEW FOR DINNER")
         (d / f"{spk}-{chap}.trans.txt").write_text("\n".join(lines) + "\n")
 
 
-def write_aishell(root: Path) -> None:
+def write_aishell(root: Path, *, seconds: float = 1.0) -> None:
+    """AISHELL-1's layout: four utterances of ``seconds``, one transcript line without audio."""
     base = root / "data_aishell"
     (base / "transcript").mkdir(parents=True)
     utts = [
@@ -474,7 +476,7 @@ def write_aishell(root: Path) -> None:
         ("test", "S0764", "BAC009S0764W0121"),
     ]
     for part, spk, uid in utts:
-        tone(base / "wav" / part / spk / f"{uid}.wav", 1.0)
+        tone(base / "wav" / part / spk / f"{uid}.wav", seconds)
     lines = [f"{u} 而 对 楼市 成交 抑制 作用 最 大 的 限 购" for *_, u in utts[:3]]
     lines.append("BAC009S0002W0999 没有 音频")  # a transcript entry without audio
     (base / "transcript" / "aishell_transcript_v0.8.txt").write_text("\n".join(lines) + "\n")

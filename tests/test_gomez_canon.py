@@ -214,3 +214,50 @@ def test_protocol_pretrains_transfers_scores_and_resumes(tmp_path):
     np.testing.assert_array_equal(res2["value"].to_numpy(), sel["value"].to_numpy())
     with pytest.raises(ValueError, match="setting"):
         track.transfer("SCAE", "eng2fr", "exp2")
+
+
+def test_latent_classifier_is_the_2021_head_without_the_encoder():
+    """Fig. 2 of 2021: flatten (7,936) -> 3 x FC 512 -> per task 2 x FC 256 -> 4 / 1 / 1 outputs."""
+    from mer_ser.models import count_params
+    from mer_ser.models.autoencoders import SCAEEncoder
+
+    trunk = (7936 * 512 + 512) + 2 * (512 * 512 + 512)
+    blocks = 3 * ((512 * 256 + 256) + (256 * 256 + 256))
+    outs = (256 * 4 + 4) + 2 * (256 + 1)
+    head = count_params(lambda r: LatentClassifier(block=256, rngs=r))
+    assert head == trunk + blocks + outs == 5_181_958
+    full = count_params(lambda r: SCAEClassifier(block=256, rngs=r))
+    assert full - head == count_params(lambda r: SCAEEncoder(rngs=r))
+
+
+@pytest.mark.filterwarnings("ignore::mer_ser.corpora.adapters.UnmatchedWarning")
+def test_patch_sets_come_from_real_corpus_layouts(tmp_path):
+    """LibriSpeech and AISHELL-1 pools, 4Q-Emotion and a CH-818-like CSV set via the adapters."""
+    from corpus_fixtures import write_4q, write_aishell, write_librispeech, write_static_csv
+
+    write_librispeech(tmp_path, seconds=4.0)
+    write_aishell(tmp_path, seconds=4.0)
+    write_4q(tmp_path / "4Q")
+    (tmp_path / "CH818").mkdir()
+    write_static_csv(tmp_path / "CH818")
+    ch818 = {"kind": "static_csv", "root": str(tmp_path / "CH818"), "labels": "labels.csv",
+             "domain": "music", "scale": [-10, 10], "language": "zh", "name": "ch818",
+             "id_column": "ID", "group_column": "Singer"}  # fmt: skip
+    corpora = {
+        "speech_eng": f"librispeech:{tmp_path / 'LibriSpeech'}",
+        "speech_man": f"aishell1:{tmp_path / 'data_aishell'}",
+        "music_eng": f"4q:{tmp_path / '4Q'}",
+        "music_man": ch818,
+    }
+    speech, music = gc.load_patch_sets(corpora, data_root=tmp_path / "data", progress=False)
+    # a 4 s utterance holds 7 patches: one window of 6
+    assert speech["eng"].shape == (5, 6, 128, 31, 1) and speech["man"].shape[1:] == (6, 128, 31, 1)
+    assert music["eng"].name == "4q" and len(music["eng"].clip_ids) == 5  # "und": taken whole
+    assert sorted(music["eng"].quadrant.tolist()) == [0, 1, 2, 3, 3]
+    assert music["man"].quadrant.tolist() == [0, 1, 2]  # -10..10 arousal/valence -> Q1, Q2, Q3
+    assert len(music["man"].x) == 3 * 3  # 2 s clips: 3 patches each
+    with pytest.raises(ValueError, match="missing"):
+        gc.load_patch_sets({"speech_eng": corpora["speech_eng"]}, data_root=tmp_path / "data")
+    with pytest.raises(CorpusError, match="no clip in language 'zh'"):
+        gc.load_patch_sets({**corpora, "speech_man": corpora["speech_eng"]},
+                           data_root=tmp_path / "data", progress=False)  # fmt: skip

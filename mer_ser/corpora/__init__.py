@@ -41,31 +41,32 @@ def load_builtin(root: str | os.PathLike, parts=None) -> dict[str, Corpus]:
     return {n: read_corpus(root / n) for n in names}
 
 
-def load(name: str, root: str | os.PathLike, **options) -> Corpus:
+def load(kind: str, root: str | os.PathLike, /, **options) -> Corpus:
     """Load a corpus by name from a local copy.
 
     Args:
-        name: ``"builtin:<part>"`` for a part of the built-in corpus, ``"mer_ser"`` for any
+        kind: ``"builtin:<part>"`` for a part of the built-in corpus, ``"mer_ser"`` for any
             folder in the package's own format, or an adapter's name (``"recola"``, ``"deam"``,
             ``"msp_podcast"``, ``"4q"``, ...; see :data:`mer_ser.corpora.adapters.ADAPTERS`).
         root: the folder (for adapters: the copy's root; anchors are searched below it).
-        **options: adapter options (e.g. ``subset="me14"`` for DEAM).
+        **options: adapter options (e.g. ``subset="me14"`` for DEAM, ``name=`` for the corpus'
+            name; ``kind`` and ``root`` are positional only, so any option name is free).
 
     Raises:
         ValueError: unknown name.
         CorpusError, AnnotationError, AudioError: the copy is missing files or malformed;
             the message names the path.
     """
-    if name.startswith("builtin:"):
-        return read_corpus(Path(root) / name.split(":", 1)[1])
-    if name == "mer_ser":
+    if kind.startswith("builtin:"):
+        return read_corpus(Path(root) / kind.split(":", 1)[1])
+    if kind == "mer_ser":
         return read_corpus(root)
     from mer_ser.corpora.adapters import ADAPTERS
 
-    if name in ADAPTERS:
-        return ADAPTERS[name](root, **options)
+    if kind in ADAPTERS:
+        return ADAPTERS[kind](root, **options)
     raise ValueError(
-        f"unknown corpus {name!r}; known: 'builtin:<part>', 'mer_ser', {sorted(ADAPTERS)}"
+        f"unknown corpus {kind!r}; known: 'builtin:<part>', 'mer_ser', {sorted(ADAPTERS)}"
     )
 
 
