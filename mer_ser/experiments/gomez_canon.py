@@ -54,7 +54,7 @@ from mer_ser.errors import CorpusError
 from mer_ser.experiments.jobs import JobCache, classifier_state, job_key, run_classifier_job
 from mer_ser.experiments.splits import stratified_group_split, stratified_split
 from mer_ser.features.mel import MelPatches
-from mer_ser.models.autoencoders import CPC, SCAE, TASKS, LatentClassifier, SCAEClassifier
+from mer_ser.models.autoencoders import CPC, SCAE, LatentClassifier, SCAEClassifier
 from mer_ser.train.engine import (
     Fold,
     TrainConfig,
@@ -131,20 +131,21 @@ PROTOCOLS = {
     "default": Protocol(
         "default",
         runs=2,
-        amounts={"exp1": 5.0, "exp2": 50.0},
+        amounts={"exp1": 3.0, "exp2": 30.0},
         full_encoders=("SCAE",),
         full_amounts=("exp2",),
         pretrain_epochs=2,
         cpc_epochs=3,
-        feat_ext_epochs=10,
+        feat_ext_epochs=8,
         full_epochs=2,
-        baseline_epochs=4,
+        baseline_epochs=3,
         patience=4,
         music_patch_stride=3,
         reductions=(
-            "speech per pool 3 h / 30 h -> 5 s / 50 s (the 1:10 ratio of Experiments 1 and 2 "
-            "kept): an SCAE step costs about 50 ms per patch on 2 cores",
-            "pretraining 2 epochs (SCAE) and 3 (CPC); Feat. Ext. 10 epochs, Full 2, baseline 4, "
+            "speech per pool 3 h / 30 h -> 3 s / 30 s (one and nine windows of 6 patches; the "
+            "1:10 ratio of Experiments 1 and 2 kept): an SCAE step costs about 50 ms per patch "
+            "on 2 cores",
+            "pretraining 2 epochs (SCAE) and 3 (CPC); Feat. Ext. 8 epochs, Full 2, baseline 3, "
             "patience 4: the 2-core budget",
             "Full mode for the SCAE of Experiment 2 only (CPC-Full and Experiment 1's Full in "
             "`paper`): a Full epoch costs about 17 ms per patch",
@@ -265,6 +266,12 @@ def window_seconds(extractor: MelPatches) -> float:
     return frames * extractor.hop_length / extractor.sr
 
 
+def _split_sizes(n: int, val: float) -> tuple[int, int]:
+    """Training and validation sizes of ``n`` windows split ``1 - val`` / ``val``."""
+    part = stratified_split(np.zeros(n), (1 - val, val))
+    return int((part == 0).sum()), int((part == 1).sum())
+
+
 def draw_pool(blocks: dict[str, np.ndarray], language: str, seconds: float, *, extractor, seed):
     """A seeded draw of ``seconds`` of speech as windows (``mix``: half English, half Mandarin).
 
@@ -286,6 +293,22 @@ def draw_pool(blocks: dict[str, np.ndarray], language: str, seconds: float, *, e
         rng = np.random.default_rng([seed, i, len(b)])
         out.append(b[np.sort(rng.permutation(len(b))[:k])])
     return np.concatenate(out)
+
+
+def _chunked(fn, x, *args, chunk: int = 128):
+    """``fn(*args, x_chunk)`` over fixed-size chunks of ``x``, outputs concatenated.
+
+    The last chunk is zero-padded, so one compiled program serves every length.
+    """
+    outs = []
+    for i in range(0, len(x), chunk):
+        part = x[i : i + chunk]
+        n = len(part)
+        if n < chunk:
+            part = np.concatenate([part, np.zeros((chunk - n, *part.shape[1:]), part.dtype)])
+        out = jax.device_get(fn(*args, jnp.asarray(part)))
+        outs.append(jax.tree.map(lambda a, n=n: np.asarray(a)[:n], out))
+    return jax.tree.map(lambda *a: np.concatenate(a), *outs)
 
 
 def _fold(train, val, widths=None):
@@ -343,14 +366,18 @@ class LanguageTransfer:
         extractor: the :class:`~mer_ser.features.MelPatches` that made them.
         cache_dir: trained jobs (``None``: no cache).
         seed: draws, splits and every run.
+        progress: a progress bar over the experiments in :meth:`run`.
     """
 
-    def __init__(self, protocol, *, speech, music, extractor=None, cache_dir=None, seed=0):
+    def __init__(
+        self, protocol, *, speech, music, extractor=None, cache_dir=None, seed=0, progress=True
+    ):
         self.protocol = PROTOCOLS[protocol] if isinstance(protocol, str) else protocol
         self.speech, self.music = speech, music
         self.extractor = extractor or MelPatches()
         self.cache = JobCache(cache_dir)
         self.seed = seed
+        self.progress = progress
         p = self.protocol
         self.splits = {}
         for lang, m in music.items():
@@ -407,12 +434,17 @@ class LanguageTransfer:
         mean, std = float(w[train_w].mean()), float(w[train_w].std()) or 1.0
         ws = (w - mean) / std
         stage = encoder.lower()
+        # Every amount is trained at the largest amount's shapes (zero windows and weight-0 fold
+        # entries added), so one compiled program serves both experiments.
+        n_max = max(self._windows(a) for a in p.amounts)
+        widths = _split_sizes(n_max, p.pretrain_val)
+        ws = np.concatenate([ws, np.zeros((n_max - len(ws), *ws.shape[1:]), ws.dtype)])
         if encoder == "SCAE":  # patches of the windows
             x = ws.reshape(-1, *ws.shape[2:])
             rows = lambda idx: (idx[:, None] * WINDOW + np.arange(WINDOW)).ravel()  # noqa: E731
-            fold = _fold(rows(train_w), rows(val_w))
+            fold = _fold(rows(train_w), rows(val_w), tuple(w * WINDOW for w in widths))
         else:
-            x, fold = ws, _fold(train_w, val_w)
+            x, fold = ws, _fold(train_w, val_w, widths)
         fit, _ = self._fit(stage)
         spec = {
             "kind": "gomez_canon_pretrain",
@@ -443,6 +475,9 @@ class LanguageTransfer:
         self._memo[memo] = (job, mean, std)
         return self._memo[memo]
 
+    def _windows(self, amount: str) -> int:
+        return max(1, round(self.protocol.amounts[amount] / window_seconds(self.extractor)))
+
     def _encoder_preset(self, encoder: str, job):
         """``({"encoder": params}, {"encoder": batch statistics})`` of a pretrained job."""
         params, rest = classifier_state(self._build(encoder.lower()), job, 0)
@@ -461,13 +496,7 @@ class LanguageTransfer:
             self._memo["encode"] = jax.jit(
                 lambda p, r, x: nnx.merge(graphdef, p, r, copy=True)(x, train=False)
             )
-        fn = self._memo["encode"]
-        return np.concatenate(
-            [
-                np.asarray(fn(params, rest, jnp.asarray(x[i : i + 128])))
-                for i in range(0, len(x), 128)
-            ]
-        )
+        return _chunked(self._memo["encode"], x, params, rest)
 
     # -- transfer ------------------------------------------------------------------------------
     def _music_fold(self, lang: str):
@@ -496,16 +525,15 @@ class LanguageTransfer:
 
     def _probabilities(self, stage, job, x) -> list[dict[str, np.ndarray]]:
         """Patch probabilities of each run: quadrant softmax, arousal and valence sigmoid."""
-        _, apply = self._fit(stage)
-        build = self._build("latent" if stage == "feat_ext" else "classifier")
-        if ("predict", stage) not in self._memo:
-            self._memo[("predict", stage)] = jax.jit(lambda s, x: apply(s, x, heads=True))
-        fn = self._memo[("predict", stage)]
+        kind = "latent" if stage == "feat_ext" else "classifier"  # Full and baseline share it
+        build = self._build(kind)
+        if ("predict", kind) not in self._memo:
+            _, apply = self._fit(stage)
+            self._memo[("predict", kind)] = jax.jit(lambda s, x: apply(s, x, heads=True))
+        fn = self._memo[("predict", kind)]
         out = []
         for k in range(len(job.epochs)):
-            state = classifier_state(build, job, k)
-            chunks = [fn(state, jnp.asarray(x[i : i + 128])) for i in range(0, len(x), 128)]
-            logits = {h: np.concatenate([np.asarray(c[h]) for c in chunks]) for h in TASKS}
+            logits = _chunked(fn, x, classifier_state(build, job, k))
             out.append(
                 {
                     "quadrant": np.asarray(jax.nn.softmax(logits["quadrant"], axis=-1)),
@@ -597,11 +625,22 @@ class LanguageTransfer:
 
     def run(self, *, amounts=None, encoders=None, settings=SETTINGS) -> pd.DataFrame:
         """Every (amount, encoder, setting) transfer and the two baselines, in one frame."""
+        from tqdm.auto import tqdm
+
         p = self.protocol
-        out = [self.baseline(lang) for lang in MUSIC]
-        for amount in amounts or list(p.amounts):
-            for encoder in encoders or p.encoders:
-                out += [self.transfer(encoder, s, amount) for s in settings]
+        todo = [(a, e, s) for a in amounts or list(p.amounts) for e in encoders or p.encoders
+                for s in settings]  # fmt: skip
+        bar = tqdm(total=len(MUSIC) + len(todo), desc="gomez-canon", unit="experiment",
+                   disable=not self.progress, leave=False)  # fmt: skip
+        out = []
+        for lang in MUSIC:
+            out.append(self.baseline(lang))
+            bar.update()
+        for amount, encoder, setting in todo:
+            bar.set_postfix_str(f"{encoder} {setting} {amount}")
+            out.append(self.transfer(encoder, setting, amount))
+            bar.update()
+        bar.close()
         return pd.concat(out, ignore_index=True)
 
     def pretraining_summary(self) -> pd.DataFrame:
