@@ -216,6 +216,106 @@ def test_protocol_pretrains_transfers_scores_and_resumes(tmp_path):
         track.transfer("SCAE", "eng2fr", "exp2")
 
 
+def test_compare_frames_become_dae_windows_with_the_mask_as_last_channel():
+    """Speech: non-overlapping windows, each frame once. Music: windows stepping by 1 s, the
+    clips (and so the splits) of the patch set; a clip shorter than the window is one masked
+    window; a clip without a frame is an error naming it."""
+    speech = [np.arange(12 * 3, dtype=np.float32).reshape(12, 3), np.zeros((4, 3), np.float32)]
+    w = gc.frame_windows(speech, 5)
+    assert w.shape == (2, 5, 3)  # 12 frames: two windows, frames 10-11 left out; 4 frames: none
+    np.testing.assert_array_equal(w.reshape(-1, 3), speech[0][:10])
+    with pytest.raises(CorpusError, match="window of 20 frames"):
+        gc.frame_windows(speech, 20)
+    rng = np.random.default_rng(0)
+    m = _synthetic_patches(rng, 3, 1, "m")
+    frames = {"c0": np.ones((7, 3), np.float32), "c1": 2 * np.ones((5, 3), np.float32),
+              "c2": 3 * np.ones((3, 3), np.float32)}  # fmt: skip
+    mw = gc.music_windows(m, frames, 5)
+    assert mw.clip_ids == m.clip_ids and mw.x.shape == (3 + 1 + 1, 5, 4)
+    np.testing.assert_array_equal(mw.clip, [0, 0, 0, 1, 2])
+    assert mw.x[..., -1].sum(axis=1).tolist() == [5, 5, 5, 5, 3]  # c2: 3 valid, 2 padded
+    assert (mw.x[4, 3:] == 0).all()
+    with pytest.raises(CorpusError, match="clip 'c1' has no 1 Hz feature frame"):
+        gc.music_windows(m, {**frames, "c1": np.zeros((0, 3), np.float32)}, 5)
+
+
+def test_packed_dae_classifier_is_the_dae_classifier_with_its_mask():
+    """The mask travels as the input's last channel; padding never reaches the decision."""
+    from mer_ser.models import DAEClassifier, PackedDAEClassifier
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(2, 5, 7)).astype(np.float32)
+    mask = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], bool)
+    x[1, 3:] = 9.0  # garbage in the padding
+    packed = PackedDAEClassifier(7, 6, 4, rngs=nnx.Rngs(3))
+    plain = DAEClassifier(7, 6, 4, rngs=nnx.Rngs(3))
+    xp = jnp.asarray(np.concatenate([x, mask[..., None].astype(np.float32)], axis=-1))
+    got = np.asarray(packed(xp, train=True, key=jax.random.key(0)))
+    np.testing.assert_allclose(got, np.asarray(plain(jnp.asarray(x), jnp.asarray(mask))),
+                               rtol=1e-6)  # fmt: skip
+    short = np.asarray(plain(jnp.asarray(x[1:, :3])))  # the unpadded 3-frame sequence
+    np.testing.assert_allclose(got[1:], short, rtol=1e-5, atol=1e-6)
+
+
+def _synthetic_frames(rng, music: gc.MusicPatches, n_frames=6):
+    """1 Hz frames whose quadrant shifts features 0-9 (arousal) and 10-19 (valence)."""
+    speech = {lang: [rng.normal(size=(16, 260)).astype(np.float32) for _ in range(6)]
+              for lang in ("eng", "man")}  # fmt: skip
+    out = {}
+    for i, c in enumerate(music.clip_ids):
+        f = rng.normal(size=(n_frames, 260)).astype(np.float32)
+        q = music.quadrant[i]
+        f[:, :10] += 2.0 * (q in (0, 1))
+        f[:, 10:20] += 2.0 * (q in (0, 3))
+        out[c] = f
+    return speech, out
+
+
+@pytest.mark.slow
+def test_dae_classifier_pretrains_on_speech_frames_and_keeps_its_encoder_fixed(tmp_path):
+    """2020, section III-B: a DAE pretrained on each speech pool, its weights "kept fixed" under
+    a new LSTM block and softmax; quadrant head only; windows of 5 s."""
+    rng = np.random.default_rng(0)
+    patches = {"eng": np.zeros((4, 6, 128, 31, 1), np.float32)}
+    patches["man"] = patches["eng"]
+    music = {"eng": _synthetic_patches(rng, 40, 1, "m_en"),
+             "man": _synthetic_patches(rng, 40, 1, "m_zh")}  # fmt: skip
+    sp_eng, mu_eng = _synthetic_frames(rng, music["eng"])
+    _, mu_man = _synthetic_frames(rng, music["man"])
+    frames = {"speech": sp_eng, "music": {"eng": mu_eng, "man": mu_man}}
+    proto = dataclasses.replace(gc.PROTOCOLS["quick"], amounts={"exp1": 10.0, "exp2": 20.0},
+                                dae_pretrain_epochs=3, dae_epochs=30, lr_feat_ext=3e-3)  # fmt: skip
+    with pytest.raises(ValueError, match="needs 1 Hz ComParE frames"):
+        gc.LanguageTransfer(proto, speech=patches, music=music).transfer(
+            "DAE-Classifier", "eng2eng", "exp1"
+        )
+    track = gc.LanguageTransfer(proto, speech=patches, music=music, frames=frames,
+                                cache_dir=tmp_path)  # fmt: skip
+    res = track.transfer("DAE-Classifier", "eng2eng", "exp2")
+    assert set(res["head"]) == {"quadrant"} and set(res["mode"]) == {"feat_ext"}
+    assert len(res) == proto.runs * 5  # P, R, F, macro F1, accuracy per run
+    acc = res[res["metric"] == "accuracy"]["value"].mean()
+    assert acc > 0.5  # the quadrants are learnable from frames through the frozen encoder
+    summary = track.pretraining_summary().set_index(["encoder", "speech", "amount"])
+    assert summary.loc[("DAE-Classifier", "eng", "exp2"), "windows"] == 4  # 20 s / 5 s
+    # the classifier's encoder is exactly the pretrained DAE's, in every run
+    dae = track.pretrain_dae("DAE-Classifier", "eng", "exp2")[0]
+    job = track.jobs[("DAE-Classifier", "feat_ext", "eng2eng", "exp2")]
+    build = track._build("dae", "DAE-Classifier")
+    for k in range(proto.runs):
+        params = gc.classifier_state(build, job, k)[0]
+        jax.tree.map(np.testing.assert_array_equal, params["encoder"],
+                     jax.tree.map(lambda a: a[0], dae.params["encoder"]))  # fmt: skip
+    t2 = gc.table2(res)
+    assert t2["model"].tolist() == ["DAE-Classifier"] and t2["head"].tolist() == ["Q"]
+    # cached: a second track trains nothing and reports the same numbers
+    again = gc.LanguageTransfer(proto, speech=patches, music=music, frames=frames,
+                                cache_dir=tmp_path)  # fmt: skip
+    again._fits = {k: (None, v[1]) for k, v in track._fits.items()}
+    res2 = again.transfer("DAE-Classifier", "eng2eng", "exp2")
+    np.testing.assert_array_equal(res2["value"].to_numpy(), res["value"].to_numpy())
+
+
 def test_latent_classifier_is_the_2021_head_without_the_encoder():
     """Fig. 2 of 2021: flatten (7,936) -> 3 x FC 512 -> per task 2 x FC 256 -> 4 / 1 / 1 outputs."""
     from mer_ser.models import count_params
@@ -256,6 +356,11 @@ def test_patch_sets_come_from_real_corpus_layouts(tmp_path):
     assert sorted(music["eng"].quadrant.tolist()) == [0, 1, 2, 3, 3]
     assert music["man"].quadrant.tolist() == [0, 1, 2]  # -10..10 arousal/valence -> Q1, Q2, Q3
     assert len(music["man"].x) == 3 * 3  # 2 s clips: 3 patches each
+    frames = gc.load_frame_sets(corpora, data_root=tmp_path / "data", progress=False)
+    assert [f.shape for f in frames["speech"]["eng"]] == [(3, 260)] * 5  # 4 s: 3 frames at 1 Hz
+    assert set(frames["music"]["eng"]) == set(music["eng"].clip_ids)
+    dae = gc.music_windows(music["man"], frames["music"]["man"], 5)
+    assert dae.x.shape == (3, 5, 261) and dae.x[..., -1].sum(axis=1).tolist() == [1, 1, 1]
     with pytest.raises(ValueError, match="missing"):
         gc.load_patch_sets({"speech_eng": corpora["speech_eng"]}, data_root=tmp_path / "data")
     with pytest.raises(CorpusError, match="no clip in language 'zh'"):

@@ -9,7 +9,11 @@ frames, 50 % overlap (:class:`~mer_ser.features.MelPatches`).
 
 Encoders (2021, section 3.3): the SCAE (denoising, Gaussian noise 0.3, MSE, Adam 1e-3) and CPC
 (4 past patches, 2 future terms, binary consecutive-or-not objective, Adam 1e-3 with decay
-4e-6), each pretrained on each speech pool.
+4e-6), each pretrained on each speech pool. The 2020 paper's third encoder (section III-B,
+Table II), Coutinho & Schuller's LSTM-DAE on 260 ComParE features at 1 Hz: **DAE-Classifier**
+(windows of 5 s, 100 hidden blocks) and **DAE-Sparsity** (10 s, an over-complete 800), its
+weights "kept fixed" under a new LSTM block and a softmax over the quadrants
+(:class:`~mer_ser.models.PackedDAEClassifier`); quadrant head only, as Table II.
 
 Transfer (2020, section III-C; 2021, section 3.3, Fig. 2): the encoder with the multi-task head
 (quadrant, arousal, valence). **Feat. Ext.**: encoder frozen, the head trained at lr 1e-4.
@@ -32,7 +36,13 @@ patches); each encoder is pretrained once and the 4 runs are transfer runs (run 
 starts from run ``k`` of Feat. Ext.); a frozen encoder runs in inference mode, so Feat. Ext. trains
 the head on latents computed once (:class:`~mer_ser.models.LatentClassifier`, exactly equal);
 early stopping on the validation loss with the best epoch kept (Keras' usual callback; the papers
-give no epoch counts).
+give no epoch counts). The DAE encoders: features standardised per feature with the pool's
+training statistics, the DAE reconstructs their sigmoid (its outputs are sigmoid, as Coutinho &
+Schuller's) from inputs with Gaussian noise 0.3, Adam 1e-3 (the 2020 paper gives only the SCAE's
+noise and rate and says it "reproduced the model"); the new LSTM block has 100 cells and trains
+at Feat. Ext.'s rate 1e-4; speech windows do not overlap, music windows step by 1 s, and a clip
+shorter than a window is one masked window; clips are scored as with patches (mean window
+probabilities).
 """
 
 from __future__ import annotations
@@ -51,10 +61,17 @@ from mer_ser._io import sha256_arrays
 from mer_ser.corpora.labels import QUADRANTS
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import CorpusError
-from mer_ser.experiments.jobs import JobCache, classifier_state, job_key, run_classifier_job
+from mer_ser.experiments.jobs import (
+    JobCache,
+    classifier_state,
+    job_key,
+    run_classifier_job,
+    run_job,
+)
 from mer_ser.experiments.splits import stratified_group_split, stratified_split
 from mer_ser.features.mel import MelPatches
 from mer_ser.models.autoencoders import CPC, SCAE, LatentClassifier, SCAEClassifier
+from mer_ser.models.lstm import LSTMDAE, PackedDAEClassifier
 from mer_ser.train.engine import (
     Fold,
     TrainConfig,
@@ -62,6 +79,7 @@ from mer_ser.train.engine import (
     make_autoencoder_fit,
     make_classifier_fit,
     make_cpc_fit,
+    make_fit,
 )
 
 #: Speech pools and music sets by language, in Table 2's order of settings.
@@ -74,6 +92,10 @@ MODES = {"feat_ext": "Feat. Ext.", "full": "Full"}
 #: The notebook's ``corpora`` keys of this protocol.
 CORPORA = ("speech_eng", "speech_man", "music_eng", "music_man")
 WINDOW = CPC.n_past + 2  # patches per CPC window: 4 past, 2 future
+#: The 2020 paper's LSTM-DAE encoders (section III-B): seconds of 1 Hz ComParE frames per window
+#: and DAE hidden blocks.
+DAE_VARIANTS = {"DAE-Classifier": (5, 100), "DAE-Sparsity": (10, 800)}
+ENCODERS = ("SCAE", "CPC", *DAE_VARIANTS)
 
 
 @dataclass(frozen=True)
@@ -83,7 +105,7 @@ class Protocol:
     name: str
     runs: int = 4
     amounts: dict = field(default_factory=lambda: {"exp1": 3 * 3600.0, "exp2": 30 * 3600.0})
-    encoders: tuple[str, ...] = ("SCAE", "CPC")
+    encoders: tuple[str, ...] = ENCODERS
     modes: tuple[str, ...] = ("feat_ext", "full")
     full_encoders: tuple[str, ...] = ("SCAE", "CPC")  # encoders that also get a Full mode
     full_amounts: tuple[str, ...] = ("exp1", "exp2")  # amounts whose encoders get a Full mode
@@ -93,6 +115,8 @@ class Protocol:
     feat_ext_epochs: int = 100
     full_epochs: int = 100
     baseline_epochs: int = 100
+    dae_pretrain_epochs: int = 100
+    dae_epochs: int = 100
     patience: int = 10
     batch_size: int = 32
     lr_pretrain: float = 1e-3
@@ -100,6 +124,8 @@ class Protocol:
     lr_feat_ext: float = 1e-4
     lr_full: float = 5e-4
     head_block: int = 256  # 2021: task blocks of 256 (2020: 512)
+    dae_noise: float = 0.3
+    dae_lstm: int = 100  # cells of the DAE-Classifier's new LSTM block
     cpc_objective: str = "binary"  # or "infonce"
     music_fractions: tuple[float, float, float] = (0.7 * 0.85, 0.7 * 0.15, 0.3)
     pretrain_val: float = 0.15
@@ -114,8 +140,11 @@ class Protocol:
             "feat_ext": (self.feat_ext_epochs, self.lr_feat_ext, self.patience, 0.0),
             "full": (self.full_epochs, self.lr_full, self.patience, 0.0),
             "baseline": (self.baseline_epochs, self.lr_full, self.patience, 0.0),
-        }[stage]
-        return TrainConfig(
+            "dae_pretrain": (self.dae_pretrain_epochs, self.lr_pretrain, self.pretrain_patience,
+                             0.0),
+            "dae": (self.dae_epochs, self.lr_feat_ext, self.patience, 0.0),
+        }[stage]  # fmt: skip
+        cfg = TrainConfig(
             optimizer="adam",
             learning_rate=lr,
             lr_decay=decay,
@@ -124,6 +153,17 @@ class Protocol:
             patience=patience,
             monitor="loss",
         )
+        if stage == "dae_pretrain":  # inputs standardised beforehand, targets in (0, 1)
+            return dataclasses.replace(
+                cfg,
+                loss="mse",
+                input_noise=self.dae_noise,
+                standardise_inputs=False,
+                standardise_outputs=False,
+            )
+        if stage == "dae":
+            return dataclasses.replace(cfg, freeze=("encoder",))
+        return cfg
 
 
 PROTOCOLS = {
@@ -132,6 +172,7 @@ PROTOCOLS = {
         "default",
         runs=2,
         amounts={"exp1": 3.0, "exp2": 30.0},
+        encoders=("SCAE", "CPC", "DAE-Classifier"),
         full_encoders=("SCAE",),
         full_amounts=("exp2",),
         pretrain_epochs=2,
@@ -139,6 +180,8 @@ PROTOCOLS = {
         feat_ext_epochs=8,
         full_epochs=2,
         baseline_epochs=3,
+        dae_pretrain_epochs=30,
+        dae_epochs=60,
         patience=4,
         music_patch_stride=3,
         reductions=(
@@ -150,6 +193,9 @@ PROTOCOLS = {
             "Full mode for the SCAE of Experiment 2 only (CPC-Full and Experiment 1's Full in "
             "`paper`): a Full epoch costs about 17 ms per patch",
             "runs 4 -> 2; every third 50 %-overlapping music patch (4 per 6 s clip)",
+            "DAE-Classifier only (DAE-Sparsity, 800 blocks on 10 s windows, in `paper`: the "
+            "built-in music clips last 6 s); DAE pretraining 30 epochs, its classifier 60 "
+            "(an epoch of a 1 Hz LSTM on these sets costs milliseconds)",
         ),
     ),
 }
@@ -163,9 +209,11 @@ PROTOCOLS["quick"] = dataclasses.replace(
     feat_ext_epochs=4,
     full_epochs=1,
     baseline_epochs=1,
+    dae_pretrain_epochs=3,
+    dae_epochs=6,
     patience=2,
     batch_size=16,
-    reductions=("tests only: 4 s / 14 s of speech, 1-4 epochs, 2 runs, every third patch",),
+    reductions=("tests only: 4 s / 14 s of speech, 1-6 epochs, 2 runs, every third patch",),
 )
 
 
@@ -258,6 +306,56 @@ def speech_blocks(corpus: Corpus, features: dict[str, np.ndarray]) -> np.ndarray
     return np.concatenate(out).astype(np.float32)
 
 
+def frame_windows(frames, window: int) -> np.ndarray:
+    """Non-overlapping windows of ``window`` 1 Hz frames of every clip, ``(n, window, F)``.
+
+    ``frames``: per clip ``(T, F)`` (:class:`~mer_ser.features.ComParE1Hz`). Each frame appears at
+    most once; a clip's last ``T mod window`` frames are left out.
+    """
+    out = [
+        f[: (len(f) // window) * window].reshape(-1, window, f.shape[1])
+        for f in frames
+        if len(f) >= window
+    ]
+    if not out:
+        raise CorpusError(f"no speech clip is long enough for a window of {window} frames")
+    return np.concatenate(out).astype(np.float32)
+
+
+def music_windows(music: MusicPatches, frames: dict, window: int, hop: int = 1) -> MusicPatches:
+    """The clips of ``music`` as packed windows of ``window`` 1 Hz frames (step ``hop``).
+
+    Same clips, quadrants and songs as ``music`` (so splits made on it apply); ``x`` is
+    ``(P, window, F + 1)`` with a last channel marking valid frames (1) and padding (0): a clip
+    shorter than ``window`` gives one masked window
+    (:class:`~mer_ser.models.PackedDAEClassifier`).
+
+    Raises:
+        CorpusError: a clip has no frame (shorter than the 2 s feature window) or none at all.
+    """
+    parts = []
+    for c in music.clip_ids:
+        f = frames.get(c)
+        if f is None or len(f) == 0:
+            raise CorpusError(
+                f"{music.name}: clip {c!r} has no 1 Hz feature frame (audio shorter than 2 s)"
+            )
+        f = np.hstack([f, np.ones((len(f), 1), f.dtype)])
+        if len(f) < window:
+            parts.append(np.pad(f, ((0, window - len(f)), (0, 0)))[None])
+        else:
+            starts = range(0, len(f) - window + 1, hop)
+            parts.append(np.stack([f[i : i + window] for i in starts]))
+    return MusicPatches(
+        music.name,
+        music.clip_ids,
+        music.quadrant,
+        music.groups,
+        np.concatenate(parts).astype(np.float32),
+        np.repeat(np.arange(len(parts)), [len(p) for p in parts]),
+    )
+
+
 def window_seconds(extractor: MelPatches) -> float:
     """Audio covered by one window of ``WINDOW`` consecutive patches."""
     frames = (WINDOW - 1) * extractor.patch_step + extractor.patch_frames
@@ -270,20 +368,32 @@ def _split_sizes(n: int, val: float) -> tuple[int, int]:
     return int((part == 0).sum()), int((part == 1).sum())
 
 
-def draw_pool(blocks: dict[str, np.ndarray], language: str, seconds: float, *, extractor, seed):
+def draw_pool(
+    blocks: dict[str, np.ndarray],
+    language: str,
+    seconds: float,
+    *,
+    extractor=None,
+    seed,
+    window_s: float | None = None,
+):
     """A seeded draw of ``seconds`` of speech as windows (``mix``: half English, half Mandarin).
+
+    A window covers ``window_s`` seconds (default: :func:`window_seconds` of ``extractor``; 5
+    for the DAE-Classifier's 5 frames at 1 Hz).
 
     Raises:
         CorpusError: the pool holds less speech than asked for.
     """
-    n = max(1, round(seconds / window_seconds(extractor)))
+    sec = window_s if window_s is not None else window_seconds(extractor or MelPatches())
+    n = max(1, round(seconds / sec))
     sources = ("eng", "man") if language == "mix" else (language,)
     shares = [n // len(sources) + (i < n % len(sources)) for i in range(len(sources))]
     out = []
     for i, (src, k) in enumerate(zip(sources, shares, strict=True)):
         b = blocks[src]
         if k > len(b):
-            have = len(b) * window_seconds(extractor)
+            have = len(b) * sec
             raise CorpusError(
                 f"speech pool {src!r}: {seconds:g} s asked for ({k} windows), it holds "
                 f"{have:.0f} s ({len(b)} windows); use a larger pool or a smaller amount"
@@ -325,21 +435,21 @@ def _fold(train, val, widths=None):
 
 
 def _scores(prob: dict[str, np.ndarray], y_clip: np.ndarray, clip: np.ndarray, clips):
-    """Per-head confusion of clip-level decisions from patch probabilities (run axis first).
+    """Per-head confusion of clip-level decisions from patch probabilities.
 
-    ``prob``: ``"quadrant"`` ``(P, 4)`` softmax, ``"arousal"``/``"valence"`` ``(P,)`` sigmoid.
-    Returns head -> ``(K, K)`` confusion over the clips ``clips`` (rows true).
+    ``prob``: ``"quadrant"`` ``(P, 4)`` softmax and, for multi-task models, ``"arousal"`` /
+    ``"valence"`` ``(P,)`` sigmoid. Returns head -> ``(K, K)`` confusion over the clips ``clips``
+    (rows true), for the heads in ``prob``.
     """
     idx = {c: np.flatnonzero(clip == c) for c in clips}
-    q = np.stack([prob["quadrant"][idx[c]].mean(axis=0) for c in clips])
-    a = np.asarray([prob["arousal"][idx[c]].mean() for c in clips])
-    v = np.asarray([prob["valence"][idx[c]].mean() for c in clips])
     y = y_clip[np.asarray(clips)]
-    return {
-        "quadrant": stats.confusion(y, q.argmax(axis=1), 4),
-        "arousal": stats.confusion(np.isin(y, (0, 1)).astype(int), (a > 0.5).astype(int), 2),
-        "valence": stats.confusion(np.isin(y, (0, 3)).astype(int), (v > 0.5).astype(int), 2),
-    }
+    q = np.stack([prob["quadrant"][idx[c]].mean(axis=0) for c in clips])
+    out = {"quadrant": stats.confusion(y, q.argmax(axis=1), 4)}
+    for head, positive in (("arousal", (0, 1)), ("valence", (0, 3))):
+        if head in prob:
+            p = np.asarray([prob[head][idx[c]].mean() for c in clips])
+            out[head] = stats.confusion(np.isin(y, positive).astype(int), (p > 0.5).astype(int), 2)
+    return out
 
 
 def head_scores(cm: np.ndarray) -> dict[str, float]:
@@ -362,16 +472,31 @@ class LanguageTransfer:
         speech: ``{"eng": blocks, "man": blocks}`` from :func:`speech_blocks`.
         music: ``{"eng": MusicPatches, "man": MusicPatches}``.
         extractor: the :class:`~mer_ser.features.MelPatches` that made them.
+        frames: 1 Hz ComParE frames for the DAE encoders, from :func:`load_frame_sets`:
+            ``{"speech": {"eng": [(T, 260), ...], "man": [...]}, "music": {"eng": {clip id:
+            (T, 260)}, "man": {...}}}`` (the music clips those of ``music``).
         cache_dir: trained jobs (``None``: no cache).
         seed: draws, splits and every run.
         progress: a progress bar over the experiments in :meth:`run`.
     """
 
     def __init__(
-        self, protocol, *, speech, music, extractor=None, cache_dir=None, seed=0, progress=True
+        self,
+        protocol,
+        *,
+        speech,
+        music,
+        extractor=None,
+        frames=None,
+        cache_dir=None,
+        seed=0,
+        progress=True,
     ):
         self.protocol = PROTOCOLS[protocol] if isinstance(protocol, str) else protocol
-        self.speech, self.music = speech, music
+        unknown = set(self.protocol.encoders) - set(ENCODERS)
+        if unknown:
+            raise ValueError(f"unknown encoders {sorted(unknown)}; choose from {ENCODERS}")
+        self.speech, self.music, self.frames = speech, music, frames
         self.extractor = extractor or MelPatches()
         self.cache = JobCache(cache_dir)
         self.seed = seed
@@ -385,12 +510,19 @@ class LanguageTransfer:
         self._memo: dict = {}
         self.confusions: dict = {}
         self.pretraining: dict = {}
+        self.jobs: dict = {}  # (encoder, mode, setting, amount) -> trained runs
 
     # -- shared compiled fits (one per stage: jobs of equal shapes compile once) ---------------
-    def _fit(self, stage: str):
-        if stage not in self._fits:
+    def _fit(self, stage: str, variant: str | None = None):
+        if (stage, variant) not in self._fits:
             p, cfg = self.protocol, self.protocol.config(stage)
-            if stage == "scae":
+            if stage == "dae_pretrain":
+                hidden = DAE_VARIANTS[variant][1]
+                # one program for every pool and amount (run_job compiles once per fit)
+                job_fit, apply = make_fit(lambda r: LSTMDAE(260, hidden, rngs=r), cfg)[0], None
+            elif stage == "dae":
+                job_fit, apply = make_classifier_fit(self._build("dae", variant), cfg)
+            elif stage == "scae":
                 fit, apply = make_autoencoder_fit(lambda r: SCAE(rngs=r), cfg)
                 job_fit = lambda k, fold, x, y, pre=None: fit(k, fold, x)  # noqa: E731
             elif stage == "cpc":
@@ -400,11 +532,14 @@ class LanguageTransfer:
                 job_fit, apply = make_classifier_fit(self._build("latent"), cfg)
             else:
                 job_fit, apply = make_classifier_fit(self._build("classifier"), cfg)
-            self._fits[stage] = (job_fit, apply)
-        return self._fits[stage]
+            self._fits[(stage, variant)] = (job_fit, apply)
+        return self._fits[(stage, variant)]
 
-    def _build(self, kind: str):
+    def _build(self, kind: str, variant: str | None = None):
         block = self.protocol.head_block
+        if kind == "dae":
+            hidden, cells = DAE_VARIANTS[variant][1], self.protocol.dae_lstm
+            return lambda r: PackedDAEClassifier(260, hidden, cells, rngs=r)
         return {
             "scae": lambda r: SCAE(rngs=r),
             "cpc": lambda r: CPC(rngs=r),
@@ -473,8 +608,115 @@ class LanguageTransfer:
         self._memo[memo] = (job, mean, std)
         return self._memo[memo]
 
-    def _windows(self, amount: str) -> int:
-        return max(1, round(self.protocol.amounts[amount] / window_seconds(self.extractor)))
+    def _windows(self, amount: str, window_s: float | None = None) -> int:
+        sec = window_s if window_s is not None else window_seconds(self.extractor)
+        return max(1, round(self.protocol.amounts[amount] / sec))
+
+    # -- the 2020 paper's LSTM-DAE encoders ----------------------------------------------------
+    def _dae_speech(self, variant: str) -> dict[str, np.ndarray]:
+        if self.frames is None:
+            raise ValueError(
+                f"{variant} needs 1 Hz ComParE frames: pass frames=load_frame_sets(...)"
+            )
+        memo = ("dae_speech", variant)
+        if memo not in self._memo:
+            window = DAE_VARIANTS[variant][0]
+            sp = self.frames["speech"]
+            self._memo[memo] = {k: frame_windows(sp[k], window) for k in ("eng", "man")}
+        return self._memo[memo]
+
+    def _dae_music(self, variant: str, lang: str) -> MusicPatches:
+        memo = ("dae_music", variant, lang)
+        if memo not in self._memo:
+            window = DAE_VARIANTS[variant][0]
+            self._memo[memo] = music_windows(self.music[lang], self.frames["music"][lang], window)
+        return self._memo[memo]
+
+    def pretrain_dae(self, variant: str, language: str, amount: str):
+        """The LSTM-DAE of ``variant`` pretrained on a speech pool: ``(job, mean, std)`` (cached).
+
+        Coutinho & Schuller's DAE as the 2020 paper reproduces it: windows of the variant's
+        length, features standardised with the pool's training statistics (``mean``, ``std``:
+        ``(260,)``), the sigmoid of the clean input reconstructed from the input with Gaussian
+        noise (``dae_noise``), MSE, Adam; the best validation epoch kept.
+        """
+        memo = ("pretrain", variant, language, amount)
+        if memo in self._memo:
+            return self._memo[memo]
+        p = self.protocol
+        window, hidden = DAE_VARIANTS[variant]
+        w = draw_pool(self._dae_speech(variant), language, p.amounts[amount], seed=self.seed,
+                      window_s=float(window))  # fmt: skip
+        part = stratified_split(np.zeros(len(w)), (1 - p.pretrain_val, p.pretrain_val),
+                                seed=self.seed)  # fmt: skip
+        train_w, val_w = np.flatnonzero(part == 0), np.flatnonzero(part == 1)
+        flat = w[train_w].reshape(-1, w.shape[-1]).astype(np.float64)
+        mean, std = flat.mean(axis=0), flat.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+        ws = ((w - mean) / std).astype(np.float32)
+        n_max = max(self._windows(a, window) for a in p.amounts)  # one shape for all amounts
+        ws = np.concatenate([ws, np.zeros((n_max - len(ws), *ws.shape[1:]), ws.dtype)])
+        fold = _fold(train_w, val_w, _split_sizes(n_max, p.pretrain_val))
+        spec = {
+            "kind": "gomez_canon_dae",
+            "variant": variant,
+            "hidden": hidden,
+            "language": language,
+            "seconds": p.amounts[amount],
+            "data": sha256_arrays(("windows",), (w,)),
+            "cfg": dataclasses.asdict(p.config("dae_pretrain")),
+            "seed": self.seed,
+        }
+        x = jnp.asarray(ws)
+        job = run_job(
+            self._fit("dae_pretrain", variant)[0],
+            key=job_key(spec),
+            seed=self.seed,
+            trials=1,
+            folds=jax.tree.map(lambda a: np.asarray(a)[None], fold),
+            x=x,
+            m=jnp.ones(x.shape[:2], bool),
+            y=jax.nn.sigmoid(x),
+            cache=self.cache,
+        )
+        self.pretraining[(variant, language, amount)] = {
+            "windows": len(w),
+            "seconds": float(len(w) * window),
+            "epochs": int(job.epochs[0]),
+            "best_val_loss": float(job.best_val[0]),
+        }
+        self._memo[memo] = (job, mean, std)
+        return self._memo[memo]
+
+    def _transfer_dae(self, variant: str, setting: str, amount: str) -> pd.DataFrame:
+        """The DAE classifier (frozen pretrained DAE, new LSTM block, softmax) on one music set."""
+        p = self.protocol
+        speech_lang, _, lang = setting.partition("2")
+        dae, mean, std = self.pretrain_dae(variant, speech_lang, amount)
+        encoder = jax.tree.map(lambda a: np.asarray(a)[0], dae.params["encoder"])
+        m = self._dae_music(variant, lang)
+        valid = m.x[..., -1:]
+        feats = np.where(valid > 0, (m.x[..., :-1] - mean) / std, 0.0)
+        xs = np.concatenate([feats, valid], axis=-1).astype(np.float32)
+        fold = self._music_fold(lang, {k: self._dae_music(variant, k) for k in self.music})
+        spec = {"kind": "gc_dae", "variant": variant, "pretrained": dae.key,
+                "music": _music_fingerprint(m), "split": [s.tolist() for s in self.splits[lang]],
+                "runs": p.runs, "dae_lstm": p.dae_lstm,
+                "cfg": dataclasses.asdict(p.config("dae")), "seed": self.seed}  # fmt: skip
+        presets = [({"encoder": encoder}, {})] * p.runs
+        job = self._job(("dae", variant), spec, xs, m, fold, presets)
+        self.jobs[(variant, "feat_ext", setting, amount)] = job
+        memo = ("predict", "dae", variant)
+        if memo not in self._memo:
+            apply = self._fit("dae", variant)[1]
+            self._memo[memo] = jax.jit(lambda s, x: apply(s, x))
+        build, test = self._build("dae", variant), m.rows(self.splits[lang][2])
+        probs = []
+        for k in range(p.runs):
+            logits = _chunked(self._memo[memo], xs[test], classifier_state(build, job, k))
+            probs.append({"quadrant": np.asarray(jax.nn.softmax(logits, axis=-1))})
+        kw = {"encoder": variant, "setting": setting, "amount": amount, "normalisation": "source"}
+        return pd.DataFrame(self._rows(probs, lang, mode="feat_ext", music=m, **kw))
 
     def _encoder_preset(self, encoder: str, job):
         """``({"encoder": params}, {"encoder": batch statistics})`` of a pretrained job."""
@@ -500,18 +742,23 @@ class LanguageTransfer:
         return _chunked(self._memo["encode"], x, params, rest)
 
     # -- transfer ------------------------------------------------------------------------------
-    def _music_fold(self, lang: str):
-        """The training / validation patches of one music set, padded to the widest set's."""
-        widths = [
-            tuple(len(m.rows(self.splits[k][i])) for i in (0, 1)) for k, m in self.music.items()
-        ]
-        m, (tr, va, _) = self.music[lang], self.splits[lang]
+    def _music_fold(self, lang: str, sets: dict | None = None):
+        """The training / validation rows of one music set, padded to the widest set's.
+
+        ``sets``: the music sets as rows (default: the patches; the DAE: its windows).
+        """
+        sets = sets or self.music
+        widths = [tuple(len(m.rows(self.splits[k][i])) for i in (0, 1)) for k, m in sets.items()]
+        m, (tr, va, _) = sets[lang], self.splits[lang]
         return _fold(m.rows(tr), m.rows(va), tuple(max(w) for w in zip(*widths, strict=True)))
 
     def _job(self, stage, spec, x, music: MusicPatches, fold, presets=None):
-        """The protocol's runs of a transfer stage on one music set (labels: clip quadrants)."""
+        """The protocol's runs of a transfer stage on one music set (labels: clip quadrants).
+
+        ``stage``: a stage name, or ``(stage, variant)`` for the DAE classifiers.
+        """
         labels = music.quadrant[music.clip]
-        fit, _ = self._fit(stage)
+        fit, _ = self._fit(*(stage if isinstance(stage, tuple) else (stage,)))
         return run_classifier_job(
             fit,
             key=job_key(spec),
@@ -544,9 +791,12 @@ class LanguageTransfer:
             )
         return out
 
-    def _rows(self, probs, lang, *, encoder, setting, mode, amount, normalisation):
-        """Score rows of every run (``probs``: per run, on the test patches in row order)."""
-        m, test = self.music[lang], self.splits[lang][2]
+    def _rows(self, probs, lang, *, encoder, setting, mode, amount, normalisation, music=None):
+        """Score rows of every run (``probs``: per run, on the test rows of ``music``, in order).
+
+        ``music``: the rows' set (default: the music's patches).
+        """
+        m, test = music or self.music[lang], self.splits[lang][2]
         clip = m.clip[m.rows(test)]
         rows, total = [], 0
         for r, prob in enumerate(probs):
@@ -573,8 +823,10 @@ class LanguageTransfer:
         speech_lang, _, lang = setting.partition("2")
         if setting not in SETTINGS:
             raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
-        if encoder not in ("SCAE", "CPC"):
-            raise ValueError(f"encoder must be 'SCAE' or 'CPC', got {encoder!r}")
+        if encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {ENCODERS}, got {encoder!r}")
+        if encoder in DAE_VARIANTS:
+            return self._transfer_dae(encoder, setting, amount)
         p = self.protocol
         job, mean, std = self.pretrain(encoder, speech_lang, amount)
         preset = self._encoder_preset(encoder, job)
@@ -588,6 +840,7 @@ class LanguageTransfer:
                 "head_block": p.head_block, "seed": self.seed}  # fmt: skip
         cfg = dataclasses.asdict(p.config("feat_ext"))
         fe = self._job("feat_ext", {**base, "kind": "gc_feat_ext", "cfg": cfg}, z, m, fold)
+        self.jobs[(encoder, "feat_ext", setting, amount)] = fe
         kw = {"encoder": encoder, "setting": setting, "amount": amount, "normalisation": "source"}
         rows = []
         if "feat_ext" in p.modes:
@@ -601,6 +854,7 @@ class LanguageTransfer:
             cfg = dataclasses.asdict(p.config("full"))
             spec = {**base, "kind": "gc_full", "init": fe.key, "cfg": cfg}
             full = self._job("full", spec, xs, m, fold, presets)
+            self.jobs[(encoder, "full", setting, amount)] = full
             rows += self._rows(self._probabilities("full", full, xs[test]), lang, mode="full", **kw)
         return pd.DataFrame(rows)
 
@@ -620,6 +874,7 @@ class LanguageTransfer:
                 "split": [s.tolist() for s in self.splits[lang]], "head_block": p.head_block,
                 "cfg": dataclasses.asdict(p.config("baseline")), "seed": self.seed}  # fmt: skip
         job = self._job("baseline", spec, xs, m, self._music_fold(lang))
+        self.jobs[("CNN", "baseline", f"music_{lang}", "none")] = job
         probs = self._probabilities("baseline", job, xs[m.rows(self.splits[lang][2])])
         kw = {"encoder": "CNN", "setting": f"music_{lang}", "amount": "none"}
         return pd.DataFrame(self._rows(probs, lang, mode="baseline", normalisation="domain", **kw))
@@ -654,7 +909,8 @@ class LanguageTransfer:
 def table2(results: pd.DataFrame, amount: str = "exp2") -> pd.DataFrame:
     """The analog of Gomez-Canon et al. 2021, Table 2 (and of 2020, Table II).
 
-    Rows: ``model`` ("SCAE-Feat. Ext.", ...) x ``head`` (Q, A, V); columns: ``<setting> P``,
+    Rows: ``model`` ("DAE-Classifier", "SCAE-Feat. Ext.", ...) x ``head`` (Q, A, V; the DAE
+    classifiers have the quadrant head only, as 2020's Table II); columns: ``<setting> P``,
     ``<setting> R``, ``<setting> F`` for the settings in Table 2's order, each the mean over runs
     of the weighted precision, recall and F-score on the music's test clips. The baseline CNN
     (trained on music only) has one column block per music set instead.
@@ -665,16 +921,21 @@ def table2(results: pd.DataFrame, amount: str = "exp2") -> pd.DataFrame:
     head = {"quadrant": "Q", "arousal": "A", "valence": "V"}
     rows = []
     groups = [(e, md) for e in ("SCAE", "CPC") for md in MODES]
-    for enc, mode in [*groups, ("CNN", "baseline")]:
+    for enc, mode in [*((v, "feat_ext") for v in DAE_VARIANTS), *groups, ("CNN", "baseline")]:
         g = sel[(sel["encoder"] == enc) & (sel["mode"] == mode)]
         if mode != "baseline":
             g = g[g["amount"] == amount]
         if g.empty:
             continue
-        name = "Baseline CNN" if mode == "baseline" else f"{enc}-{MODES[mode]}"
+        if mode == "baseline":
+            name = "Baseline CNN"
+        else:
+            name = enc if enc in DAE_VARIANTS else f"{enc}-{MODES[mode]}"
         means = g.groupby(["head", "setting", "metric"])["value"].mean()
         order = [f"music_{m}" for m in MUSIC] if mode == "baseline" else list(SETTINGS)
         for h, short in head.items():
+            if h not in set(g["head"]):
+                continue
             row = {"model": name, "head": short}
             for s in order:
                 for met, col in metrics.items():
@@ -705,29 +966,62 @@ def load_patch_sets(corpora: dict, *, data_root, profile="default", seed=0, shar
         ``(speech, music)``: ``{"eng": blocks, "man": blocks}`` and ``{"eng": MusicPatches,
         "man": MusicPatches}``.
     """
-    from mer_ser.corpora import open_corpora
     from mer_ser.features import default_cache_dir, extract
 
-    need = list(CORPORA)
-    missing = sorted(set(need) - set(corpora))
-    if missing:
-        raise ValueError(f"corpora needs the keys {need}; missing {missing}")
     extractor = extractor or MelPatches()
-    specs = [corpora[k] for k in need]
-    opened = open_corpora(specs, data_root=data_root, profile=profile, seed=seed,
-                          shared_code=shared_code, progress=progress)  # fmt: skip
-    by_spec = {repr(s): c for s, c in zip(_unique(specs), opened.values(), strict=True)}
     cache = default_cache_dir(data_root)
     speech, music = {}, {}
-    for k in need:
-        side, lang = k.split("_")
-        c = select_language(by_spec[repr(corpora[k])], LANGUAGE_CODES[lang])
+    for side, lang, c in _open_sides(corpora, data_root, profile, seed, shared_code, progress):
         feats = extract(c, extractor, cache_dir=cache, n_jobs=n_jobs, progress=progress)
         if side == "speech":
             speech[lang] = speech_blocks(c, feats)
         else:
             music[lang] = music_patches(c, feats, music_stride)
     return speech, music
+
+
+def load_frame_sets(corpora: dict, *, data_root, profile="default", seed=0, shared_code=0.75,
+                    n_jobs=None, progress=True):  # fmt: skip
+    """The 1 Hz ComParE frames of the protocol's four corpora (the DAE encoders' input).
+
+    Arguments as :func:`load_patch_sets` (the same corpora, narrowed to the same languages);
+    features come from :class:`~mer_ser.features.ComParE1Hz` through the feature cache (the
+    continuous track's pools are usually cached already).
+
+    Returns:
+        ``{"speech": {"eng": [(T, 260), ...], "man": [...]}, "music": {"eng": {clip id: (T,
+        260)}, "man": {...}}}``: the ``frames`` argument of :class:`LanguageTransfer`.
+    """
+    from mer_ser.features import ComParE1Hz, default_cache_dir, extract
+
+    cache = default_cache_dir(data_root)
+    out: dict = {"speech": {}, "music": {}}
+    for side, lang, c in _open_sides(corpora, data_root, profile, seed, shared_code, progress):
+        feats = extract(c, ComParE1Hz(), cache_dir=cache, n_jobs=n_jobs, progress=progress)
+        if side == "speech":
+            out["speech"][lang] = [feats[k] for k in c.clips.index if k in feats]
+        else:
+            out["music"][lang] = dict(feats)
+    return out
+
+
+def _open_sides(corpora, data_root, profile, seed, shared_code, progress):
+    """``(side, lang, corpus)`` of the four corpora, each narrowed to its language."""
+    from mer_ser.corpora import open_corpora
+
+    need = list(CORPORA)
+    missing = sorted(set(need) - set(corpora))
+    if missing:
+        raise ValueError(f"corpora needs the keys {need}; missing {missing}")
+    specs = [corpora[k] for k in need]
+    opened = open_corpora(specs, data_root=data_root, profile=profile, seed=seed,
+                          shared_code=shared_code, progress=progress)  # fmt: skip
+    by_spec = {repr(s): c for s, c in zip(_unique(specs), opened.values(), strict=True)}
+    out = []
+    for k in need:
+        side, lang = k.split("_")
+        out.append((side, lang, select_language(by_spec[repr(corpora[k])], LANGUAGE_CODES[lang])))
+    return out
 
 
 def data_summary(speech: dict, music: dict, extractor: MelPatches | None = None) -> pd.DataFrame:

@@ -227,13 +227,10 @@ def run_job(
         stacked = jax.tree.map(lambda *a: np.stack(a), *presets)  # (C, trials, ...)
         preset_k = jax.tree.map(lambda a: jnp.asarray(a[c_idx, t_idx]), stacked)
 
-    def one(k, fold, h, p, x, m, y):
-        return fit(k, fold, x, m, y, hyper=h, preset=p)
-
     # The data are arguments, not constants baked into the program: jobs of equal shapes then
-    # lower to the same HLO and share a compiled executable via the persistent cache.
-    axes = (0, 0, None if hyper_k is None else 0, None if preset_k is None else 0, None, None, None)
-    run = jax.jit(jax.vmap(one, in_axes=axes))
+    # share one compiled executable (in this process through ``_vmapped_fit``, across processes
+    # through the persistent cache).
+    run = _vmapped_fit(fit, hyper_k is not None, preset_k is not None)
     res: FitResult = run(keys, fold_k, hyper_k, preset_k, x, m, y)
     res = jax.device_get(res)
     trained = Trained(
@@ -248,6 +245,17 @@ def run_job(
     )
     cache.store(trained)
     return trained
+
+
+@functools.lru_cache(maxsize=64)
+def _vmapped_fit(fit, has_hyper: bool, has_preset: bool):
+    """``fit`` vmapped over models (key, fold, and hyper / preset when given) and jitted, once."""
+
+    def one(k, fold, h, p, x, m, y):
+        return fit(k, fold, x, m, y, hyper=h, preset=p)
+
+    axes = (0, 0, 0 if has_hyper else None, 0 if has_preset else None, None, None, None)
+    return jax.jit(jax.vmap(one, in_axes=axes))
 
 
 def predict(apply, trained: Trained, x, m, *, chunk: int = 64, reduce=None) -> np.ndarray:

@@ -2,7 +2,8 @@
 
 Coutinho & Schuller 2017: :class:`LSTM`, :class:`LSTMDAE`, :class:`ContinuousRegressor`.
 Gomez-Canon et al. 2020/2021: :class:`SCAE`, :class:`SCAEClassifier`, :class:`CPC`,
-:class:`MultiTaskHead`, :class:`LatentClassifier`, :class:`DAEClassifier`.
+:class:`MultiTaskHead`, :class:`LatentClassifier`, :class:`DAEClassifier`,
+:class:`PackedDAEClassifier`.
 Rodningen 2022: :class:`DCNN`, :class:`ADCRNN`.
 """
 
@@ -15,7 +16,14 @@ from mer_ser.models.autoencoders import (
     multitask_loss,
 )
 from mer_ser.models.conv import ADCRNN, DCNN, attention_pool, count_params, l1_penalty
-from mer_ser.models.lstm import LSTM, LSTMDAE, ContinuousRegressor, DAEClassifier, Dense
+from mer_ser.models.lstm import (
+    LSTM,
+    LSTMDAE,
+    ContinuousRegressor,
+    DAEClassifier,
+    Dense,
+    PackedDAEClassifier,
+)
 
 __all__ = [
     "ADCRNN",
@@ -29,6 +37,7 @@ __all__ = [
     "Dense",
     "LatentClassifier",
     "MultiTaskHead",
+    "PackedDAEClassifier",
     "SCAEClassifier",
     "attention_pool",
     "count_params",

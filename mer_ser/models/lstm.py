@@ -461,3 +461,19 @@ class DAEClassifier(nnx.Module):
                 f"DAE has {dae.encoder.n_hidden} blocks, encoder {self.encoder.n_hidden}"
             )
         nnx.update(self.encoder, nnx.state(dae.encoder, nnx.Param))
+
+
+class PackedDAEClassifier(DAEClassifier):
+    """:class:`DAEClassifier` for the classifier engine: the mask travels as a last channel.
+
+    :func:`~mer_ser.train.make_classifier_fit` calls ``model(x, train=, key=)`` on one array, so
+    a window of ``T`` ComParE frames comes as ``(B, T, n_in + 1)`` whose last channel is 1 on
+    valid frames and 0 on padding (a clip shorter than the window). No input noise: the
+    encoder is the frozen DAE's and noise belongs to its pretraining (Gomez-Canon et al. 2020,
+    section 3: "After pre-training, weights were kept fixed").
+    """
+
+    def __call__(self, x, *, train: bool = False, key=None):
+        """Quadrant logits ``(B, n_classes)`` of packed windows ``(B, T, n_in + 1)``."""
+        del train, key
+        return super().__call__(x[..., :-1], x[..., -1] > 0.5)
