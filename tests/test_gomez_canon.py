@@ -257,6 +257,19 @@ def test_packed_dae_classifier_is_the_dae_classifier_with_its_mask():
     np.testing.assert_allclose(got[1:], short, rtol=1e-5, atol=1e-6)
 
 
+def test_dae_classifier_parameter_counts():
+    """Peephole LSTM blocks (Coutinho & Schuller eqs. 1-5): 4 (n_in h + h h + h) + 3 h each."""
+    from mer_ser.models import PackedDAEClassifier, count_params
+
+    def lstm(n_in, h):
+        return 4 * (n_in * h + h * h + h) + 3 * h
+
+    for variant, (_, hidden) in gc.DAE_VARIANTS.items():
+        n = count_params(lambda r, h=hidden: PackedDAEClassifier(260, h, 100, rngs=r))
+        assert n == lstm(260, hidden) + lstm(hidden, 100) + (100 * 4 + 4), variant
+    assert count_params(lambda r: PackedDAEClassifier(260, 100, 100, rngs=r)) == 225_804
+
+
 def _synthetic_frames(rng, music: gc.MusicPatches, n_frames=6):
     """1 Hz frames whose quadrant shifts features 0-9 (arousal) and 10-19 (valence)."""
     speech = {lang: [rng.normal(size=(16, 260)).astype(np.float32) for _ in range(6)]
