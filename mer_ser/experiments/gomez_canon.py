@@ -478,6 +478,13 @@ class LanguageTransfer:
         cache_dir: trained jobs (``None``: no cache).
         seed: draws, splits and every run.
         progress: a progress bar over the experiments in :meth:`run`.
+        cached_only: never train: a job missing from ``cache_dir`` raises
+            :class:`~mer_ser.experiments.jobs.NotTrained` (reading results another run made).
+
+    Attributes:
+        confusions: ``(encoder, mode, setting, amount)`` -> test-clip confusion summed over runs.
+        jobs: ``(encoder, mode, setting, amount)`` -> the trained runs.
+        pretraining: ``(encoder, speech, amount)`` -> windows, seconds, epochs, loss.
     """
 
     def __init__(
@@ -491,6 +498,7 @@ class LanguageTransfer:
         cache_dir=None,
         seed=0,
         progress=True,
+        cached_only=False,
     ):
         self.protocol = PROTOCOLS[protocol] if isinstance(protocol, str) else protocol
         unknown = set(self.protocol.encoders) - set(ENCODERS)
@@ -498,7 +506,7 @@ class LanguageTransfer:
             raise ValueError(f"unknown encoders {sorted(unknown)}; choose from {ENCODERS}")
         self.speech, self.music, self.frames = speech, music, frames
         self.extractor = extractor or MelPatches()
-        self.cache = JobCache(cache_dir)
+        self.cache = JobCache(cache_dir, read_only=cached_only)
         self.seed = seed
         self.progress = progress
         p = self.protocol
@@ -688,6 +696,22 @@ class LanguageTransfer:
         self._memo[memo] = (job, mean, std)
         return self._memo[memo]
 
+    def _dae_inputs(self, variant: str, lang: str, mean, std) -> np.ndarray:
+        """Packed music windows with features standardised by the pool's statistics."""
+        m = self._dae_music(variant, lang)
+        valid = m.x[..., -1:]
+        feats = np.where(valid > 0, (m.x[..., :-1] - mean) / std, 0.0)
+        return np.concatenate([feats, valid], axis=-1).astype(np.float32)
+
+    def _dae_probabilities(self, variant: str, job, run: int, x) -> np.ndarray:
+        """Quadrant softmax ``(n, 4)`` of run ``run`` of a DAE classifier job on windows ``x``."""
+        memo = ("predict", "dae", variant)
+        if memo not in self._memo:
+            apply = self._fit("dae", variant)[1]
+            self._memo[memo] = jax.jit(lambda s, x: apply(s, x))
+        state = classifier_state(self._build("dae", variant), job, run)
+        return np.asarray(jax.nn.softmax(_chunked(self._memo[memo], x, state), axis=-1))
+
     def _transfer_dae(self, variant: str, setting: str, amount: str) -> pd.DataFrame:
         """The DAE classifier (frozen pretrained DAE, new LSTM block, softmax) on one music set."""
         p = self.protocol
@@ -695,9 +719,7 @@ class LanguageTransfer:
         dae, mean, std = self.pretrain_dae(variant, speech_lang, amount)
         encoder = jax.tree.map(lambda a: np.asarray(a)[0], dae.params["encoder"])
         m = self._dae_music(variant, lang)
-        valid = m.x[..., -1:]
-        feats = np.where(valid > 0, (m.x[..., :-1] - mean) / std, 0.0)
-        xs = np.concatenate([feats, valid], axis=-1).astype(np.float32)
+        xs = self._dae_inputs(variant, lang, mean, std)
         fold = self._music_fold(lang, {k: self._dae_music(variant, k) for k in self.music})
         spec = {"kind": "gc_dae", "variant": variant, "pretrained": dae.key,
                 "music": _music_fingerprint(m), "split": [s.tolist() for s in self.splits[lang]],
@@ -706,15 +728,9 @@ class LanguageTransfer:
         presets = [({"encoder": encoder}, {})] * p.runs
         job = self._job(("dae", variant), spec, xs, m, fold, presets)
         self.jobs[(variant, "feat_ext", setting, amount)] = job
-        memo = ("predict", "dae", variant)
-        if memo not in self._memo:
-            apply = self._fit("dae", variant)[1]
-            self._memo[memo] = jax.jit(lambda s, x: apply(s, x))
-        build, test = self._build("dae", variant), m.rows(self.splits[lang][2])
-        probs = []
-        for k in range(p.runs):
-            logits = _chunked(self._memo[memo], xs[test], classifier_state(build, job, k))
-            probs.append({"quadrant": np.asarray(jax.nn.softmax(logits, axis=-1))})
+        test = m.rows(self.splits[lang][2])
+        probs = [{"quadrant": self._dae_probabilities(variant, job, k, xs[test])}
+                 for k in range(p.runs)]  # fmt: skip
         kw = {"encoder": variant, "setting": setting, "amount": amount, "normalisation": "source"}
         return pd.DataFrame(self._rows(probs, lang, mode="feat_ext", music=m, **kw))
 
@@ -771,8 +787,11 @@ class LanguageTransfer:
             presets=presets,
         )
 
-    def _probabilities(self, stage, job, x) -> list[dict[str, np.ndarray]]:
-        """Patch probabilities of each run: quadrant softmax, arousal and valence sigmoid."""
+    def _probabilities(self, stage, job, x, runs=None) -> list[dict[str, np.ndarray]]:
+        """Patch probabilities per run: quadrant softmax, arousal and valence sigmoid.
+
+        ``runs``: which runs (default: all).
+        """
         kind = "latent" if stage == "feat_ext" else "classifier"  # Full and baseline share it
         build = self._build(kind)
         if ("predict", kind) not in self._memo:
@@ -780,7 +799,7 @@ class LanguageTransfer:
             self._memo[("predict", kind)] = jax.jit(lambda s, x: apply(s, x, heads=True))
         fn = self._memo[("predict", kind)]
         out = []
-        for k in range(len(job.epochs)):
+        for k in range(len(job.epochs)) if runs is None else runs:
             logits = _chunked(fn, x, classifier_state(build, job, k))
             out.append(
                 {
@@ -898,6 +917,67 @@ class LanguageTransfer:
             bar.update()
         bar.close()
         return pd.concat(out, ignore_index=True)
+
+    def patch_probabilities(self, encoder: str, mode: str, setting: str, amount: str, *,
+                            run: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+        """Quadrant probabilities over time of each test clip, from one trained run.
+
+        The transfer is trained (or read from the cache) as :meth:`transfer` does. Each patch
+        (each window for the DAE classifiers) is placed at its centre: a patch of mel frames
+        ``s .. s + 30`` at frame ``s + 15`` (librosa's centred frames), a window of 1 Hz frames
+        ``i .. i + W - 1`` midway between their centres ``i + 1 .. i + W`` s.
+
+        Args:
+            encoder: ``"SCAE"``, ``"CPC"``, a DAE variant or ``"CNN"`` (the baseline: ``setting``
+                ``music_<lang>``, ``amount`` ``"none"``).
+            mode: ``"feat_ext"``, ``"full"`` or ``"baseline"``.
+            setting: as :meth:`transfer`.
+            amount: as :meth:`transfer`.
+            run: which run.
+
+        Returns:
+            clip id -> ``(time (P,), prob (P, 4))`` for the music set's test clips.
+        """
+        key = (encoder, mode, setting, amount)
+        if key not in self.jobs:
+            if mode == "baseline":
+                self.baseline(setting.removeprefix("music_"))
+            else:
+                self.transfer(encoder, setting, amount)
+        if key not in self.jobs:
+            raise ValueError(f"{key}: not part of the protocol (modes {self.protocol.modes})")
+        lang = setting.split("2")[-1].removeprefix("music_")
+        test = self.splits[lang][2]
+        job = self.jobs[key]
+        if encoder in DAE_VARIANTS:
+            m = self._dae_music(encoder, lang)
+            _, mean, std = self.pretrain_dae(encoder, setting.split("2")[0], amount)
+            rows = m.rows(test)
+            x = self._dae_inputs(encoder, lang, mean, std)[rows]
+            prob = self._dae_probabilities(encoder, job, run, x)
+            window = DAE_VARIANTS[encoder][0]
+            start = _rank_in_clip(m.clip)[rows]  # 1 s steps
+            times = start + (window + 1) / 2
+        else:
+            m = self.music[lang]
+            rows = m.rows(test)
+            if mode == "baseline":
+                tr = m.rows(self.splits[lang][0])
+                mean, std = float(m.x[tr].mean()), float(m.x[tr].std()) or 1.0
+            else:
+                _, mean, std = self.pretrain(encoder, setting.split("2")[0], amount)
+            xs = (m.x[rows] - mean) / std
+            if mode == "feat_ext":
+                pre = self._encoder_preset(encoder, self.pretrain(encoder, setting.split("2")[0],
+                                                                  amount)[0])  # fmt: skip
+                xs = self._latents(pre, xs)
+            prob = self._probabilities(mode, job, xs, runs=[run])[0]["quadrant"]
+            ex = self.extractor
+            stride = self.protocol.music_patch_stride
+            frame = _rank_in_clip(m.clip)[rows] * stride * ex.patch_step + ex.patch_frames // 2
+            times = frame * ex.hop_length / ex.sr
+        clip = m.clip[rows]
+        return {m.clip_ids[c]: (times[clip == c], prob[clip == c]) for c in test}
 
     def pretraining_summary(self) -> pd.DataFrame:
         """Windows, seconds, epochs and best validation loss of each pretrained encoder."""
@@ -1034,6 +1114,13 @@ def data_summary(speech: dict, music: dict, extractor: MelPatches | None = None)
         row.update({f"Q{q + 1}": int((m.quadrant == q).sum()) for q in range(4)})
         rows.append(row)
     return pd.DataFrame(rows).set_index("set")
+
+
+def _rank_in_clip(clip: np.ndarray) -> np.ndarray:
+    """Position of each row within its clip (rows of a clip are consecutive)."""
+    starts = np.r_[0, np.flatnonzero(np.diff(clip)) + 1]
+    first = np.repeat(starts, np.diff(np.r_[starts, len(clip)]))
+    return np.arange(len(clip)) - first
 
 
 def _unique(specs):

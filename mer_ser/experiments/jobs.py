@@ -128,11 +128,20 @@ class Trained:
         )
 
 
-class JobCache:
-    """Trained jobs on disk under ``root/<key[:2]>/<key>.npz`` (``root=None``: no caching)."""
+class NotTrained(LookupError):
+    """A job asked of a cache that only reads (``JobCache(..., read_only=True)``) is not in it."""
 
-    def __init__(self, root: str | os.PathLike | None):
+
+class JobCache:
+    """Trained jobs on disk under ``root/<key[:2]>/<key>.npz`` (``root=None``: no caching).
+
+    ``read_only=True``: a job that is not cached raises :class:`NotTrained` instead of being
+    trained (to show results "when present", e.g. notebook 07, without training anything).
+    """
+
+    def __init__(self, root: str | os.PathLike | None, *, read_only: bool = False):
         self.root = None if root is None else Path(root)
+        self.read_only = read_only
 
     def path(self, key: str) -> Path:
         """Where job ``key`` lives."""
@@ -140,7 +149,14 @@ class JobCache:
         return self.root / key[:2] / f"{key}.npz"
 
     def load(self, key: str) -> Trained | None:
-        """The cached job, or ``None`` (absent, or corrupt: then warned about and removed)."""
+        """The cached job, or ``None`` (absent, or corrupt: then warned about and removed).
+
+        Raises:
+            NotTrained: the cache is read-only and the job is not in it.
+        """
+        if self.read_only and (self.root is None or not self.path(key).is_file()):
+            where = "no cache" if self.root is None else str(self.path(key))
+            raise NotTrained(f"training job {key[:12]} is not cached ({where})")
         if self.root is None or not self.path(key).is_file():
             return None
         path = self.path(key)

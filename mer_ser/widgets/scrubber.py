@@ -1,0 +1,240 @@
+"""The clip scrubber: a clip's spectrogram, emotion curves and models, scrubbed in time.
+
+:class:`ClipScrubber` is an ipywidgets box: corpus, clip and model pickers above the
+:class:`ScrubberCanvas` (an anywidget: spectrogram, arousal, valence and quadrant panels with a
+cursor, the arousal-valence plane with each curve's current point and fading trail, an audio
+player with a play button and a time slider) and an export button. It works headless (papermill
+builds it without a browser; :meth:`ClipScrubber.save_png` draws the current view with
+matplotlib) and in JupyterLab.
+
+Models are anything with predictions per clip: :class:`ContinuousPredictions` (a regressor's 1 Hz
+arousal/valence, e.g. a condition of the continuous track via
+:meth:`ContinuousPredictions.from_condition`) and :class:`QuadrantPredictions` (a patch-wise
+quadrant classifier's probabilities over time, e.g. from
+:meth:`~mer_ser.experiments.gomez_canon.LanguageTransfer.patch_probabilities`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anywidget
+import ipywidgets as W
+import numpy as np
+import traitlets
+
+from mer_ser.widgets.view import ClipView, clip_view, render_png
+
+
+@dataclass(frozen=True)
+class ContinuousPredictions:
+    """A continuous regressor's predictions: clip id -> ``(T, 2)`` arousal, valence per 1 Hz frame.
+
+    Attributes:
+        name: the model's label (e.g. ``"S2M_TL"``).
+        corpus: name of the corpus whose clips it predicts.
+        predictions: clip id -> ``(T, 2)``.
+    """
+
+    name: str
+    corpus: str
+    predictions: dict = field(repr=False)
+    kind: str = "continuous"
+
+    @classmethod
+    def from_condition(cls, result, name: str | None = None, trial: int | None = None):
+        """The test predictions of a :class:`~mer_ser.experiments.ConditionResult`.
+
+        Each target instance is predicted by the models that never saw it (the protocol's
+        cross-validation); ``trial`` defaults to the trial with the best development score.
+        """
+        k = result.best_trial() if trial is None else trial
+        preds = {}
+        for i, c in enumerate(result.clip_ids):
+            n = int(np.asarray(result.mask[i]).sum())
+            preds[c] = np.asarray(result.predictions[k, i, :n], float)
+        return cls(name or result.condition, result.target, preds)
+
+
+@dataclass(frozen=True)
+class QuadrantPredictions:
+    """A patch-wise quadrant classifier: clip id -> ``(time (P,), prob (P, 4))``."""
+
+    name: str
+    corpus: str
+    predictions: dict = field(repr=False)
+    kind: str = "quadrant"
+
+
+class ScrubberCanvas(anywidget.AnyWidget):
+    """The drawing surface of :class:`ClipScrubber` (front end: ``scrubber.js``).
+
+    ``position`` (seconds) syncs both ways: set it from Python to move the cursor, read it to
+    know where the user scrubbed. Every other trait is set once per clip (``clip_token``).
+    """
+
+    _esm = Path(__file__).with_name("scrubber.js")
+    _css = Path(__file__).with_name("scrubber.css")
+    title = traitlets.Unicode("").tag(sync=True)
+    duration = traitlets.Float(1.0).tag(sync=True)
+    spectrogram = traitlets.Bytes(b"").tag(sync=True)
+    spec_shape = traitlets.List([0, 0]).tag(sync=True)
+    curves = traitlets.List([]).tag(sync=True)
+    quadrants = traitlets.List([]).tag(sync=True)
+    audio = traitlets.Bytes(b"").tag(sync=True)
+    position = traitlets.Float(0.0).tag(sync=True)
+    trail = traitlets.Float(5.0).tag(sync=True)
+    clip_token = traitlets.Int(0).tag(sync=True)
+
+    def show(self, view: ClipView, *, audio_sr: int = 16000) -> None:
+        """Send one clip's view to the browser in a single message."""
+
+        def arr(x):
+            return [round(float(v), 4) for v in np.asarray(x, float)]
+
+        with self.hold_sync():
+            self.title = f"{view.corpus} / {view.clip_id}"
+            self.duration = max(view.duration, 1e-3)
+            self.spectrogram = np.ascontiguousarray(view.spectrogram, np.uint8).tobytes()
+            self.spec_shape = list(view.spectrogram.shape)
+            self.curves = [
+                {"name": c.name, "kind": c.kind, "colour": c.colour, "t": arr(c.time),
+                 "a": arr(c.arousal), "v": arr(c.valence)}
+                for c in view.av_curves()
+            ]  # fmt: skip
+            self.quadrants = [
+                {"name": q.name, "t": arr(q.time), "p": np.round(q.prob, 4).tolist()}
+                for q in view.quadrants
+            ]
+            self.audio = view.wav_bytes(audio_sr)
+            self.position = min(self.position, self.duration)
+            self.clip_token += 1
+
+
+class ClipScrubber(W.VBox):
+    """Scrub a clip's emotion curves: targets, raters and models, with audio.
+
+    Args:
+        corpora: ``{name: Corpus}`` (or one :class:`~mer_ser.corpora.Corpus`).
+        models: :class:`ContinuousPredictions` / :class:`QuadrantPredictions`; each applies to
+            the corpus it names.
+        corpus: the corpus shown first (default: the first one).
+        clip: the clip shown first (default: the corpus' first clip that a model predicts).
+        trail: seconds of fading trail on the arousal-valence plane.
+        export_dir: where the export button writes PNGs.
+    """
+
+    def __init__(self, corpora, models=(), *, corpus=None, clip=None, trail=5.0,
+                 export_dir: str | os.PathLike = "."):  # fmt: skip
+        if not isinstance(corpora, dict):
+            corpora = {corpora.name: corpora}
+        if not corpora:
+            raise ValueError("ClipScrubber needs at least one corpus")
+        self.corpora = dict(corpora)
+        self.models = list(models)
+        unknown = {m.corpus for m in self.models} - set(self.corpora)
+        if unknown:
+            raise ValueError(f"models predict corpora that are not given: {sorted(unknown)}")
+        self.export_dir = Path(export_dir)
+        self.canvas = ScrubberCanvas(trail=trail)
+        self.view: ClipView | None = None
+        self._corpus = W.Dropdown(options=list(self.corpora), description="corpus")
+        self._clip = W.Dropdown(description="clip")
+        self._models = W.SelectMultiple(description="models", rows=3)
+        self._export = W.Button(description="Export PNG", icon="download")
+        self._status = W.HTML()
+        self._export.on_click(lambda _: self._on_export())
+        super().__init__(
+            [
+                W.HBox([self._corpus, self._clip]),
+                self._models,
+                self.canvas,
+                W.HBox([self._export, self._status]),
+            ]
+        )
+        self._updating = False  # pickers being filled in code: one refresh at the end
+        self._corpus.value = corpus or next(iter(self.corpora))
+        self._fill_clips(clip)
+        self._corpus.observe(lambda _: self._user(self._fill_clips, None), "value")
+        self._clip.observe(lambda _: self._user(self._fill_models), "value")
+        self._models.observe(lambda _: self._user(self._refresh), "value")
+
+    # -- selection --------------------------------------------------------------------------
+    def _user(self, fn, *args):
+        if not self._updating:
+            fn(*args)
+
+    def _fill_clips(self, clip):
+        corpus = self.corpora[self._corpus.value]
+        ids = list(corpus.clips.index)
+        if clip is not None and clip not in ids:
+            raise KeyError(f"{corpus.name}: no clip {clip!r}")
+        predicted = [c for c in ids if any(c in m.predictions for m in self._for(corpus.name))]
+        self._updating = True
+        try:
+            self._clip.options = ids
+            self._clip.value = clip or (predicted or ids)[0]
+        finally:
+            self._updating = False
+        self._fill_models()
+
+    def _for(self, corpus_name):
+        return [m for m in self.models if m.corpus == corpus_name]
+
+    def _fill_models(self):
+        clip = self._clip.value
+        names = [m.name for m in self._for(self._corpus.value) if clip in m.predictions]
+        self._updating = True
+        try:
+            self._models.options = names
+            self._models.value = tuple(names)
+        finally:
+            self._updating = False
+        self._refresh()
+
+    def _refresh(self):
+        corpus = self.corpora[self._corpus.value]
+        clip = self._clip.value
+        chosen = [m for m in self._for(corpus.name) if m.name in self._models.value]
+        preds = {m.name: m.predictions[clip] for m in chosen if m.kind == "continuous"}
+        quads = {m.name: m.predictions[clip] for m in chosen if m.kind == "quadrant"}
+        self.view = clip_view(corpus, clip, predictions=preds, quadrants=quads)
+        self.canvas.show(self.view)
+
+    # -- public API -------------------------------------------------------------------------
+    @property
+    def position(self) -> float:
+        """The cursor in seconds."""
+        return self.canvas.position
+
+    @position.setter
+    def position(self, t: float) -> None:
+        self.canvas.position = float(min(max(t, 0.0), self.view.duration))
+
+    def select(self, *, corpus: str | None = None, clip: str | None = None, models=None):
+        """Choose what is shown, as the pickers would."""
+        if corpus is not None:
+            self._corpus.value = corpus
+        if clip is not None:
+            self._clip.value = clip
+        if models is not None:
+            self._models.value = tuple(models)
+        return self
+
+    def points(self) -> dict[str, tuple[float, float]]:
+        """Each shown curve's ``(arousal, valence)`` at the cursor."""
+        return self.view.points(self.position)
+
+    def save_png(self, path: str | os.PathLike) -> Path:
+        """Write the current view (cursor, points, trails) as a PNG; returns the path."""
+        path = Path(path)
+        render_png(self.view, self.position, path, trail=self.canvas.trail)
+        return path
+
+    def _on_export(self):
+        v = self.view
+        name = f"scrubber_{v.corpus}_{v.clip_id}_{self.position:07.2f}s.png"
+        path = self.save_png(self.export_dir / name)
+        self._status.value = f"saved <code>{path}</code>"

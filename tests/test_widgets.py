@@ -1,0 +1,138 @@
+"""The clip scrubber, headless: the view it shows, the message it sends, its exports.
+
+The same widget in a real browser is tested in ``tests/test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from corpus_fixtures import write_recola
+
+from mer_ser.corpora import load
+from mer_ser.corpora.adapters import UnmatchedWarning
+from mer_ser.widgets import (
+    ClipScrubber,
+    ContinuousPredictions,
+    Curve,
+    QuadrantCurve,
+    QuadrantPredictions,
+    clip_view,
+)
+from mer_ser.widgets.view import spectrogram_image
+
+# RECOLA's 44.1 kHz audio is resampled to 16 kHz for display (reported once per process)
+pytestmark = pytest.mark.filterwarnings("ignore::mer_ser.corpora.audio.AudioRepair")
+
+
+@pytest.fixture(scope="module")
+def recola(tmp_path_factory):
+    """A RECOLA copy in its real layout: 12 s clips, 25 Hz gold standard, six raters."""
+    root = tmp_path_factory.mktemp("recola") / "RECOLA_2016 (AVEC)"
+    truth = write_recola(root)
+    with pytest.warns(UnmatchedWarning):
+        return load("recola", root.parent), truth
+
+
+def test_curves_interpolate_and_trail_like_numpy():
+    t = np.array([1.0, 2.0, 3.0, 5.0])
+    c = Curve("m", "model", t, np.array([0.0, 0.5, -0.5, 1.0]), np.array([1.0, 0.0, 0.0, -1.0]))
+    for s in (0.0, 1.5, 2.75, 4.0, 9.0):
+        assert c.at(s) == (np.interp(s, t, c.arousal), np.interp(s, t, c.valence))
+    trail = c.trail(3.5, 2.0)  # points at 2 and 3 s, then the current point; (valence, arousal)
+    np.testing.assert_allclose(trail, [[0.0, 0.5], [0.0, -0.5], [-0.25, -0.125]])
+    with pytest.raises(ValueError, match="arousal has shape"):
+        Curve("bad", "model", t, np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match="time must increase"):
+        Curve("bad", "model", t[::-1], np.zeros(4), np.zeros(4))
+
+
+def test_quadrant_probabilities_map_to_expected_arousal_and_valence():
+    """Q1 (+a, +v), Q2 (+a, -v), Q3 (-a, -v), Q4 (-a, +v): the expectation of the signs."""
+    p = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [0.4, 0.3, 0.2, 0.1]])
+    av = QuadrantCurve("q", np.arange(5.0), p).expected_av()
+    np.testing.assert_allclose(av.arousal, [1, 1, -1, -1, 0.4 + 0.3 - 0.2 - 0.1], atol=1e-12)
+    np.testing.assert_allclose(av.valence, [1, -1, -1, 1, 0.4 - 0.3 - 0.2 + 0.1], atol=1e-12)
+    with pytest.raises(ValueError, match="sum to 1"):
+        QuadrantCurve("q", np.arange(2.0), np.full((2, 4), 0.5))
+
+
+def test_long_clips_cost_the_browser_a_bounded_image():
+    """A 10-minute clip is max-pooled to the column budget; a short one keeps its frames."""
+    sr = 16000
+    rng = np.random.default_rng(0)
+    long = spectrogram_image(rng.normal(0, 0.1, 600 * sr).astype(np.float32), sr, max_columns=800)
+    assert long.shape == (64, 800) and long.dtype == np.uint8
+    y = rng.normal(0, 0.1, 2 * sr).astype(np.float32)
+    y[sr : sr + 512] *= 30  # a loud burst in the second half
+    short = spectrogram_image(y, sr, max_columns=800)
+    assert short.shape == (64, 1 + 2 * sr // 256)
+    pooled = spectrogram_image(y, sr, max_columns=25)
+    # the pooled column holding the burst is as loud as the loudest frame of the burst
+    assert pooled.max() == short.max() == 255
+    assert pooled[:, 12:14].max() == 255 and pooled[:, :10].max() < 255
+
+
+def test_a_clip_view_holds_audio_gold_raters_and_models(recola):
+    corpus, truth = recola
+    pred = np.column_stack([np.linspace(-1, 1, 11), np.zeros(11)])  # 12 s: 11 frames at 1 Hz
+    v = clip_view(corpus, "dev_1", predictions={"S2S": pred},
+                  quadrants={"quad": (np.array([1.0, 6.0]), np.eye(4)[[0, 2]])})  # fmt: skip
+    assert v.duration == pytest.approx(12.0) and v.sr == 16000
+    kinds = [c.kind for c in v.curves]
+    assert kinds == ["gold"] + ["rater"] * 6 + ["model"]
+    gold = v.curves[0]
+    np.testing.assert_allclose(gold.arousal, truth["gold"][("dev_1", "arousal")], atol=1e-6)
+    model = v.curves[-1]
+    np.testing.assert_allclose(model.time, np.arange(11) + 1.0)  # frame centres, 2 s windows
+    assert v.points(6.0)["S2S"] == pytest.approx((0.0, 0.0))
+    assert v.points(5.0)["quad"] == pytest.approx((-0.6, -0.6))  # 1 -> 6 s: Q1 -> Q3
+    wav = v.wav_bytes()
+    assert wav[:4] == b"RIFF" and len(wav) == 44 + 2 * len(v.audio)
+    with pytest.raises(KeyError, match="no clip 'nope'"):
+        clip_view(corpus, "nope")
+
+
+def test_scrubber_sends_one_clip_and_follows_its_pickers(recola, tmp_path):
+    corpus, _ = recola
+    preds = {c: np.zeros((11, 2)) + i / 10 for i, c in enumerate(("dev_1", "dev_2"))}
+    quad = {"dev_2": (np.array([2.0, 8.0]), np.eye(4)[[1, 3]])}
+    models = [ContinuousPredictions("M2M", corpus.name, preds),
+              QuadrantPredictions("SCAE-Full", corpus.name, quad)]  # fmt: skip
+    s = ClipScrubber(corpus, models, trail=3.0, export_dir=tmp_path)
+    cv = s.canvas
+    # the first clip a model predicts is shown, with every model that predicts it
+    assert s.view.clip_id == "dev_1" and s._models.value == ("M2M",)
+    assert len(cv.spectrogram) == np.prod(cv.spec_shape) and cv.audio[:4] == b"RIFF"
+    assert cv.curves[0]["name"] == "gold standard" and cv.curves[-1]["name"] == "M2M"
+    token = cv.clip_token
+    s.select(clip="dev_2")
+    assert cv.clip_token == token + 1 and cv.title == "recola / dev_2"
+    assert s._models.value == ("M2M", "SCAE-Full") and len(cv.quadrants) == 1
+    s.position = 5.0
+    assert cv.position == 5.0 and s.points()["M2M"] == pytest.approx((0.1, 0.1))
+    s.position = 99.0  # clamped to the clip
+    assert s.position == pytest.approx(12.0)
+    s.select(models=["M2M"])
+    assert cv.quadrants == [] and cv.clip_token == token + 2
+    s.position = 4.0
+    s._export.click()
+    out = sorted(tmp_path.glob("scrubber_recola_dev_2_*.png"))
+    assert len(out) == 1 and out[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "0004.00s" in out[0].name and str(out[0]) in s._status.value
+    with pytest.raises(ValueError, match="corpora that are not given"):
+        ClipScrubber(corpus, [ContinuousPredictions("x", "deam", {})])
+
+
+def test_condition_results_become_models_of_their_target_clips():
+    """The test predictions of the development-best trial, cut to each clip's valid frames."""
+    from types import SimpleNamespace
+
+    pred = np.arange(2 * 2 * 4 * 2, dtype=float).reshape(2, 2, 4, 2)  # trials, clips, T, 2
+    result = SimpleNamespace(condition="S2M", target="music", clip_ids=("a", "b"),
+                             predictions=pred, mask=np.array([[1, 1, 1, 0], [1, 1, 1, 1]], bool),
+                             best_trial=lambda: 1)  # fmt: skip
+    m = ContinuousPredictions.from_condition(result)
+    assert m.name == "S2M" and m.corpus == "music"
+    np.testing.assert_array_equal(m.predictions["a"], pred[1, 0, :3])
+    np.testing.assert_array_equal(m.predictions["b"], pred[1, 1])
