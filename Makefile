@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PROFILE ?= default
 SEED ?= 0
 
-.PHONY: figures test lint env bench clean-build
+.PHONY: figures test lint env bench clean-build lab
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ figures: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# JupyterLab on the exploration notebook (the clip scrubber); run `make figures` first.
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/07_explore.ipynb
 
 # Speed benchmarks against PyTorch (installs the optional `bench` extra: torch).
 bench: $(STAMP)

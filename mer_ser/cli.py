@@ -183,6 +183,13 @@ def _bench_train(args) -> int:
     return 0
 
 
+def _screenshot(args) -> int:
+    from mer_ser.widgets.browser import screenshot
+
+    screenshot(args.out, profile=args.profile, data_root=args.data_root)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``mer-ser``."""
     p = argparse.ArgumentParser(prog="mer-ser", description=__doc__.split("\n")[0])
@@ -223,6 +230,15 @@ def parser() -> argparse.ArgumentParser:
         help="any other notebook parameter, e.g. --param 'sweep_levels=[]' (repeatable)",
     )
     f.set_defaults(func=_figures)
+
+    sc = sub.add_parser(
+        "screenshot",
+        help="run notebook 07 in JupyterLab in Chromium and save the clip scrubber's picture",
+    )
+    sc.add_argument("--profile", choices=["quick", "default", "paper"], default="default")
+    sc.add_argument("--data-root", type=Path, default=None)
+    sc.add_argument("--out", type=Path, default=Path("figures/clip_scrubber.png"))
+    sc.set_defaults(func=_screenshot)
 
     bench = sub.add_parser("bench", help="speed benchmarks (print one JSON line)").add_subparsers(
         dest="what", required=True

@@ -203,6 +203,16 @@ def test_protocol_pretrains_transfers_scores_and_resumes(tmp_path):
     assert acc[acc["mode"] == "baseline"]["value"].mean() > 0.5
     cm = track.confusions[("SCAE", "full", "mix2eng", "exp2")]
     assert cm.sum() == proto.runs * len(test)
+    # the patch probabilities over time (the clip scrubber's) give back the reported decisions
+    pooled = np.zeros((4, 4))
+    for r in range(proto.runs):
+        pp = track.patch_probabilities("SCAE", "full", "mix2eng", "exp2", run=r)
+        assert sorted(pp) == sorted(music["eng"].clip_ids[c] for c in test)
+        for c in test:
+            times, prob = pp[music["eng"].clip_ids[c]]
+            np.testing.assert_allclose(times, [15 * 512 / 16000, 30 * 512 / 16000])
+            pooled[music["eng"].quadrant[c], prob.mean(axis=0).argmax()] += 1
+    np.testing.assert_array_equal(pooled, cm)
     t2 = gc.table2(res)
     assert list(t2["model"].unique()) == ["SCAE-Feat. Ext.", "SCAE-Full", "Baseline CNN"]
     assert {"mix2eng P", "mix2eng R", "mix2eng F", "music_eng F"} <= set(t2.columns)
@@ -319,6 +329,10 @@ def test_dae_classifier_pretrains_on_speech_frames_and_keeps_its_encoder_fixed(t
         params = gc.classifier_state(build, job, k)[0]
         jax.tree.map(np.testing.assert_array_equal, params["encoder"],
                      jax.tree.map(lambda a: a[0], dae.params["encoder"]))  # fmt: skip
+    pp = track.patch_probabilities("DAE-Classifier", "feat_ext", "eng2eng", "exp2", run=1)
+    times, prob = next(iter(pp.values()))  # 6 frames, 5 s windows: two windows, 1 s apart
+    np.testing.assert_allclose(times, [3.0, 4.0])
+    np.testing.assert_allclose(prob.sum(axis=1), 1.0, rtol=1e-5)
     t2 = gc.table2(res)
     assert t2["model"].tolist() == ["DAE-Classifier"] and t2["head"].tolist() == ["Q"]
     # cached: a second track trains nothing and reports the same numbers

@@ -42,6 +42,8 @@ FIGURES = (
     "table2_exp1.md",
     *(f"confusion_gomezcanon2021_{s}.png" for s in ("eng2eng", "man2eng", "mix2eng")),
     *(f"confusion_gomezcanon2021_{s}.png" for s in ("man2man", "eng2man", "mix2man")),
+    "explore_music.png",
+    "explore_quadrant.png",
 )
 
 
@@ -212,3 +214,29 @@ def test_notebooks_run_on_real_corpus_layouts(real_layouts, tmp_path):
     table = pd.read_csv(tmp_path / "figures" / "table5_1.csv")
     assert list(table["experiment"]) == ["0", "0", "1a", "1a", "1b"]
     assert (tmp_path / "figures" / "confusion_rodningen2022_SER2MER.png").stat().st_size > 0
+
+
+def test_scrubber_scrubs_in_jupyterlab_in_a_real_browser(executed, data_root):
+    """JupyterLab on 127.0.0.1 with a token, Debian's Chromium driven by Playwright: notebook 07
+    runs, a click on the slider moves the cursor and the arousal-valence points, the audio is
+    loaded; the screenshot goes to the ignored build folder."""
+    from mer_ser.widgets.browser import drive_scrubber, find_chromium, jupyterlab, prepare_notebook
+
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("Chromium not found (.ci/run installs Debian's chromium with apt; here apt was "
+                    "unavailable or failed): the browser test cannot run")  # fmt: skip
+    lab = executed / "lab"
+    params = {"profile": "quick", "data_root": str(data_root), "figures_dir": str(lab / "figures")}
+    name = prepare_notebook(repo_root() / "notebooks" / "07_explore.ipynb", lab, params)
+    shot = repo_root() / "build" / "browser" / "scrubber.png"
+    with jupyterlab(lab) as (base, token):
+        res = drive_scrubber(base, token, name, chromium=chromium, screenshot=shot, at=0.7)
+    before, after = res["before"], res["after"]
+    print(json.dumps(res, default=str))
+    assert after["cursor_x"] > before["cursor_x"] + 100  # 70 % of the way along the timeline
+    assert after["slider"] > before["slider"]
+    moved = [k for k in before["av"] if before["av"][k] != after["av"][k]]
+    assert "gold standard" in moved and "M2M" in moved, (before["av"], after["av"])
+    assert after["audio_src"].startswith("blob:") and after["audio_duration"] > 1
+    assert shot.stat().st_size > 10_000

@@ -228,6 +228,8 @@ class MusicPatches:
         groups: ``(C,)`` song of each clip (never on both sides of a split).
         x: ``(P, 128, 31, 1)`` log-mel patches (dB).
         clip: ``(P,)`` clip index of each patch.
+        stride: every ``stride``-th patch of a clip was kept (patch ``k`` of a clip starts at
+            mel frame ``k * stride * patch_step``).
     """
 
     name: str
@@ -236,6 +238,7 @@ class MusicPatches:
     groups: np.ndarray
     x: np.ndarray
     clip: np.ndarray
+    stride: int = 1
 
     def rows(self, clips) -> np.ndarray:
         """Patch rows of the clips ``clips`` (indices)."""
@@ -285,6 +288,7 @@ def music_patches(corpus: Corpus, features: dict[str, np.ndarray], stride: int =
         corpus.clips.loc[ids, "group"].astype(str).to_numpy(),
         np.concatenate(parts).astype(np.float32),
         np.repeat(np.arange(len(ids)), [len(p) for p in parts]),
+        stride,
     )
 
 
@@ -973,8 +977,7 @@ class LanguageTransfer:
                 xs = self._latents(pre, xs)
             prob = self._probabilities(mode, job, xs, runs=[run])[0]["quadrant"]
             ex = self.extractor
-            stride = self.protocol.music_patch_stride
-            frame = _rank_in_clip(m.clip)[rows] * stride * ex.patch_step + ex.patch_frames // 2
+            frame = _rank_in_clip(m.clip)[rows] * m.stride * ex.patch_step + ex.patch_frames // 2
             times = frame * ex.hop_length / ex.sr
         clip = m.clip[rows]
         return {m.clip_ids[c]: (times[clip == c], prob[clip == c]) for c in test}

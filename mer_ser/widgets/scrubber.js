@@ -67,7 +67,7 @@ function render({ model, el }) {
   root.append(title, row, controls, legend, audio);
   el.appendChild(root);
 
-  const W = 760, H_SPEC = 110, H_DIM = 90, H_Q = 60, PAD_L = 52, PAD_R = 8, AV = 260;
+  const W = 620, H_SPEC = 110, H_DIM = 90, H_Q = 60, PAD_L = 52, PAD_R = 8, AV = 250;
   let layers = null; // offscreen static layers of the current clip
   let audioUrl = null;
   let lastSent = 0;
@@ -134,7 +134,7 @@ function render({ model, el }) {
     }
     ctx.fillStyle = "#333";
     ctx.font = "11px sans-serif";
-    ctx.fillText("spectrogram", 2, 14);
+    ctx.fillText("mel", 2, H_SPEC / 2 + 4);
     // arousal and valence panels
     const panels = [["arousal", "a", H_SPEC], ["valence", "v", H_SPEC + H_DIM]];
     for (const [label, key, top] of panels) {
@@ -180,7 +180,7 @@ function render({ model, el }) {
         }
       }
       ctx.fillStyle = "#333";
-      ctx.fillText("P(Q1..Q4)", 2, top + H_Q / 2 + 4);
+      ctx.fillText("P(Q)", 2, top + H_Q / 2 + 4);
     }
     // time axis
     ctx.fillStyle = "#555";

@@ -293,6 +293,8 @@ def render_png(view: ClipView, position: float, path: str | os.PathLike | None =
     av.set_aspect("equal")
     av.set_xlabel("valence")
     av.set_ylabel("arousal")
+    av.yaxis.set_label_position("right")
+    av.yaxis.tick_right()
     av.set_title("arousal-valence plane", fontsize=10)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")

@@ -1,0 +1,227 @@
+"""The clip scrubber in a real browser: JupyterLab on loopback, Chromium driven by Playwright.
+
+Used by the browser test (``tests/test_browser.py``) and by ``mer-ser screenshot``, which writes
+the README's picture of the scrubber. Chromium is Debian's (``/usr/bin/chromium``; ``.ci/run``
+installs it with apt when absent), started headless with background networking off, as the
+machine's closed network needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+#: Chromium flags for a headless run as root on a machine without outside network.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+)
+
+
+def find_chromium() -> str | None:
+    """Path of a Chromium executable (``MER_SER_CHROMIUM``, then the usual names), or ``None``."""
+    env = os.environ.get("MER_SER_CHROMIUM")
+    if env:
+        return env if Path(env).is_file() else None
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def jupyterlab(root: str | os.PathLike, *, timeout: float = 60.0) -> Iterator[tuple[str, str]]:
+    """A JupyterLab server on 127.0.0.1 serving ``root``, with a random token.
+
+    Yields:
+        ``(base_url, token)``. The server (and its kernels) stop when the block ends.
+
+    Raises:
+        RuntimeError: the server did not answer within ``timeout`` seconds (its log attached).
+    """
+    root = Path(root)
+    state = root / ".lab-state"
+    news = state / "settings" / "@jupyterlab" / "apputils-extension"
+    news = news / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True, exist_ok=True)
+    news.write_text('{"fetchNews": "false"}')  # no news toast over the page
+    port, token = _free_port(), secrets.token_hex(16)
+    log = open(state / "server.log", "w")  # closed below
+    cmd = [
+        sys.executable, "-m", "jupyterlab", "--no-browser",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        f"--LabApp.workspaces_dir={state / 'workspaces'}",
+        f"--LabApp.user_settings_dir={state / 'settings'}",
+        "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]  # fmt: skip
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI machines run as root
+        cmd.append("--allow-root")
+    env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1"}
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                text = (state / "server.log").read_text()[-3000:]
+                raise RuntimeError(f"JupyterLab did not start on {base} ({cmd}):\n{text}")
+            time.sleep(0.5)
+        yield base, token
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _read(page) -> dict:
+    """The scrubber's state as the page shows it: cursor pixel, AV points, slider, audio."""
+    return page.evaluate(
+        """() => {
+          const el = document.querySelector('.mer-ser-scrubber');
+          const tl = el.querySelector('canvas.mss-timeline');
+          const pl = el.querySelector('canvas.mss-plane');
+          const audio = el.querySelector('audio.mss-audio');
+          return {cursor_x: Number(tl.dataset.cursorX), av: JSON.parse(pl.dataset.avPoint || '{}'),
+                  slider: Number(el.querySelector('input.mss-slider').value),
+                  clock: el.querySelector('.mss-clock').textContent,
+                  audio_src: audio ? audio.src : null,
+                  audio_duration: audio ? audio.duration : null};
+        }"""
+    )
+
+
+def drive_scrubber(base: str, token: str, notebook: str, *, chromium: str, screenshot=None,
+                   timeout: float = 600.0, at: float = 0.7) -> dict:  # fmt: skip
+    """Open ``notebook`` in JupyterLab, run all its cells and scrub its first clip scrubber.
+
+    The slider is clicked at ``at`` of its width, as a user would; the page's state is read
+    before and after (:func:`_read`), and the scrubber's picture saved to ``screenshot``.
+
+    Returns:
+        ``{"before": state, "after": state, "run_seconds": s}``.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                    args=list(CHROMIUM_ARGS))  # fmt: skip
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        console: list[str] = []
+        page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+        try:
+            page.set_default_timeout(timeout * 1000)
+            page.goto(f"{base}/lab/tree/{notebook}?token={token}&reset")
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+            with contextlib.suppress(PlaywrightTimeout):  # "Select Kernel" when first opened
+                page.locator(".jp-Dialog").get_by_role("button", name="Select").click(
+                    timeout=15_000
+                )
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                                   timeout=120_000)  # fmt: skip
+            t0 = time.monotonic()
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            scrubber = page.locator(".mer-ser-scrubber")
+            scrubber.wait_for(state="visible", timeout=timeout * 1000)
+            page.wait_for_function(
+                "() => { const c = document.querySelector('.mer-ser-scrubber canvas.mss-timeline');"
+                " return c && c.dataset.cursorX !== undefined; }"
+            )
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+            run_seconds = time.monotonic() - t0
+            scrubber.scroll_into_view_if_needed()
+            before = _read(page)
+            slider = scrubber.locator("input.mss-slider")
+            box = slider.bounding_box()
+            page.mouse.click(box["x"] + at * box["width"], box["y"] + box["height"] / 2)
+            page.wait_for_function(
+                "x => Number(document.querySelector('.mer-ser-scrubber canvas.mss-timeline')"
+                ".dataset.cursorX) !== x",
+                arg=before["cursor_x"],
+            )
+            after = _read(page)
+            if screenshot is not None:
+                Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
+                # the whole widget: pickers, canvas, export button
+                box = page.locator(".jp-OutputArea-output", has=scrubber).last
+                box.screenshot(path=str(screenshot))
+            return {"before": before, "after": after, "run_seconds": round(run_seconds, 1)}
+        except Exception as e:  # keep what the page showed and said
+            if screenshot is not None:
+                failed = Path(screenshot).with_name(Path(screenshot).stem + "_failure.png")
+                failed.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(failed), full_page=True)
+            tail = "\n".join(console[-30:])
+            raise RuntimeError(f"{e}\nbrowser console (last 30 lines):\n{tail}") from e
+        finally:
+            browser.close()
+
+
+def prepare_notebook(src: str | os.PathLike, dest_dir: str | os.PathLike, parameters: dict) -> str:
+    """Copy a notebook into ``dest_dir`` with papermill's parameters cell injected; its name."""
+    import nbformat
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    nb = parameterize_notebook(load_notebook_node(str(src)), parameters)
+    nb.metadata.pop("papermill", None)
+    out = Path(dest_dir) / Path(src).name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out)
+    return out.name
+
+
+def screenshot(out: str | os.PathLike, *, profile="default", data_root=None, timeout=900.0):
+    """Run notebook 07 in JupyterLab in Chromium and save the scrubber's picture to ``out``."""
+    from mer_ser.figures import repo_root
+
+    chromium = find_chromium()
+    if chromium is None:
+        raise RuntimeError("no Chromium found: install Debian's chromium (see .ci/run)")
+    root = repo_root()
+    lab = root / "build" / "lab"
+    params = {"profile": profile, "data_root": str(Path(data_root or root / "data").resolve()),
+              "figures_dir": str(lab / "figures")}  # fmt: skip
+    name = prepare_notebook(root / "notebooks" / "07_explore.ipynb", lab, params)
+    with jupyterlab(lab) as (base, token):
+        res = drive_scrubber(base, token, name, chromium=chromium, screenshot=out,
+                             timeout=timeout)  # fmt: skip
+    print(json.dumps({k: v for k, v in res.items() if k != "before"}, default=str))
+    return res
