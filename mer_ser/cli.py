@@ -183,6 +183,16 @@ def _bench_train(args) -> int:
     return 0
 
 
+def _bench_scrubber(args) -> int:
+    import json
+
+    from mer_ser.widgets.browser import benchmark
+
+    durations = tuple(float(d) for d in args.seconds.split(","))
+    print(json.dumps(benchmark(durations, ticks=args.ticks)))
+    return 0
+
+
 def _screenshot(args) -> int:
     from mer_ser.widgets.browser import screenshot
 
@@ -250,6 +260,10 @@ def parser() -> argparse.ArgumentParser:
         q.add_argument("--jobs", type=int, default=None)
         q.add_argument("--data-root", default="data")
         q.set_defaults(func=func)
+    sb = bench.add_parser("scrubber", help="clip scrubber: build, message size, browser tick")
+    sb.add_argument("--seconds", default="6,600", help="clip lengths to time")
+    sb.add_argument("--ticks", type=int, default=200, help="slider ticks timed in the browser")
+    sb.set_defaults(func=_bench_scrubber)
     t = bench.add_parser("train", help="training step time: mer_ser vs PyTorch, vmapped models")
     t.add_argument("--frames", type=int, default=100, help="frames per sequence (batch is 31)")
     t.add_argument("--steps", type=int, default=300, help="timed steps of the single model")

@@ -21,6 +21,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 #: Chromium flags for a headless run as root on a machine without outside network.
 CHROMIUM_ARGS = (
     "--no-sandbox",
@@ -225,3 +227,133 @@ def screenshot(out: str | os.PathLike, *, profile="default", data_root=None, tim
                              timeout=timeout)  # fmt: skip
     print(json.dumps({k: v for k, v in res.items() if k != "before"}, default=str))
     return res
+
+
+def synthetic_clips(root: str | os.PathLike, durations=(6.0, 600.0), *, seed: int = 0):
+    """Clips of the given lengths for timing the scrubber, written under ``root``.
+
+    Each has audio, a 25 Hz gold standard and six raters (RECOLA's shape).
+
+    Returns:
+        The :class:`~mer_ser.corpora.Corpus`.
+    """
+    import pandas as pd
+    import soundfile as sf
+
+    from mer_ser.corpora.model import Corpus
+
+    root = Path(root)
+    (root / "audio").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    clips, gold, ratings = [], [], []
+    for i, d in enumerate(durations):
+        cid = f"clip{i}_{int(d)}s"
+        sr = 16000
+        t = np.arange(int(d * sr)) / sr
+        y = 0.2 * np.sin(2 * np.pi * (220 + 40 * np.sin(t / 3)) * t)
+        y = y + 0.02 * rng.normal(size=t.size)
+        sf.write(root / "audio" / f"{cid}.wav", y.astype(np.float32), sr)
+        tg = np.arange(0, d, 0.04)
+        base = np.cumsum(rng.normal(0, 0.02, (tg.size, 2)), axis=0)
+        base = np.tanh(base - base.mean(axis=0))
+        gold.append(pd.DataFrame({"clip_id": cid, "time": tg, "arousal": base[:, 0],
+                                  "valence": base[:, 1]}))  # fmt: skip
+        for k in range(6):
+            noisy = np.clip(base + rng.normal(0, 0.1, base.shape), -1, 1)
+            ratings.append(pd.DataFrame({"clip_id": cid, "rater": f"r{k}", "time": tg,
+                                         "arousal": noisy[:, 0],
+                                         "valence": noisy[:, 1]}))  # fmt: skip
+        clips.append({"clip_id": cid, "domain": "music", "language": "zxx",
+                      "audio_path": f"audio/{cid}.wav", "duration": d, "sr": sr,
+                      "group": cid, "split": ""})  # fmt: skip
+    return Corpus(
+        "timing",
+        root,
+        pd.DataFrame(clips).set_index("clip_id"),
+        gold=pd.concat(gold, ignore_index=True),
+        ratings=pd.concat(ratings, ignore_index=True),
+        meta={"label_rate": 25.0},
+    )
+
+
+#: In-page timing of slider ticks: each tick is an ``input`` event, whose handler redraws
+#: synchronously (and sends the position to the kernel).
+_TICKS_JS = """n => {
+  const el = document.querySelector('.mer-ser-scrubber');
+  const s = el.querySelector('input.mss-slider');
+  const max = Number(s.max);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    s.value = String((max * i) / n);
+    s.dispatchEvent(new Event('input'));
+  }
+  return (performance.now() - t0) / n;
+}"""
+
+
+def benchmark(durations=(6.0, 600.0), *, ticks: int = 200, workdir=None) -> dict:
+    """Time the scrubber on clips of ``durations`` seconds.
+
+    Measured: the view built in Python, the message sent per clip, and (with Chromium) the
+    browser's milliseconds per slider tick.
+
+    Returns:
+        ``{"clips": [{"seconds", "build_s", "message_mb", "tick_ms"}, ...], "chromium": ...}``.
+    """
+    import tempfile
+
+    from mer_ser.widgets.scrubber import ClipScrubber, ContinuousPredictions
+
+    work = Path(workdir or tempfile.mkdtemp(prefix="mer_ser_scrubber_"))
+    corpus = synthetic_clips(work / "corpus", durations)
+    rows = []
+    for cid, d in zip(corpus.clips.index, durations, strict=True):
+        pred = {cid: np.zeros((max(int(d) - 1, 1), 2))}
+        t0 = time.perf_counter()
+        s = ClipScrubber(corpus, [ContinuousPredictions("model", "timing", pred)], clip=cid)
+        build = time.perf_counter() - t0
+        cv = s.canvas
+        size = len(cv.audio) + len(cv.spectrogram) + len(json.dumps(cv.curves))
+        rows.append({"seconds": d, "build_s": round(build, 2), "message_mb": round(size / 1e6, 2)})
+    chromium = find_chromium()
+    if chromium is not None:
+        import nbformat
+        from nbformat.v4 import new_code_cell, new_notebook
+        from playwright.sync_api import sync_playwright
+
+        lab = work / "lab"
+        for i, cid in enumerate(corpus.clips.index):
+            src = (
+                "from mer_ser.widgets.browser import synthetic_clips\n"
+                "from mer_ser.widgets import ClipScrubber\n"
+                f"c = synthetic_clips({str(work / 'corpus')!r}, {tuple(durations)!r})\n"
+                f"ClipScrubber(c, clip={cid!r})"
+            )
+            nb = new_notebook(cells=[new_code_cell(src)])
+            nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                         "language": "python"}  # fmt: skip
+            lab.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, lab / f"t{i}.ipynb")
+        with jupyterlab(lab) as (base, token), sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                        args=list(CHROMIUM_ARGS))  # fmt: skip
+            for i, row in enumerate(rows):
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(f"{base}/lab/tree/t{i}.ipynb?token={token}&reset")
+                page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+                with contextlib.suppress(Exception):
+                    page.locator(".jp-Dialog").get_by_role("button", name="Select").click(
+                        timeout=15_000
+                    )
+                page.get_by_role("menuitem", name="Run", exact=True).click()
+                page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+                page.wait_for_function(
+                    "() => { const c = document.querySelector('.mer-ser-scrubber "
+                    "canvas.mss-timeline'); return c && c.dataset.cursorX !== undefined; }",
+                    timeout=300_000,
+                )
+                page.evaluate(_TICKS_JS, 20)  # warm-up
+                row["tick_ms"] = round(page.evaluate(_TICKS_JS, ticks), 3)
+                page.close()
+            browser.close()
+    return {"clips": rows, "chromium": chromium, "ticks": ticks}
