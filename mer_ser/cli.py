@@ -193,6 +193,30 @@ def _bench_scrubber(args) -> int:
     return 0
 
 
+def _sweep(args) -> int:
+    import json
+
+    from mer_ser import sweep as sw
+    from mer_ser._io import atomic_write
+
+    try:
+        axes = json.loads(args.grid)
+        base = json.loads(args.base)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"--grid / --base: not JSON ({e})") from e
+    configs = sw.grid(base, **axes)
+    store = sw.ResultStore(args.store)
+    units = [sw.Unit(args.task, c) for c in configs]
+    before = sum(store.done(u) for u in units) if args.task in sw.TASKS else 0
+    res = sw.sweep(args.task, configs, store, cluster=args.cluster, progress=not args.no_progress)
+    done = sum(store.done(u) for u in units)
+    with atomic_write(store.root / "results.csv", "w") as f:
+        res.to_csv(f, index=False)
+    print(json.dumps({"units": len(units), "done": done, "ran": done - before,
+                      "store": str(store.root)}))  # fmt: skip
+    return 0
+
+
 def _screenshot(args) -> int:
     from mer_ser.widgets.browser import screenshot
 
@@ -241,6 +265,22 @@ def parser() -> argparse.ArgumentParser:
     )
     f.set_defaults(func=_figures)
 
+    sw = sub.add_parser(
+        "sweep",
+        help="run a protocol grid (in-process or on a Dask cluster), results in a store",
+    )
+    sw.add_argument("task", help="a sweep task, e.g. continuous_condition or regressor_grid")
+    sw.add_argument("--grid", required=True, help="JSON axes, e.g. '{\"seed\": [0, 1]}'")
+    sw.add_argument("--base", default="{}", help="JSON settings shared by every unit")
+    sw.add_argument("--store", type=Path, required=True, help="results folder (resumable)")
+    sw.add_argument(
+        "--cluster",
+        default=None,
+        help="local:N (a LocalCluster of N processes), a scheduler address; default in-process",
+    )
+    sw.add_argument("--no-progress", action="store_true")
+    sw.set_defaults(func=_sweep)
+
     sc = sub.add_parser(
         "screenshot",
         help="run notebook 07 in JupyterLab in Chromium and save the clip scrubber's picture",
@@ -288,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, KeyError) as e:
         print(f"mer-ser: error: {e}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,310 @@
+"""Protocol sweeps: a grid of work units, run in-process or on a Dask cluster, results on disk.
+
+A **unit** is one task applied to one resolved configuration (a JSON-able dict): one condition
+of the continuous track, one hyper-parameter set, one seed. Inside a unit, trials and folds stay
+``vmap`` axes of one compiled program (the engine's own batching); units are what a cluster
+spreads over workers.
+
+The **store** is a folder: ``units/<key>.json`` holds each unit's task and resolved
+configuration (written before it runs), ``results/<key>.parquet`` its result table (written
+atomically by whoever ran it; its presence means *done*). So
+
+* a rerun skips finished units (a corrupt result file is detected, removed and rerun);
+* a unit whose worker died is resubmitted by Dask (``retries``) and, having written nothing,
+  runs again from the start; a unit that finished twice (its worker died after writing) writes
+  the same bytes to the same file, so nothing is lost or duplicated;
+* an interrupted sweep resumes with the units it had not finished.
+
+Execution: ``cluster=None`` runs the units one after another in this process;
+``cluster="local:N"`` starts a :class:`distributed.LocalCluster` of ``N`` worker processes on
+loopback; a ``"tcp://host:port"`` address joins an existing scheduler; a
+:class:`distributed.Client` is used as is (e.g. on an HPC machine through dask-jobqueue, see the
+README). The same seed gives the same results on every route: units are deterministic and share
+nothing but the store.
+
+Tasks are registered by name (:func:`task`) so that workers import them from the package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import itertools
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mer_ser._io import atomic_write, sha256_json, write_json
+
+TASKS: dict[str, Callable[[dict], pd.DataFrame]] = {}
+
+
+def task(name: str):
+    """Register ``fn(config) -> DataFrame`` as sweep task ``name``."""
+
+    def register(fn):
+        TASKS[name] = fn
+        return fn
+
+    return register
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One task on one resolved configuration; ``key`` names it in the store."""
+
+    task: str
+    config: dict
+
+    @property
+    def key(self) -> str:
+        """20 hex digits of the SHA-256 of task and configuration."""
+        return sha256_json({"task": self.task, "config": self.config})[:20]
+
+
+def grid(base: dict | None = None, **axes) -> list[dict]:
+    """Configurations of the cartesian product of ``axes`` over ``base``.
+
+    ``grid({"profile": "quick"}, condition=["M2M", "S2S"], seed=[0, 1])`` gives four configs,
+    the last axis varying fastest.
+    """
+    base = dict(base or {})
+    names = list(axes)
+    return [{**base, **dict(zip(names, combo, strict=True))}
+            for combo in itertools.product(*(axes[n] for n in names))]  # fmt: skip
+
+
+class ResultStore:
+    """The sweep's folder (see the module docstring)."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def result_path(self, unit: Unit) -> Path:
+        """Where a unit's result table lives."""
+        return self.root / "results" / f"{unit.key}.parquet"
+
+    def config_path(self, unit: Unit) -> Path:
+        """Where a unit's resolved configuration lives."""
+        return self.root / "units" / f"{unit.key}.json"
+
+    def register(self, unit: Unit) -> None:
+        """Write the unit's task and resolved configuration (before it runs)."""
+        path = self.config_path(unit)
+        if not path.is_file():
+            write_json(path, {"task": unit.task, "config": unit.config, "key": unit.key})
+
+    def done(self, unit: Unit) -> bool:
+        """Whether the unit's result is on disk and readable (a corrupt one is removed)."""
+        path = self.result_path(unit)
+        if not path.is_file():
+            return False
+        try:
+            pd.read_parquet(path)
+        except Exception:  # truncated or foreign bytes: rerun the unit
+            path.unlink(missing_ok=True)
+            return False
+        return True
+
+    def write(self, unit: Unit, table: pd.DataFrame) -> None:
+        """Store a unit's result atomically (a half-written file never looks done)."""
+        buf = io.BytesIO()
+        table.to_parquet(buf, index=False)
+        with atomic_write(self.result_path(unit)) as f:
+            f.write(buf.getvalue())
+
+    def read(self, unit: Unit) -> pd.DataFrame:
+        """A finished unit's result table."""
+        return pd.read_parquet(self.result_path(unit))
+
+    def collect(self, units: list[Unit]) -> pd.DataFrame:
+        """Every finished unit's table, with ``unit`` (key) and its config as leading columns."""
+        parts = []
+        for u in units:
+            if not self.done(u):
+                continue
+            t = self.read(u)
+            cfg = {k: (json.dumps(v) if isinstance(v, list | dict) else v)
+                   for k, v in u.config.items()}  # fmt: skip
+            head = pd.DataFrame({"unit": u.key, **cfg}, index=t.index)
+            parts.append(pd.concat([head, t.drop(columns=list(cfg), errors="ignore")], axis=1))
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def run_unit(task_name: str, config: dict, root: str) -> str:
+    """Run one unit and store its result (a no-op when already done); returns its key.
+
+    This is what a Dask worker executes: the task is looked up by name in the package.
+    """
+    unit = Unit(task_name, config)
+    store = ResultStore(root)
+    if store.done(unit):
+        return unit.key
+    if task_name not in TASKS:
+        raise KeyError(f"unknown sweep task {task_name!r}; known: {sorted(TASKS)}")
+    table = TASKS[task_name](dict(config))
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"task {task_name!r} returned {type(table).__name__}, not a DataFrame")
+    store.write(unit, table)
+    return unit.key
+
+
+@contextlib.contextmanager
+def _client(cluster):
+    """A Dask client for ``cluster`` (see :func:`sweep`), closed afterwards if made here."""
+    from distributed import Client, LocalCluster
+
+    if isinstance(cluster, Client):
+        yield cluster
+        return
+    if isinstance(cluster, str) and cluster.startswith("local:"):
+        n = int(cluster.split(":", 1)[1])
+        opts = {"threads_per_worker": 1, "processes": True, "host": "127.0.0.1"}
+        with LocalCluster(n_workers=n, dashboard_address=None, **opts) as lc, Client(lc) as c:
+            yield c
+        return
+    with Client(cluster) as c:
+        yield c
+
+
+def sweep(task_name: str, configs: list[dict], store: str | os.PathLike | ResultStore, *,
+          cluster=None, retries: int = 3, progress: bool = True,
+          max_units: int | None = None) -> pd.DataFrame:  # fmt: skip
+    """Run every unit of ``task_name`` over ``configs`` that the store does not hold yet.
+
+    Args:
+        task_name: a registered task (:data:`TASKS`).
+        configs: resolved configurations (e.g. from :func:`grid`).
+        store: the results folder (or a :class:`ResultStore`).
+        cluster: ``None`` (in-process), ``"local:N"``, a scheduler address or a
+            :class:`distributed.Client`.
+        retries: resubmissions of a unit whose worker died (Dask's ``retries``).
+        progress: a progress bar (units done / total, elapsed, remaining).
+        max_units: run at most this many of the missing units (then stop, as an interruption).
+
+    Returns:
+        :meth:`ResultStore.collect` of all units (finished ones).
+    """
+    from tqdm.auto import tqdm
+
+    if task_name not in TASKS:
+        raise KeyError(f"unknown sweep task {task_name!r}; known: {sorted(TASKS)}")
+    store = store if isinstance(store, ResultStore) else ResultStore(store)
+    units = [Unit(task_name, dict(c)) for c in configs]
+    if len({u.key for u in units}) != len(units):
+        raise ValueError("configs contain duplicates")
+    for u in units:
+        store.register(u)
+    todo = [u for u in units if not store.done(u)][:max_units]
+    bar = tqdm(total=len(units), initial=len(units) - len(todo), desc=f"sweep {task_name}",
+               unit="unit", disable=not progress)  # fmt: skip
+    root = str(store.root)
+    if cluster is None:
+        for u in todo:
+            run_unit(u.task, u.config, root)
+            bar.update()
+    else:
+        from distributed import as_completed
+
+        with _client(cluster) as client:
+            futures = [client.submit(run_unit, u.task, u.config, root, key=f"mer-ser-{u.key}",
+                                     pure=False, retries=retries) for u in todo]  # fmt: skip
+            for fut in as_completed(futures):
+                fut.result()  # re-raises a task's own error
+                bar.update()
+    bar.close()
+    return store.collect(units)
+
+
+# ----------------------------------------------------------------------------------- tasks
+@task("continuous_condition")
+def continuous_condition(config: dict) -> pd.DataFrame:
+    """One condition of Coutinho & Schuller's continuous track (notebooks 03/04) as a unit.
+
+    Config: ``condition`` (``M2M`` ... ``M2S_TL``), ``normalisation`` (``paper``), ``profile``,
+    ``seed``, ``shared_code``, ``data_root``, optional ``corpora`` (``music``, ``speech``,
+    ``pools``) and ``protocol``. Trials and folds are ``vmap`` axes inside the unit. Returns the
+    condition's long per-instance results (:meth:`ConditionResult.long`).
+    """
+    from mer_ser.experiments import ContinuousTrack, default_jobs_dir, load_sets
+
+    corpora = config.get("corpora") or {
+        "music": "builtin:music_continuous",
+        "speech": "builtin:speech_continuous",
+        "pools": ["builtin:music_pool", "builtin:speech_pool"],
+    }
+    opts = {k: config[k] for k in ("data_root", "profile", "seed", "shared_code") if k in config}
+    music, speech, *pools = load_sets(
+        [corpora["music"], corpora["speech"], *corpora["pools"]], progress=False, **opts
+    )
+    track = ContinuousTrack(config.get("protocol") or config.get("profile", "default"),
+                            music=music, speech=speech, pools=pools,
+                            cache_dir=default_jobs_dir(config["data_root"]),
+                            seed=config.get("seed", 0), progress=False)  # fmt: skip
+    res = track.run(config["condition"], config.get("normalisation", "paper"))
+    return res.long()
+
+
+@task("regressor_grid")
+def regressor_grid(config: dict) -> pd.DataFrame:
+    """A small continuous-regressor grid point on generated sequences (the sweep's own tests).
+
+    Config: ``seed`` (data and trials), ``learning_rate``, ``hidden`` (first layer), ``trials``,
+    ``folds``, ``epochs`` (default 20), optional ``sleep`` (seconds, to keep a unit in flight in
+    tests).
+    Trials x folds train as ``vmap`` axes of one program; returns the held-out CCC of every
+    (trial, fold).
+    """
+    from mer_ser.experiments.jobs import predict, run_job
+    from mer_ser.train import folds_from_masks
+
+    time.sleep(float(config.get("sleep", 0.0)))
+    rng = np.random.default_rng(config["seed"])
+    n, t, f = 48, 20, 8
+    x = rng.normal(size=(n, t, f)).astype(np.float32)
+    w = rng.normal(size=(f, 2)).astype(np.float32)
+    y = np.tanh(x @ w * 0.5).astype(np.float32)
+    m = np.ones((n, t), bool)
+    k = int(config.get("folds", 3))
+    test = np.arange(n)[None] % k == np.arange(k)[:, None]
+    val = np.roll(test, 1, axis=0)
+    folds = folds_from_masks(~(test | val), val)
+    fit, apply = _regressor_fit(f, int(config.get("hidden", 8)), int(config.get("epochs", 20)))
+    trials = int(config.get("trials", 2))
+    hyper = [{"learning_rate": float(config["learning_rate"])}]  # traced: one program for all
+    job = run_job(fit, key="", seed=int(config["seed"]), trials=trials, folds=folds, x=x, m=m,
+                  y=y, hyper=hyper)  # fmt: skip
+    pred = predict(apply, job, x, m).astype(np.float64)  # (trials * folds, n, t, 2)
+    rows = []
+    for j in range(trials * k):
+        trial, fold = divmod(j, k)
+        sel = test[fold]
+        score = np.mean([_ccc(pred[j][sel][..., d].ravel(), y[sel][..., d].ravel())
+                         for d in range(2)])  # fmt: skip
+        rows.append({"trial": trial, "fold": fold, "ccc": float(score)})
+    return pd.DataFrame(rows)
+
+
+@functools.lru_cache(maxsize=8)
+def _regressor_fit(n_in: int, hidden: int, epochs: int):
+    """One fit per shape (a worker compiles it once and reuses it for every unit)."""
+    from mer_ser.models import ContinuousRegressor
+    from mer_ser.train import TrainConfig, make_fit
+
+    cfg = TrainConfig(optimizer="adam", learning_rate=1e-2, batch_size=4, max_epochs=epochs,
+                      patience=epochs, loss="mse")  # fmt: skip
+    return make_fit(lambda r: ContinuousRegressor(n_in, (hidden, 4), 2, rngs=r), cfg)
+
+
+def _ccc(a: np.ndarray, b: np.ndarray) -> float:
+    """Lin's concordance correlation coefficient (float64)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    cov = np.mean((a - a.mean()) * (b - b.mean()))
+    return float(2 * cov / (a.var() + b.var() + (a.mean() - b.mean()) ** 2))
