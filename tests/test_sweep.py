@@ -96,3 +96,14 @@ def test_the_command_line_runs_a_sweep_and_resumes(tmp_path, capsys):
     assert main(args) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["ran"] == 0
     assert (tmp_path / "results.csv").is_file()
+
+
+@pytest.mark.slow
+def test_a_continuous_condition_unit_is_the_tracks_own_result(quick_root, data_root, tmp_path):
+    """The continuous track's M2M as a unit: the stored table is ConditionResult.long()."""
+    cfg = {"condition": "M2M", "normalisation": "paper", "profile": "quick", "seed": 0,
+           "shared_code": 0.75, "data_root": str(data_root)}  # fmt: skip
+    res = sw.sweep("continuous_condition", [cfg], tmp_path, progress=False)
+    direct = sw.continuous_condition(cfg)  # now from the training-job cache the unit filled
+    assert set(res["metric"]) == {"ccc", "r", "rmse"} and res["unit"].nunique() == 1
+    pd.testing.assert_frame_equal(res[list(direct.columns)], direct)
