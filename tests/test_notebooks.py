@@ -219,7 +219,8 @@ def test_notebooks_run_on_real_corpus_layouts(real_layouts, tmp_path):
 def test_scrubber_scrubs_in_jupyterlab_in_a_real_browser(executed, data_root):
     """JupyterLab on 127.0.0.1 with a token, Debian's Chromium driven by Playwright: notebook 07
     runs, a click on the slider moves the cursor and the arousal-valence points, the audio is
-    loaded; the screenshot goes to the ignored build folder."""
+    loaded and plays from the cursor, which follows it; the screenshot goes to the ignored build
+    folder."""
     from mer_ser.widgets.browser import drive_scrubber, find_chromium, jupyterlab, prepare_notebook
 
     chromium = find_chromium()
@@ -240,4 +241,8 @@ def test_scrubber_scrubs_in_jupyterlab_in_a_real_browser(executed, data_root):
     moved = [k for k in before["av"] if before["av"][k] != after["av"][k]]
     assert "gold standard" in moved and "M2M" in moved, (before["av"], after["av"])
     assert after["audio_src"].startswith("blob:") and after["audio_duration"] > 1
+    # ▶ play: the audio starts at the cursor (not at 0) and the cursor follows it
+    playing = res["playing"]
+    assert after["slider"] + 0.5 < playing["audio_time"] < after["slider"] + 10
+    assert playing["cursor_x"] > after["cursor_x"] and playing["slider"] > after["slider"]
     assert shot.stat().st_size > 10_000

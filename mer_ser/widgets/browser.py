@@ -131,11 +131,13 @@ def drive_scrubber(base: str, token: str, notebook: str, *, chromium: str, scree
                    timeout: float = 600.0, at: float = 0.7) -> dict:  # fmt: skip
     """Open ``notebook`` in JupyterLab, run all its cells and scrub its first clip scrubber.
 
-    The slider is clicked at ``at`` of its width, as a user would; the page's state is read
-    before and after (:func:`_read`), and the scrubber's picture saved to ``screenshot``.
+    The slider is clicked at ``at`` of its width, as a user would, then ▶ play is pressed until
+    the audio has advanced half a second, and pressed again to pause; the page's state is read
+    before the click, after it and while playing (:func:`_read`), and the scrubber's picture
+    (back at the clicked position) saved to ``screenshot``.
 
     Returns:
-        ``{"before": state, "after": state, "run_seconds": s}``.
+        ``{"before": state, "after": state, "playing": state + "audio_time", "run_seconds"}``.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
@@ -179,12 +181,34 @@ def drive_scrubber(base: str, token: str, notebook: str, *, chromium: str, scree
                 arg=before["cursor_x"],
             )
             after = _read(page)
+            # play: the audio starts at the cursor and the cursor follows it
+            scrubber.locator("button.mss-play").click()
+            page.wait_for_function(
+                "x => { const a = document.querySelector('.mer-ser-scrubber audio.mss-audio');"
+                " return !a.paused && a.currentTime > x + 0.5; }",
+                arg=after["slider"],
+                timeout=30_000,
+            )
+            playing = _read(page)
+            playing["audio_time"] = page.evaluate(
+                "() => document.querySelector('.mer-ser-scrubber audio.mss-audio').currentTime"
+            )
+            scrubber.locator("button.mss-play").click()  # pause
+            page.wait_for_function(
+                "() => document.querySelector('.mer-ser-scrubber audio.mss-audio').paused"
+            )
+            page.evaluate(
+                "t => { const s = document.querySelector('.mer-ser-scrubber input.mss-slider');"
+                " s.value = String(t); s.dispatchEvent(new Event('input')); }",
+                after["slider"],
+            )  # back to the clicked position for the picture
             if screenshot is not None:
                 Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
                 # the whole widget: pickers, canvas, export button
                 box = page.locator(".jp-OutputArea-output", has=scrubber).last
                 box.screenshot(path=str(screenshot))
-            return {"before": before, "after": after, "run_seconds": round(run_seconds, 1)}
+            return {"before": before, "after": after, "playing": playing,
+                    "run_seconds": round(run_seconds, 1)}  # fmt: skip
         except Exception as e:  # keep what the page showed and said
             if screenshot is not None:
                 failed = Path(screenshot).with_name(Path(screenshot).stem + "_failure.png")
