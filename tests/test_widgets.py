@@ -113,8 +113,10 @@ def test_scrubber_sends_one_clip_and_follows_its_pickers(recola, tmp_path):
     assert cv.position == 5.0 and s.points()["M2M"] == pytest.approx((0.1, 0.1))
     s.position = 99.0  # clamped to the clip
     assert s.position == pytest.approx(12.0)
+    audio = cv.audio
     s.select(models=["M2M"])
     assert cv.quadrants == [] and cv.clip_token == token + 2
+    assert cv.audio is audio  # a model toggle does not resend (or rebuild) the clip's audio
     s.position = 4.0
     s._export.click()
     out = sorted(tmp_path.glob("scrubber_recola_dev_2_*.png"))

@@ -10,7 +10,15 @@ from mer_ser.widgets.scrubber import (
     QuadrantPredictions,
     ScrubberCanvas,
 )
-from mer_ser.widgets.view import ClipView, Curve, QuadrantCurve, clip_view, render_png
+from mer_ser.widgets.view import (
+    ClipView,
+    Curve,
+    QuadrantCurve,
+    clip_base,
+    clip_view,
+    render_png,
+    with_models,
+)
 
 __all__ = [
     "ClipScrubber",
@@ -20,6 +28,8 @@ __all__ = [
     "QuadrantCurve",
     "QuadrantPredictions",
     "ScrubberCanvas",
+    "clip_base",
     "clip_view",
     "render_png",
+    "with_models",
 ]

@@ -279,16 +279,21 @@ function render({ model, el }) {
     if (document.activeElement !== slider || audio.paused) slider.value = String(t);
   }
 
-  function loadClip() {
-    title.textContent = model.get("title");
-    slider.max = String(model.get("duration"));
+  function setAudio() {
+    // only when the audio itself changed: toggling models keeps playback going
     const wav = model.get("audio");
+    audio.pause();
     if (audioUrl) URL.revokeObjectURL(audioUrl);
     audioUrl = null;
     if (wav && wav.byteLength > 0) {
       audioUrl = URL.createObjectURL(new Blob([wav], { type: "audio/wav" }));
       audio.src = audioUrl;
     }
+  }
+
+  function loadClip() {
+    title.textContent = model.get("title");
+    slider.max = String(model.get("duration"));
     buildLayers();
     draw(model.get("position"));
   }
@@ -336,8 +341,10 @@ function render({ model, el }) {
   model.on("change:position", () => {
     if (audio.paused) draw(model.get("position"));
   });
+  model.on("change:audio", setAudio);
   model.on("change:clip_token", loadClip);
   model.on("change:trail", () => draw(model.get("position")));
+  setAudio();
   loadClip();
   return () => {
     if (raf) cancelAnimationFrame(raf);

@@ -25,7 +25,7 @@ import ipywidgets as W
 import numpy as np
 import traitlets
 
-from mer_ser.widgets.view import ClipView, clip_view, render_png
+from mer_ser.widgets.view import ClipView, clip_base, render_png, with_models
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,12 @@ class ScrubberCanvas(anywidget.AnyWidget):
     trail = traitlets.Float(5.0).tag(sync=True)
     clip_token = traitlets.Int(0).tag(sync=True)
 
-    def show(self, view: ClipView, *, audio_sr: int = 16000) -> None:
-        """Send one clip's view to the browser in a single message."""
+    def show(self, view: ClipView, *, audio: bytes | None = None, audio_sr: int = 16000) -> None:
+        """Send one clip's view to the browser in a single message.
+
+        Traits that did not change (the audio and spectrogram when only the models changed) are
+        not sent again; ``audio``: the clip's WAV bytes if already made.
+        """
 
         def arr(x):
             return [round(float(v), 4) for v in np.asarray(x, float)]
@@ -108,7 +112,7 @@ class ScrubberCanvas(anywidget.AnyWidget):
                 {"name": q.name, "t": arr(q.time), "p": np.round(q.prob, 4).tolist()}
                 for q in view.quadrants
             ]
-            self.audio = view.wav_bytes(audio_sr)
+            self.audio = audio if audio is not None else view.wav_bytes(audio_sr)
             self.position = min(self.position, self.duration)
             self.clip_token += 1
 
@@ -140,6 +144,7 @@ class ClipScrubber(W.VBox):
         self.export_dir = Path(export_dir)
         self.canvas = ScrubberCanvas(trail=trail)
         self.view: ClipView | None = None
+        self._bases: dict = {}  # (corpus, clip) -> (view without models, WAV bytes)
         self._corpus = W.Dropdown(options=list(self.corpora), description="corpus")
         self._clip = W.Dropdown(description="clip")
         self._models = W.SelectMultiple(description="models", rows=3)
@@ -200,8 +205,15 @@ class ClipScrubber(W.VBox):
         chosen = [m for m in self._for(corpus.name) if m.name in self._models.value]
         preds = {m.name: m.predictions[clip] for m in chosen if m.kind == "continuous"}
         quads = {m.name: m.predictions[clip] for m in chosen if m.kind == "quadrant"}
-        self.view = clip_view(corpus, clip, predictions=preds, quadrants=quads)
-        self.canvas.show(self.view)
+        key = (corpus.name, clip)
+        if key not in self._bases:  # audio and spectrogram: once per clip, not per model toggle
+            if len(self._bases) >= 4:
+                self._bases.pop(next(iter(self._bases)))
+            base = clip_base(corpus, clip)
+            self._bases[key] = (base, base.wav_bytes())
+        base, wav = self._bases[key]
+        self.view = with_models(base, preds, quads)
+        self.canvas.show(self.view, audio=wav)
 
     # -- public API -------------------------------------------------------------------------
     @property

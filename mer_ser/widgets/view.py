@@ -18,6 +18,7 @@ P(Q4) - P(Q2) - P(Q3)``) put them on the same arousal-valence plane.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 from dataclasses import dataclass, field
@@ -198,6 +199,15 @@ def clip_view(corpus, clip_id: str, *, predictions=None, quadrants=None, sr: int
     Raises:
         KeyError: the clip is not in the corpus (the message names both).
     """
+    base = clip_base(corpus, clip_id, sr=sr, max_columns=max_columns)
+    return with_models(base, predictions, quadrants)
+
+
+def clip_base(corpus, clip_id: str, *, sr: int = 16000, max_columns: int = 1200) -> ClipView:
+    """A clip's audio, spectrogram, gold standard and raters, without models.
+
+    The expensive part of :func:`clip_view`, which a scrubber keeps while models are toggled.
+    """
     if clip_id not in corpus.clips.index:
         raise KeyError(f"{corpus.name}: no clip {clip_id!r}")
     y, rate = corpus.load_audio(clip_id, sr=sr)
@@ -213,14 +223,20 @@ def clip_view(corpus, clip_id: str, *, predictions=None, quadrants=None, sr: int
             curves.append(Curve(f"rater {rater}", "rater", tr["time"].to_numpy(float),
                                 tr["arousal"].to_numpy(float), tr["valence"].to_numpy(float),
                                 RATER_COLOUR))  # fmt: skip
+    spec = spectrogram_image(y, rate, max_columns=max_columns)
+    return ClipView(corpus.name, clip_id, y, rate, spec, tuple(curves))
+
+
+def with_models(base: ClipView, predictions=None, quadrants=None) -> ClipView:
+    """``base`` with model curves added (arguments as :func:`clip_view`)."""
     colours = iter(PALETTE * 4)
+    curves = list(base.curves)
     for name, p in (predictions or {}).items():
         curves.append(p if isinstance(p, Curve) else frame_curve(name, p, next(colours)))
     quads = []
     for name, q in (quadrants or {}).items():
         quads.append(q if isinstance(q, QuadrantCurve) else QuadrantCurve(name, *q, next(colours)))
-    spec = spectrogram_image(y, rate, max_columns=max_columns)
-    return ClipView(corpus.name, clip_id, y, rate, spec, tuple(curves), tuple(quads))
+    return dataclasses.replace(base, curves=tuple(curves), quadrants=tuple(quads))
 
 
 def render_png(view: ClipView, position: float, path: str | os.PathLike | None = None, *,
