@@ -127,6 +127,32 @@ def _read(page) -> dict:
     )
 
 
+def _open_and_run(page, base: str, token: str, notebook: str, timeout: float) -> float:
+    """Open a notebook in JupyterLab and *Run All Cells*; the seconds until it is done.
+
+    Done: its scrubber is drawn and the kernel is idle.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.goto(f"{base}/lab/tree/{notebook}?token={token}&reset")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    with contextlib.suppress(PlaywrightTimeout):  # "Select Kernel" when first opened
+        page.locator(".jp-Dialog").get_by_role("button", name="Select").click(timeout=15_000)
+    idle = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+    page.wait_for_selector(idle, timeout=120_000)
+    t0 = time.monotonic()
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    page.locator(".mer-ser-scrubber").wait_for(state="visible", timeout=timeout * 1000)
+    page.wait_for_function(
+        "() => { const c = document.querySelector('.mer-ser-scrubber canvas.mss-timeline');"
+        " return c && c.dataset.cursorX !== undefined; }",
+        timeout=timeout * 1000,
+    )
+    page.wait_for_selector(idle, timeout=timeout * 1000)
+    return time.monotonic() - t0
+
+
 def drive_scrubber(base: str, token: str, notebook: str, *, chromium: str, screenshot=None,
                    timeout: float = 600.0, at: float = 0.7) -> dict:  # fmt: skip
     """Open ``notebook`` in JupyterLab, run all its cells and scrub its first clip scrubber.
@@ -139,7 +165,6 @@ def drive_scrubber(base: str, token: str, notebook: str, *, chromium: str, scree
     Returns:
         ``{"before": state, "after": state, "playing": state + "audio_time", "run_seconds"}``.
     """
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -151,25 +176,8 @@ def drive_scrubber(base: str, token: str, notebook: str, *, chromium: str, scree
         page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
         try:
             page.set_default_timeout(timeout * 1000)
-            page.goto(f"{base}/lab/tree/{notebook}?token={token}&reset")
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-            with contextlib.suppress(PlaywrightTimeout):  # "Select Kernel" when first opened
-                page.locator(".jp-Dialog").get_by_role("button", name="Select").click(
-                    timeout=15_000
-                )
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                                   timeout=120_000)  # fmt: skip
-            t0 = time.monotonic()
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            run_seconds = _open_and_run(page, base, token, notebook, timeout)
             scrubber = page.locator(".mer-ser-scrubber")
-            scrubber.wait_for(state="visible", timeout=timeout * 1000)
-            page.wait_for_function(
-                "() => { const c = document.querySelector('.mer-ser-scrubber canvas.mss-timeline');"
-                " return c && c.dataset.cursorX !== undefined; }"
-            )
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-            run_seconds = time.monotonic() - t0
             scrubber.scroll_into_view_if_needed()
             before = _read(page)
             slider = scrubber.locator("input.mss-slider")
@@ -363,19 +371,7 @@ def benchmark(durations=(6.0, 600.0), *, ticks: int = 200, workdir=None) -> dict
                                         args=list(CHROMIUM_ARGS))  # fmt: skip
             for i, row in enumerate(rows):
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto(f"{base}/lab/tree/t{i}.ipynb?token={token}&reset")
-                page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-                with contextlib.suppress(Exception):
-                    page.locator(".jp-Dialog").get_by_role("button", name="Select").click(
-                        timeout=15_000
-                    )
-                page.get_by_role("menuitem", name="Run", exact=True).click()
-                page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-                page.wait_for_function(
-                    "() => { const c = document.querySelector('.mer-ser-scrubber "
-                    "canvas.mss-timeline'); return c && c.dataset.cursorX !== undefined; }",
-                    timeout=300_000,
-                )
+                _open_and_run(page, base, token, f"t{i}.ipynb", 300.0)
                 page.evaluate(_TICKS_JS, 20)  # warm-up
                 row["tick_ms"] = round(page.evaluate(_TICKS_JS, ticks), 3)
                 page.close()
