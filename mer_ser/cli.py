@@ -68,6 +68,7 @@ def _figures(args) -> int:
         figures_dir=args.figures_dir,
         data_root=args.data_root,
         extra=extra or None,
+        jobs=args.jobs,
     )
     return 0
 
@@ -111,48 +112,29 @@ def _bench_corpus(args) -> int:
 
 def _bench_features(args) -> int:
     from mer_ser.corpora import open_corpora
-    from mer_ser.features import ComParE1Hz, ExtractionReport, extract
-    from mer_ser.features.compare import compare_lld
+    from mer_ser.features.bench import extraction_speed, single_clip_speed
 
-    data_root = Path(args.data_root)
     cs = open_corpora(
         ["builtin:speech_continuous", "builtin:music_continuous"],
-        data_root=data_root,
+        data_root=Path(args.data_root),
         profile=args.profile,
         seed=args.seed,
     )
-    # Single core, steady state: the extractor alone on one clip per domain.
-    per_core = {}
-    for name, c in cs.items():
-        y, sr = c.load_audio(c.clips.index[0])
-        compare_lld(y[:sr], sr)  # warm-up: openSMILE configuration
-        t0 = time.perf_counter()
-        ComParE1Hz()(y, sr)
-        per_core[name] = round(len(y) / sr / (time.perf_counter() - t0), 1)
-    with tempfile.TemporaryDirectory() as cache:
-        rep = ExtractionReport()
-        t0 = time.perf_counter()
-        for c in cs.values():
-            extract(c, ComParE1Hz(), cache_dir=cache, n_jobs=args.jobs, report=rep, progress=False)
-        first = time.perf_counter() - t0
-        rep2 = ExtractionReport()
-        t0 = time.perf_counter()
-        for c in cs.values():
-            extract(c, ComParE1Hz(), cache_dir=cache, report=rep2, progress=False)
-        rerun = time.perf_counter() - t0
+    per_core = {name: round(single_clip_speed(c), 1) for name, c in cs.items()}
+    speed = extraction_speed(cs, n_jobs=args.jobs)
     print(
         json.dumps(
             {
                 "bench": "features",
                 "extractor": "compare_1hz",
                 "profile": args.profile,
-                "audio_seconds": rep.seconds_of_audio,
+                "audio_seconds": speed["audio_seconds"],
                 "x_real_time_per_core_single_clip": per_core,
-                "corpus_seconds": round(first, 1),
-                "x_real_time_all_cores": round(rep.seconds_of_audio / first, 1),
-                "jobs": args.jobs or os.cpu_count(),
-                "cached_rerun_seconds": round(rerun, 2),
-                "cached_rerun_extracted": rep2.extracted,
+                "corpus_seconds": round(speed["seconds"], 1),
+                "x_real_time_all_cores": round(speed["x_real_time"], 1),
+                "jobs": speed["jobs"],
+                "cached_rerun_seconds": round(speed["rerun_seconds"], 2),
+                "cached_rerun_extracted": speed["rerun_extracted"],
                 **_machine(),
             }
         )
@@ -262,6 +244,13 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME=JSON",
         help="any other notebook parameter, e.g. --param 'sweep_levels=[]' (repeatable)",
+    )
+    f.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="notebooks run at once, each after those it reads (default min(2, cores); "
+        "1: one after the other)",
     )
     f.set_defaults(func=_figures)
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mer_ser
@@ -61,6 +65,28 @@ def run_notebook(
     return out
 
 
+#: What each notebook reads that another writes (notebook number -> the numbers it waits for).
+#: The corpus (00) comes first. The continuous track (01-04, 06) and the quadrant track (05)
+#: share nothing else, and their training loops keep about one core busy each, so with
+#: ``jobs=2`` they run side by side; 07 reads both tracks' models; 08 times the machine and
+#: runs alone, after everything else (:data:`ALONE`).
+NEEDS = {
+    "00": (),
+    "01": ("00",),
+    "02": ("01",),
+    "03": ("02",),
+    "04": ("03",),
+    "05": ("00",),
+    "06": ("04",),
+    "07": ("05", "06"),
+}
+ALONE = {"08"}
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook of :func:`run_all` raised; its executed copy shows the cell and traceback."""
+
+
 def run_all(
     *,
     profile: str = "default",
@@ -71,24 +97,34 @@ def run_all(
     build_dir: str | os.PathLike | None = None,
     extra: dict | None = None,
     progress: bool = True,
+    jobs: int | None = None,
 ) -> dict[str, float]:
-    """Run the notebooks in order; returns each notebook's wall time in seconds.
+    """Run the notebooks, each after those it reads (:data:`NEEDS`); returns wall times in s.
+
+    Every notebook runs in its own process (a papermill worker with its kernel), so its CPU time
+    is measured alone even when two run at once. Each notebook's times are recorded as it
+    ends (:func:`record_notebook_time`). A failing notebook stops the run: notebooks already
+    running finish, none is started, and :class:`NotebookFailed` names the executed copy.
 
     Args:
         profile: ``quick``, ``default`` or ``paper``.
         seed: master seed of the built-in corpus and of every experiment.
-        only: notebook numbers to run (default all).
+        only: notebook numbers to run (default all); each waits only for selected ones.
         figures_dir: where figures go (default ``<repo>/figures``).
         data_root: corpora and caches (default ``<repo>/data``).
         build_dir: executed notebooks (default ``<repo>/build``).
         extra: further parameters passed to every notebook.
         progress: papermill's per-cell progress bar.
+        jobs: notebooks run at once (default ``min(2, cores)``; 1: one after the other, in
+            number order). Results do not depend on it: every computation is seeded and no
+            notebook reads what a concurrent one writes.
     """
     root = repo_root()
     figures_dir = Path(figures_dir or root / "figures").resolve()
     data_root = Path(data_root or root / "data").resolve()
     build_dir = Path(build_dir or root / "build").resolve()
     figures_dir.mkdir(parents=True, exist_ok=True)
+    jobs = max(1, jobs or min(2, os.cpu_count() or 1))
     params = {
         "profile": profile,
         "seed": seed,
@@ -96,13 +132,150 @@ def run_all(
         "data_root": str(data_root),
         **(extra or {}),
     }
-    times = {}
-    for nb in notebooks(root, only):
+    times_path = build_dir / f"notebook_times_{profile}.json"
+    run = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cold": not any(data_root.glob("*")),  # an empty data root: corpus and caches built
+        "cpus": os.cpu_count(),
+        "jobs": jobs,
+    }
+    selected = {nb.name[:2]: nb for nb in notebooks(root, only)}
+    t_run = time.perf_counter()
+    times: dict[str, float] = {}
+    lock = threading.Lock()
+
+    def execute(nb: Path) -> None:
         print(f"[mer-ser figures] {nb.name} (profile={profile}, seed={seed})", file=sys.stderr)
-        t0 = time.perf_counter()
-        run_notebook(nb, params, out_dir=build_dir / "notebooks", progress=progress)
-        times[nb.stem] = round(time.perf_counter() - t0, 1)
-        print(f"[mer-ser figures] {nb.name}: {times[nb.stem]:.1f} s", file=sys.stderr)
-    write_json(build_dir / f"notebook_times_{profile}.json", times)
+        start = time.perf_counter()
+        rc, cpu_s = _run_in_process(
+            nb, _parameters(nb, params, build_dir), build_dir / "notebooks", progress
+        )
+        wall = round(time.perf_counter() - start, 1)
+        if rc != 0:
+            raise NotebookFailed(
+                f"{nb.name} failed (exit status {rc}); see the traceback above and the executed "
+                f"copy {build_dir / 'notebooks' / nb.name}"
+            )
+        with lock:
+            times[nb.stem] = wall
+            record_notebook_time(
+                times_path,
+                nb.stem,
+                wall_s=wall,
+                cpu_s=cpu_s,
+                run={**run, "start_s": round(start - t_run, 1)},
+            )
+        print(f"[mer-ser figures] {nb.name}: {wall:.1f} s", file=sys.stderr)
+
+    waiting = dict(selected)
+    running: dict = {}
+    failure = None
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        while (waiting and failure is None) or running:
+            ready = [] if failure else _ready(waiting, selected, running, jobs)
+            if failure is None and not ready and not running:  # cannot happen with NEEDS' order
+                ready = [min(waiting)]
+            for num in ready:
+                running[pool.submit(execute, waiting.pop(num))] = num
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                running.pop(fut)
+                if fut.exception() is not None and failure is None:
+                    failure = fut.exception()
+    if failure is not None:
+        raise failure
     print(json.dumps({"profile": profile, "notebook_seconds": times}))
     return times
+
+
+def _ready(waiting: dict, selected: dict, running: dict, jobs: int) -> list[str]:
+    """Notebooks that may start now: their selected needs done, a free worker, ALONE respected."""
+    busy = set(running.values())
+    if busy & ALONE:
+        return []
+    out = []
+    for num in sorted(waiting):
+        if len(busy) + len(out) >= jobs:
+            break
+        if num in ALONE or num not in NEEDS:  # alone (or unknown: after all before it)
+            if not busy and not out and all(n >= num for n in waiting):
+                out.append(num)
+            break
+        needs = [n for n in NEEDS[num] if n in selected]
+        if jobs == 1:  # one at a time: plain number order
+            if not busy and not out:
+                out.append(num)
+            break
+        if all(n not in waiting and n not in busy for n in needs):
+            out.append(num)
+    return out
+
+
+def _run_in_process(nb: Path, params: dict, out_dir: Path, progress: bool) -> tuple[int, float]:
+    """Run one notebook in a child process; its exit status and CPU seconds (with its kernel)."""
+    args = json.dumps(
+        {"path": str(nb), "params": params, "out_dir": str(out_dir), "progress": progress}
+    )
+    proc = subprocess.Popen([sys.executable, "-m", "mer_ser.figures", args])
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_utime + usage.ru_stime
+
+
+def _parameters(nb: Path, params: dict, build_dir: Path) -> dict:
+    """``params``, plus ``build_dir`` for a notebook that declares it (08 reads the times there)."""
+    import papermill as pm
+
+    if "build_dir" in pm.inspect_notebook(str(nb)):
+        return {"build_dir": str(build_dir), **params}
+    return params
+
+
+def record_notebook_time(path: Path, stem: str, *, wall_s: float, cpu_s: float, run: dict) -> None:
+    """Add one notebook's times to ``build/notebook_times_<profile>.json`` as soon as it ends.
+
+    The file maps each notebook to its latest ``wall_s`` (seconds), ``cpu_s`` (CPU seconds of its
+    kernel: ``cpu_s / wall_s`` is the cores it kept busy) and the ``run`` it belongs to (start
+    time, whether the data root was empty, cores). Written after every notebook, atomically, so
+    an interrupted ``make figures`` keeps the times of the notebooks that finished, and a later
+    ``--only`` run updates its notebooks and keeps the rest (the performance notebook says which
+    run each time comes from).
+    """
+    try:
+        table = json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        table = {}
+    table = {k: v for k, v in table.items() if isinstance(v, dict)}  # drop the old flat format
+    table[stem] = {"wall_s": wall_s, "cpu_s": round(cpu_s, 1), "run": run}
+    write_json(path, table)
+
+
+def read_notebook_times(build_dir: str | os.PathLike, profile: str = "default") -> dict:
+    """The table :func:`record_notebook_time` keeps (empty when no notebook has run)."""
+    path = Path(build_dir) / f"notebook_times_{profile}.json"
+    try:
+        table = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not valid JSON ({e}); delete it and rerun the notebooks") from e
+    return {k: v for k, v in table.items() if isinstance(v, dict)}
+
+
+if __name__ == "__main__":  # one notebook, in the child process of :func:`_run_in_process`
+    _job = json.loads(sys.argv[1])
+    try:
+        run_notebook(
+            Path(_job["path"]),
+            _job["params"],
+            out_dir=Path(_job["out_dir"]),
+            progress=_job["progress"],
+        )
+    except Exception as e:  # papermill's error names the cell; the executed copy keeps it
+        print(f"[mer-ser figures] {Path(_job['path']).name}: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -429,3 +429,133 @@ def confusion_matrices(panels: dict[str, np.ndarray], *, labels=("Q1", "Q2", "Q3
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def performance(df: pd.DataFrame, *, machine: str = ""):
+    """The performance notebook's figure (issue 8, section 2), four panels.
+
+    (a) speedup of mer_ser over PyTorch per training step, this machine and the recorded GPU;
+    (b) vmapped regressors: speedup over a sequential PyTorch loop against K; (c) ComParE 1 Hz
+    extraction in times real time per core, with the 50x target; (d) when each notebook of
+    ``make figures`` ran (two tracks side by side), with the 20-minute target.
+
+    Args:
+        df: :func:`mer_ser.performance.performance_table`.
+        machine: the suptitle (the machine the run measured).
+    """
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))
+    here = df[df["source"] == "this run"]
+    gpu = df[df["part"] == "e"]
+
+    ax = axes[0, 0]
+    bars = []
+    for frame, tag in ((here[here["part"] == "a"], "this machine"), (gpu, "GPU record")):
+        for r in frame[
+            frame["measure"].isin(["continuous regressor step", "DCNN step"])
+        ].itertuples():
+            if pd.notna(r.ratio):
+                bars.append((f"{r.measure.split(' step')[0]}\n{tag}", float(r.ratio)))
+    if bars:
+        labels, vals = zip(*bars, strict=True)
+        ax.bar(
+            range(len(vals)),
+            vals,
+            color=["#1f77b4" if "machine" in s else "#2ca02c" for s in labels],
+        )
+        ax.set_xticks(range(len(vals)), labels, fontsize=8)
+        for i, v in enumerate(vals):
+            ax.text(i, v, f"{v:.2f}×", ha="center", va="bottom", fontsize=8)
+    else:
+        ax.text(
+            0.5, 0.5, "PyTorch not installed:\nno comparison", ha="center", transform=ax.transAxes
+        )
+    ax.axhline(1.0, color="0.5", lw=0.8)
+    ax.axhline(1.25, color="#d62728", ls="--", lw=0.8, label="CPU target 1.25× (regressor)")
+    top = max([v for _, v in bars] + [1.25])
+    ax.set(
+        ylabel="speedup over PyTorch (step time ratio)",
+        title="(a) training step vs PyTorch",
+        ylim=(0, top * 1.25),
+    )
+    ax.legend(fontsize=8, loc="upper left")
+
+    ax = axes[0, 1]
+    for frame, tag, col in (
+        (here[here["part"] == "b"], "this machine", "#1f77b4"),
+        (gpu, "GPU record", "#2ca02c"),
+    ):
+        v = frame[frame["measure"] == "vmapped regressors"].dropna(subset=["k"]).sort_values("k")
+        if len(v) and v["ratio"].notna().all():
+            setting = v["setting"].iloc[0].split(", ", 1)[1]
+            ax.plot(v["k"], v["ratio"], marker="o", color=col, label=f"{tag} ({setting})")
+        elif len(v):
+            ax.plot(
+                v["k"],
+                v["value"],
+                marker="o",
+                color=col,
+                label=f"{tag}: model-steps/s (no PyTorch)",
+            )
+    ax.axhline(1.0, color="0.5", lw=0.8)
+    ax.plot(
+        [100], [10], marker="*", ms=12, color="#d62728", ls="", label="GPU target: 10× at K = 100"
+    )
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="K vmapped regressors",
+        ylabel="model-steps/s over a sequential PyTorch loop",
+        title="(b) vmapped throughput",
+    )
+    ax.legend(fontsize=8)
+
+    ax = axes[1, 0]
+    c = here[here["part"] == "c"]
+    ext = c[c["measure"] == "ComParE 1 Hz extraction"]
+    rerun = c[c["measure"] == "cached rerun"]
+    if len(ext):
+        ax.bar([0], ext["value"].to_numpy(), color="#1f77b4", width=0.5)
+        ax.text(0, ext["value"].iloc[0], f"{ext['value'].iloc[0]:.0f}×", ha="center", va="bottom")
+        ax.set_xticks([0], [f"ComParE 1 Hz\n{ext['setting'].iloc[0]}"], fontsize=8)
+    ax.axhline(50, color="#d62728", ls="--", lw=0.8, label="target 50× per core")
+    if len(rerun):
+        r = rerun.iloc[0]
+        ax.text(
+            0.02,
+            0.98,
+            f"cached rerun: {r['value']:.2f} s\n({r['setting']}; target < 5 s)",
+            ha="left",
+            va="top",
+            transform=ax.transAxes,
+            fontsize=8,
+        )
+    ax.set(
+        xlim=(-1, 1),
+        ylim=(0, max([60.0, *ext["value"]]) * 1.3),
+        ylabel="× real time per core",
+        title="(c) feature extraction",
+    )
+    ax.legend(fontsize=8, loc="lower right")
+
+    ax = axes[1, 1]
+    nb = here[(here["part"] == "d") & (here["measure"] == "notebook wall time")]
+    total = here[(here["part"] == "d") & (here["measure"] == "make figures")]
+    if len(nb):
+        vals = nb["value"].to_numpy(float) / 60
+        left = nb["start_s"].to_numpy(float) / 60
+        ax.barh(nb["setting"], vals, left=left, color="#1f77b4")
+        for y, (lft, v) in enumerate(zip(left, vals, strict=True)):
+            ax.text(lft + v, y, f" {v * 60:.0f} s", va="center", fontsize=8)
+        ax.invert_yaxis()
+    ax.axvline(20, color="#d62728", ls="--", lw=0.8, label="target: make figures < 20 min")
+    ax.set_xlim(
+        0, max(22, float((nb["start_s"] + nb["value"]).max()) / 60 * 1.12) if len(nb) else 22
+    )
+    title = "(d) notebooks of make figures"
+    if len(total):
+        title += f": {total['value'].iloc[0]:.1f} min ({total['setting'].iloc[0]})"
+    ax.set(xlabel="minutes since the start of the run", title=title)
+    ax.legend(fontsize=8, loc="upper right")
+    fig.suptitle(machine, fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -103,15 +103,18 @@ class ResultStore:
 
     def done(self, unit: Unit) -> bool:
         """Whether the unit's result is on disk and readable (a corrupt one is removed)."""
+        return self._load(unit) is not None
+
+    def _load(self, unit: Unit) -> pd.DataFrame | None:
+        """The unit's result, or None when missing or corrupt (a corrupt file is removed)."""
         path = self.result_path(unit)
         if not path.is_file():
-            return False
+            return None
         try:
-            pd.read_parquet(path)
+            return pd.read_parquet(path)
         except Exception:  # truncated or foreign bytes: rerun the unit
             path.unlink(missing_ok=True)
-            return False
-        return True
+            return None
 
     def write(self, unit: Unit, table: pd.DataFrame) -> None:
         """Store a unit's result atomically (a half-written file never looks done)."""
@@ -128,9 +131,9 @@ class ResultStore:
         """Every finished unit's table, with ``unit`` (key) and its config as leading columns."""
         parts = []
         for u in units:
-            if not self.done(u):
+            t = self._load(u)  # read once: a missing or corrupt unit is skipped
+            if t is None:
                 continue
-            t = self.read(u)
             cfg = {k: (json.dumps(v) if isinstance(v, list | dict) else v)
                    for k, v in u.config.items()}  # fmt: skip
             head = pd.DataFrame({"unit": u.key, **cfg}, index=t.index)

@@ -40,6 +40,7 @@ def test_figures_passes_corpora_and_parameters_to_the_notebooks(monkeypatch):
     monkeypatch.setattr("mer_ser.figures.run_all", lambda **kw: seen.update(kw))
     spec = '{"music": {"kind": "deam", "root": "/d"}, "speech": "recola:/r", "pools": []}'
     assert main(["figures", "--only", "04", "--corpora", spec, "--param", "sweep_levels=[]"]) == 0
+    assert seen["jobs"] is None  # run_all's default: min(2, cores)
     assert seen["extra"] == {
         "corpora": {"music": {"kind": "deam", "root": "/d"}, "speech": "recola:/r", "pools": []},
         "sweep_levels": [],

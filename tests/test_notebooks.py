@@ -44,6 +44,9 @@ FIGURES = (
     *(f"confusion_gomezcanon2021_{s}.png" for s in ("man2man", "eng2man", "mix2man")),
     "explore_music.png",
     "explore_quadrant.png",
+    "performance.csv",
+    "performance.png",
+    "performance_targets.md",
 )
 
 
@@ -85,6 +88,49 @@ def test_readme_figure_table_names_every_figure_of_the_notebooks():
         for fig in FIGURES:
             if f"figures/{fig}" in text or f'"{fig}"' in text:
                 assert f"figures/{fig}" in readme and path.name in readme, fig
+
+
+def _schedule(numbers, jobs):
+    """The notebooks running at each moment of a run where the lowest-numbered one ends first."""
+    from mer_ser.figures import _ready
+
+    selected = {n: n for n in numbers}
+    waiting, running, moments = dict(selected), {}, []
+    while waiting or running:
+        for num in _ready(waiting, selected, running, jobs):
+            running[object()] = waiting.pop(num)
+        moments.append(sorted(running.values()))
+        running.pop(min(running, key=running.get))
+    return moments
+
+
+def test_notebooks_wait_for_what_they_read_and_the_two_tracks_run_side_by_side():
+    every = [p.name[:2] for p in NOTEBOOKS]
+    assert _schedule(every, jobs=2) == [
+        ["00"], ["01", "05"], ["02", "05"], ["03", "05"], ["04", "05"], ["05", "06"], ["06"],
+        ["07"], ["08"],
+    ]  # fmt: skip
+    assert _schedule(every, jobs=1) == [[n] for n in every]
+    assert _schedule(["03", "05", "08"], jobs=2) == [["03", "05"], ["05"], ["08"]]
+    assert _schedule(["07", "08"], jobs=4) == [["07"], ["08"]]  # 08 always alone, last
+
+
+def test_a_failing_notebook_stops_the_run_and_names_its_executed_copy(tmp_path):
+    from mer_ser.figures import NotebookFailed
+
+    with pytest.raises(NotebookFailed, match=r"00_datasets\.ipynb failed") as err:
+        run_all(
+            only=["00", "01"],
+            profile="quick",
+            data_root=tmp_path / "data",
+            figures_dir=tmp_path / "figures",
+            build_dir=tmp_path / "build",
+            extra={"corpora": {"music": "nosuchadapter:/x"}},
+            progress=False,
+        )
+    assert str(tmp_path / "build" / "notebooks" / "00_datasets.ipynb") in str(err.value)
+    assert not (tmp_path / "build" / "notebooks" / "01_features.ipynb").exists()  # not started
+    assert not (tmp_path / "build" / "notebook_times_quick.json").exists()
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +176,30 @@ def test_notebooks_run_on_quick_and_write_their_figures(executed):
     t2 = pd.read_csv(figs / "table2.csv")
     assert list(t2.columns[2:5]) == ["man2man P", "man2man R", "man2man F"]
     assert t2["model"].iloc[0] == "DAE-Classifier" and t2["head"].iloc[0] == "Q"
+
+
+def test_performance_notebook_times_this_run_and_every_notebook_before_it(executed):
+    perf = pd.read_csv(executed / "figures" / "performance.csv")
+    here = perf[perf["source"] == "this run"]
+    assert set(here["part"]) == {"a", "b", "c", "d"} and set(perf["part"]) >= {"e"}
+    a = here[here["part"] == "a"].set_index("measure")
+    assert list(a.index) == ["continuous regressor step", "DCNN step"] and (a["value"] > 0).all()
+    torch_rows = a.dropna(subset=["reference"])  # only where PyTorch is installed
+    pd.testing.assert_series_equal(
+        torch_rows["ratio"], torch_rows["reference"] / torch_rows["value"], check_names=False
+    )
+    b = here[here["part"] == "b"]
+    assert list(b["k"]) == [1, 8] and (b["value"] > 0).all()
+    assert b["reference"].nunique() <= 1  # a sequential PyTorch loop: one model's rate for any K
+    c = here[here["part"] == "c"].set_index("measure")
+    assert c.loc["ComParE 1 Hz extraction", "value"] > 1  # faster than real time on any machine
+    assert c.loc["cached rerun", "value"] < 60
+    d = here[here["part"] == "d"].set_index("setting")
+    stems = [p.stem for p in NOTEBOOKS]
+    assert list(d.index) == [*stems, "one run, filled data root"]  # the corpus fixture's root
+    times = json.loads((executed / "build" / "notebook_times_quick.json").read_text())
+    for stem in stems[:-1]:  # the notebooks before it, as they were recorded
+        assert d.loc[stem, "value"] == times[stem]["wall_s"] > 0
 
 
 def test_second_run_of_the_features_notebook_extracts_nothing(executed):

@@ -1,0 +1,117 @@
+"""The performance table: notebook times recorded as they end, targets judged honestly."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from mer_ser import performance as perf
+from mer_ser.figures import read_notebook_times, record_notebook_time, repo_root
+
+RUN = {"started": "2026-11-23T06:00:00+00:00", "cold": True, "cpus": 2}
+
+
+def test_notebook_times_are_recorded_one_by_one_and_keep_other_notebooks(tmp_path):
+    path = tmp_path / "notebook_times_default.json"
+    path.write_text(json.dumps({"07_explore": 52.6}))  # the old flat format is dropped
+    record_notebook_time(path, "00_datasets", wall_s=60.0, cpu_s=110.0, run=RUN)
+    record_notebook_time(path, "01_features", wall_s=30.0, cpu_s=30.0, run=RUN)
+    later = {**RUN, "started": "2026-11-23T07:00:00+00:00", "cold": False}
+    record_notebook_time(path, "01_features", wall_s=3.0, cpu_s=2.5, run=later)
+    times = read_notebook_times(tmp_path, "default")
+    assert list(times) == ["00_datasets", "01_features"]
+    assert times["00_datasets"] == {"wall_s": 60.0, "cpu_s": 110.0, "run": RUN}
+    assert times["01_features"]["wall_s"] == 3.0 and times["01_features"]["run"] == later
+    assert read_notebook_times(tmp_path / "none", "default") == {}
+    path.write_text("{broken")
+    with pytest.raises(ValueError, match=r"notebook_times_default\.json"):
+        read_notebook_times(tmp_path, "default")
+
+
+def test_make_figures_total_is_judged_only_for_one_run_from_an_empty_data_root():
+    times = {  # 01 and 05 side by side after 00; 01 ends last, at 1,080 s
+        "00_datasets": {"wall_s": 600.0, "cpu_s": 1200.0, "run": {**RUN, "start_s": 0.0}},
+        "01_features": {"wall_s": 480.0, "cpu_s": 400.0, "run": {**RUN, "start_s": 600.0}},
+        "05_quadrant_transfer": {"wall_s": 400.0, "cpu_s": 540.0, "run": {**RUN, "start_s": 600}},
+    }
+    rows = perf.notebook_rows(times, "cpu", this_notebook=("08_performance", 120.0))
+    df = perf.performance_table(rows)
+    nb = df[df["measure"] == "notebook wall time"].set_index("setting")
+    assert list(nb.index) == [*times, "08_performance"]
+    assert nb.loc["00_datasets", "cores_busy"] == 2.0
+    assert list(nb["start_s"]) == [0.0, 600.0, 600.0, 1080.0]  # 08 after the last one ended
+    total = df[df["measure"] == "make figures"].iloc[0]
+    assert total["value"] == pytest.approx(20.0) and total["unit"] == "min"
+    assert bool(total["met"])  # 20 min: within the target
+    times["05_quadrant_transfer"]["run"] = {**RUN, "started": "later", "start_s": 0.0}
+    df = perf.performance_table(perf.notebook_rows(times, "cpu"))
+    assert list(df["start_s"].iloc[:3]) == [0.0, 600.0, 1080.0]  # no common clock: in sequence
+    total = df.iloc[-1]
+    assert total["setting"] == "notebooks of several runs" and total["met"] is None
+    assert total["value"] == pytest.approx(1480 / 60)
+    for t in times.values():
+        t["run"] = {**t["run"], "started": RUN["started"], "cold": False}
+    total = perf.performance_table(perf.notebook_rows(times, "cpu")).iloc[-1]
+    assert total["setting"] == "one run, filled data root" and total["met"] is None
+
+
+def test_gpu_records_are_read_with_their_machine_and_cpu_records_skipped():
+    bench = repo_root() / "benchmarks"
+    rec = json.loads((bench / "train_h100.json").read_text())
+    rows = perf.performance_table(perf.recorded_gpu_rows(bench))
+    assert set(rows["device"]) == {rec["jax_device"]}  # train_cpu_2core.json is not a GPU record
+    assert set(rows["part"]) == {"e"}
+    v = rows[rows["measure"] == "vmapped regressors"].set_index("k")
+    assert list(v.index) == [r["k"] for r in rec["vmapped"]]
+    k100 = next(r for r in rec["vmapped"] if r["k"] == 100)
+    assert v.loc[100, "ratio"] == k100["speedup_vs_torch_loop"]
+    assert v.loc[100, "target_name"] == "gpu_k100_vs_torch_loop"
+    assert v.loc[100, "met"] == (k100["speedup_vs_torch_loop"] >= 10)
+    reg = rows[rows["measure"] == "continuous regressor step"].iloc[0]
+    assert reg["value"] == rec["regressor"]["mer_ser_s_per_step"]
+    assert reg["ratio"] == pytest.approx(
+        rec["regressor"]["torch_s_per_step"] / rec["regressor"]["mer_ser_s_per_step"]
+    )
+
+
+def test_a_broken_gpu_record_names_its_file(tmp_path):
+    (tmp_path / "train_x.json").write_text("not json")
+    with pytest.raises(ValueError, match=r"train_x\.json"):
+        perf.recorded_gpu_rows(tmp_path)
+
+
+def test_targets_table_lists_every_target_even_unmeasured_ones():
+    rows = perf.notebook_rows({"00_datasets": {"wall_s": 1500.0, "cpu_s": 1.0, "run": RUN}}, "cpu")
+    t = perf.targets_table(perf.performance_table(rows))
+    assert list(dict.fromkeys(t["target"])) == list(perf.TARGET_TEXT.values())
+    fig = t[t["target"] == perf.TARGET_TEXT["make_figures_minutes"]].iloc[0]
+    assert fig["measured"].startswith("25 min") and fig["met"] == "**no**"
+    gpu = t[t["target"] == perf.TARGET_TEXT["paper_profile_gpu_minutes"]].iloc[0]
+    assert gpu["measured"] == "not measured"
+
+
+def test_feature_speed_extracts_once_then_reads_everything_from_the_cache(quick, tmp_path):
+    from mer_ser.features.bench import cached_rerun, extraction_speed
+
+    few = {name: quick[name].subset(quick[name].clips.index[:2]) for name in ("speech_continuous",)}
+    audio = float(few["speech_continuous"].clips["duration"].sum())
+    speed = extraction_speed(few, n_jobs=1, cache_dir=tmp_path)
+    assert speed["audio_seconds"] == pytest.approx(audio, rel=1e-3)
+    assert speed["x_real_time_per_core"] == pytest.approx(audio / speed["seconds"], rel=1e-3)
+    assert speed["rerun_extracted"] == 0 and speed["jobs"] == 1
+    again = cached_rerun(few, cache_dir=tmp_path)
+    assert again == {**again, "clips": 2, "cached": 2, "extracted": 0}
+
+
+def test_performance_figure_draws_every_part(tmp_path):
+    from mer_ser import plots
+
+    rows = perf.notebook_rows({"00_datasets": {"wall_s": 60.0, "cpu_s": 60.0, "run": RUN}}, "cpu")
+    rows += perf.recorded_gpu_rows(repo_root() / "benchmarks")
+    rows.append(perf._row("c", "ComParE 1 Hz extraction", "30 s", "cpu", 55.0, "x"))
+    df = perf.performance_table(rows)
+    plots.save(plots.performance(df, machine="test"), tmp_path / "p.png")
+    assert (tmp_path / "p.png").stat().st_size > 10_000
+    assert isinstance(df, pd.DataFrame)
