@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-#: Issue 8, section 3 (and issue 3): the targets, as ``(measure, unit, threshold, sense)``.
+#: Issue 8, section 3 (and issue 3 section 4): each target's threshold (:data:`TARGET_TEXT` says
+#: what it bounds and in which direction).
 TARGETS = {
     "cpu_regressor_vs_torch": 1.25,  # x PyTorch step rate, continuous regressor, CPU
     "gpu_k100_vs_torch_loop": 10.0,  # x a sequential PyTorch loop, K = 100, one H100
@@ -50,7 +51,7 @@ class PerfConfig:
     The K sweep uses a smaller per-model batch than part (a) on a CPU: at the full shape one
     step of K = 1000 regressors takes about 100 s on 2 cores. The ratio against PyTorch is taken
     at the same shape, so it stays comparable; the GPU record uses the full shape. The
-    ``default`` profile keeps the notebook near a minute and a half on 2 cores (it runs inside
+    ``default`` profile keeps the notebook under two minutes on 2 cores (it runs inside
     ``make figures``); ``paper`` times longer.
     """
 
