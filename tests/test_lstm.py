@@ -79,6 +79,68 @@ def test_one_loop_bilstm_equals_the_two_directions_run_apart(rng, peephole):
         bidirectional(fwd, LSTM(4, 2, peephole=peephole, rngs=nnx.Rngs(6)), x)
 
 
+def _reference_loss(p: dict, x, m, ct, *, reverse=False, dilation=1):
+    """Float64 ``sum(h_t * ct_t)`` of eqs. (1)-(5), each sequence run alone on its valid steps."""
+    total = 0.0
+    for n in range(x.shape[0]):
+        steps = np.flatnonzero(m[n])
+        order = steps[::-1] if reverse else steps
+        h_hist, c_hist = {}, {}
+        zeros = np.zeros(p["w_h"].shape[0])
+        for j, t in enumerate(order):
+            h_prev, c_prev = h_hist.get(j - dilation, zeros), c_hist.get(j - dilation, zeros)
+            zi, zf, zc, zo = np.split(x[n, t] @ p["w_x"] + h_prev @ p["w_h"] + p["b"], 4)
+            wc = p.get("w_c", np.zeros((3, zeros.size)))
+            i, f = sigmoid(zi + wc[0] * c_prev), sigmoid(zf + wc[1] * c_prev)
+            c = i * np.tanh(zc) + f * c_prev
+            h = sigmoid(zo + wc[2] * c) * np.tanh(c)
+            h_hist[j], c_hist[j] = h, c
+            total += h @ ct[n, t]
+    return total
+
+
+@pytest.mark.parametrize("peephole", [True, False])
+@pytest.mark.parametrize(("reverse", "dilation"), [(False, 1), (True, 1), (False, 2)])
+def test_gradients_match_finite_differences_of_the_equations(rng, peephole, reverse, dilation):
+    """The hand-written backward pass (back-propagation through time) against float64
+    central differences of eqs. (1)-(5), padding included."""
+    layer = LSTM(3, 2, peephole=peephole, init_scale=0.5, rngs=nnx.Rngs(8))
+    x = rng.standard_normal((2, 7, 3))
+    m = np.arange(7)[None] < np.array([7, 4])[:, None]
+    ct = rng.standard_normal((2, 7, 2))
+    graphdef, state = nnx.split(layer)
+    params = {k: np.asarray(v, np.float64) for k, v in nnx.to_pure_dict(state).items()}
+
+    def loss(p, xx):
+        st = nnx.State(state)
+        nnx.replace_by_pure_dict(st, p)
+        h = nnx.merge(graphdef, st)(xx, jnp.asarray(m), reverse=reverse, dilation=dilation)
+        return (h * jnp.asarray(ct, jnp.float32)).sum()
+
+    f32 = {k: jnp.asarray(v, jnp.float32) for k, v in params.items()}
+    g_p, g_x = jax.grad(loss, argnums=(0, 1))(f32, jnp.asarray(x, jnp.float32))
+    eps = 1e-6
+    for name, value in [*params.items(), ("x", x)]:
+        num = np.zeros_like(value)
+        for idx in np.ndindex(value.shape):
+            up, down = value.copy(), value.copy()
+            up[idx] += eps
+            down[idx] -= eps
+            if name == "x":
+                fu = _reference_loss(params, up, m, ct, reverse=reverse, dilation=dilation)
+                fd = _reference_loss(params, down, m, ct, reverse=reverse, dilation=dilation)
+            else:
+                fu = _reference_loss(
+                    {**params, name: up}, x, m, ct, reverse=reverse, dilation=dilation
+                )
+                fd = _reference_loss(
+                    {**params, name: down}, x, m, ct, reverse=reverse, dilation=dilation
+                )
+            num[idx] = (fu - fd) / (2 * eps)
+        got = np.asarray(g_x if name == "x" else g_p[name])
+        np.testing.assert_allclose(got, num, atol=2e-5, err_msg=name)
+
+
 @pytest.mark.parametrize("dilation", [1, 2])
 def test_unrolling_the_loop_changes_no_result(rng, dilation):
     layer = LSTM(4, 3, rngs=nnx.Rngs(7), init_scale=0.5)

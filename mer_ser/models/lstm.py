@@ -35,6 +35,8 @@ this to whole models, so a grid over ``#HB_1``/``#HB_2`` becomes a ``vmap`` axis
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 from flax import nnx
@@ -120,19 +122,19 @@ class LSTM(nnx.Module):
         """Input projections in time-major layout ``(tt, d*B, 4H)``, the mask, and the inverse."""
         b, t, _ = x.shape
         mask = jnp.ones((b, t), bool) if mask is None else mask.astype(bool)
-        # The input projection of every step at once: one large matmul outside the scan.
-        z = x @ self.w_x[...] + self.b[...]
         if reverse:
-            z, mask = z[:, ::-1], mask[:, ::-1]
+            x, mask = x[:, ::-1], mask[:, ::-1]
         d = int(dilation)
         pad = (-t) % d
         if pad:
-            z = jnp.pad(z, ((0, 0), (0, pad), (0, 0)))
+            x = jnp.pad(x, ((0, 0), (0, pad), (0, 0)))
             mask = jnp.pad(mask, ((0, 0), (0, pad)))
         tt = (t + pad) // d
         # (B, tt*d, .) -> time-major (tt, d*B, .): sub-sequence j holds steps j, j+d, j+2d, ...
-        z = z.reshape(b, tt, d, -1).transpose(1, 2, 0, 3).reshape(tt, d * b, -1)
+        x = x.reshape(b, tt, d, -1).transpose(1, 2, 0, 3).reshape(tt, d * b, -1)
         m = mask.reshape(b, tt, d).transpose(1, 2, 0).reshape(tt, d * b)
+        # The input projection of every step at once: one large matmul outside the scan.
+        z = x @ self.w_x[...] + self.b[...]
 
         def undo(hs):
             h = hs.reshape(tt, d, b, -1).transpose(2, 0, 1, 3).reshape(b, tt * d, -1)[:, :t]
@@ -141,8 +143,68 @@ class LSTM(nnx.Module):
         return z, m, undo
 
 
+def _gate_scales(n_hidden: int, n_gates: int):
+    """Per-column ``(scale, offset)`` for activating ``n_gates`` gate blocks with one tanh.
+
+    ``sigmoid(x) = 0.5 tanh(0.5 x) + 0.5`` (exact in real arithmetic), and the cell-input block
+    (block 2) is a plain tanh, so every gate of a step is one element-wise ``s * tanh(s * a) + o``
+    over the whole ``(N, n_gates * H)`` pre-activation. On XLA's CPU backend one such pass is
+    several times faster than separate sigmoid and tanh passes over sliced blocks.
+    """
+    s = jnp.full((n_gates, n_hidden), 0.5, jnp.float32).at[2].set(1.0).reshape(-1)
+    o = jnp.full((n_gates, n_hidden), 0.5, jnp.float32).at[2].set(0.0).reshape(-1)
+    return s, o
+
+
+def _cell(zt, h, c, w_h, w_c):
+    """One step of eqs. (1)-(5) on all sequences: gates ``(i, f, g, o)``, ``c_t`` and ``h_t``."""
+    n = h.shape[-1]
+    a = zt + h @ w_h
+    if w_c is None:
+        s, off = _gate_scales(n, 4)
+        i, f, g, o = jnp.split(s * jnp.tanh(s * a) + off, 4, axis=-1)
+        c_new = i * g + f * c  # eq. (3)
+        return (i, f, g, o), c_new, o * jnp.tanh(c_new)  # eq. (5)
+    s, off = _gate_scales(n, 3)
+    peep = jnp.concatenate([w_c[0] * c, w_c[1] * c, jnp.zeros_like(c)], axis=-1)  # eqs. (1)-(2)
+    i, f, g = jnp.split(s * jnp.tanh(s * (a[:, : 3 * n] + peep)) + off, 3, axis=-1)
+    c_new = i * g + f * c  # eq. (3)
+    zo = a[:, 3 * n :] + w_c[2] * c_new  # eq. (4): the current cell state
+    # sigmoid(zo) and tanh(c_t) in one pass, as above.
+    half = jnp.concatenate([jnp.full((n,), 0.5, jnp.float32), jnp.ones((n,), jnp.float32)])
+    t = jnp.tanh(half * jnp.concatenate([zo, c_new], axis=-1))
+    o = 0.5 * t[:, :n] + 0.5
+    return (i, f, g, o), c_new, o * t[:, n:]  # eq. (5)
+
+
+def _recurrence(z, m, w_h, w_c, unroll):
+    """Forward pass: ``h_t`` (0 on padding) and what the backward pass needs."""
+
+    def step(carry, inputs):
+        h, c = carry
+        zt, mt = inputs
+        gates, c_new, h_new = _cell(zt, h, c, w_h, w_c)
+        keep = mt[:, None]
+        h, c = jnp.where(keep, h_new, h), jnp.where(keep, c_new, c)
+        return (h, c), (h, c, jnp.concatenate(gates, axis=-1))
+
+    h0 = jnp.zeros((z.shape[1], w_h.shape[0]), z.dtype)
+    _, (hc, cc, gates) = jax.lax.scan(step, (h0, h0), (z, m), unroll=unroll)
+    # The carried states equal the outputs on valid steps; padded steps output 0.
+    return jnp.where(m[..., None], hc, 0.0), (hc, cc, gates)
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(4,))
 def _scan_cells(z, m, w_h, w_c, unroll: int = 1):
     """The recurrence of eqs. (1)-(5) over time-major input projections.
+
+    The backward pass is written out (back-propagation through time, Graves 2012, section
+    4.1.2 / Gers et al. 2002 for the peepholes) instead of left to ``jax.grad``: the gradient
+    of the recurrent weights is then one ``(H, T*N) @ (T*N, 4H)`` product after the backward
+    loop, rather than a small product accumulated at every step, and the backward loop reads
+    the four gates as separate arrays (split once before it), which XLA's CPU backend reads
+    several times faster than slices of one array. Gradients are checked against float64
+    central differences of the equations in ``tests/test_lstm.py``.
 
     Args:
         z: ``W_x x_t + b`` for every step, shape ``(T, N, 4H)`` (gate blocks i, f, c, o).
@@ -154,27 +216,55 @@ def _scan_cells(z, m, w_h, w_c, unroll: int = 1):
     Returns:
         ``h_t``, shape ``(T, N, H)``; 0 on masked steps, whose state is carried unchanged.
     """
+    return _recurrence(z, m, w_h, w_c, unroll)[0]
+
+
+def _scan_cells_fwd(z, m, w_h, w_c, unroll):
+    hs, (hc, cc, gates) = _recurrence(z, m, w_h, w_c, unroll)
+    return hs, (m, w_h, w_c, hc, cc, gates)
+
+
+def _scan_cells_bwd(unroll, res, dhs):
+    """Gradients of ``z``, ``w_h`` and ``w_c`` from the cotangent of ``h_t``."""
+    m, w_h, w_c, hc, cc, gates = res
+    n_steps, n_seq, n = hc.shape
+    c_prev = jnp.concatenate([jnp.zeros_like(cc[:1]), cc[:-1]])
+    w_ht = w_h.T
 
     def step(carry, inputs):
-        h, c = carry
-        zt, mt = inputs
-        zt = zt + h @ w_h
-        zi, zf, zg, zo = jnp.split(zt, 4, axis=-1)
+        dh, dc = carry  # gradients reaching h_t, c_t from step t + 1
+        dout, mt, cp, tc, i, f, g, o = inputs
+        dh_t = dh + dout
+        dzo = dh_t * tc * o * (1 - o)  # through eq. (5) into eq. (4)
+        dc_t = dc + dh_t * o * (1 - tc * tc)
         if w_c is not None:
-            zi = zi + w_c[0] * c  # eq. (1)
-            zf = zf + w_c[1] * c  # eq. (2)
-        c_new = jax.nn.sigmoid(zi) * jnp.tanh(zg) + jax.nn.sigmoid(zf) * c  # eq. (3)
+            dc_t = dc_t + dzo * w_c[2]  # the output gate's peephole reads c_t
+        dzi = dc_t * g * i * (1 - i)  # eq. (3) into eqs. (1), (2) and the cell input
+        dzf = dc_t * cp * f * (1 - f)
+        dzg = dc_t * i * (1 - g * g)
+        dc_prev = dc_t * f
         if w_c is not None:
-            zo = zo + w_c[2] * c_new  # eq. (4): the current cell state
-        h_new = jax.nn.sigmoid(zo) * jnp.tanh(c_new)  # eq. (5)
-        keep = mt[:, None]
-        h = jnp.where(keep, h_new, h)
-        c = jnp.where(keep, c_new, c)
-        return (h, c), jnp.where(keep, h_new, 0.0)
+            dc_prev = dc_prev + dzi * w_c[0] + dzf * w_c[1]
+        keep = mt[:, None]  # a padded step passes the gradients through unchanged
+        da = jnp.where(keep, jnp.concatenate([dzi, dzf, dzg, dzo], axis=-1), 0.0)
+        return (jnp.where(keep, da @ w_ht, dh), jnp.where(keep, dc_prev, dc)), da
 
-    h0 = jnp.zeros((z.shape[1], w_h.shape[0]), z.dtype)
-    _, hs = jax.lax.scan(step, (h0, h0), (z, m), unroll=unroll)
-    return hs
+    zero = jnp.zeros_like(hc[0])
+    xs = (dhs, m, c_prev, jnp.tanh(cc), *jnp.split(gates, 4, axis=-1))
+    _, da = jax.lax.scan(step, (zero, zero), xs, reverse=True, unroll=unroll)
+    # dW_h = sum_t h_{t-1}^T da_t; h_{-1} = 0, so step 0 adds nothing.
+    rows = (n_steps - 1) * n_seq
+    dw_h = hc[:-1].reshape(rows, n).T @ da[1:].reshape(rows, 4 * n)
+    dw_c = None
+    if w_c is not None:
+        dzi, dzf, _, dzo = jnp.split(da, 4, axis=-1)
+        dw_c = jnp.stack(
+            [(dzi * c_prev).sum((0, 1)), (dzf * c_prev).sum((0, 1)), (dzo * cc).sum((0, 1))]
+        )
+    return da, None, dw_h, dw_c
+
+
+_scan_cells.defvjp(_scan_cells_fwd, _scan_cells_bwd)
 
 
 def bidirectional(fwd: LSTM, bwd: LSTM, x, mask=None, *, unroll: int = 1):
