@@ -165,7 +165,12 @@ def _met(value, target, higher_is_better=True):
 
 # ------------------------------------------------------------------------------------- (a)
 def training_rows(cfg: PerfConfig, device: str) -> list[dict]:
-    """(a) seconds per training step, mer_ser and PyTorch measured one after the other."""
+    """(a) seconds per training step, mer_ser and PyTorch measured one after the other.
+
+    Each framework runs as it trains: mer_ser's regressor ten steps per call of one compiled
+    ``lax.scan`` (:func:`mer_ser.train.bench.regressor_step_jax`), PyTorch one Python call per
+    step.
+    """
     from mer_ser.models.conv import DCNN
     from mer_ser.train import bench
 
@@ -178,7 +183,8 @@ def training_rows(cfg: PerfConfig, device: str) -> list[dict]:
         _row(
             "a",
             "continuous regressor step",
-            f"260-200-10-2, batch {cfg.regressor_batch} x {cfg.regressor_frames} frames",
+            f"260-200-10-2, batch {cfg.regressor_batch} x {cfg.regressor_frames} frames"
+            " (mer_ser: 10 steps per compiled scan, as its engine trains)",
             device,
             jx,
             "s",
