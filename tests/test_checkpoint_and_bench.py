@@ -76,5 +76,6 @@ def test_bench_train_prints_its_figures(capsys):
     assert rc == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["regressor"]["mer_ser_s_per_step"] > 0
+    assert out["regressor"]["mer_ser_s_per_dispatched_step"] > 0
     assert [r["k"] for r in out["vmapped"]] == [1, 2]
     assert out["dcnn"]["mer_ser_s_per_step"] > 0
