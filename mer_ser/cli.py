@@ -74,14 +74,9 @@ def _figures(args) -> int:
 
 
 def _machine() -> dict:
-    import platform
+    from mer_ser.machine import describe
 
-    return {
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "processor": platform.processor() or platform.machine(),
-    }
+    return describe()
 
 
 def _bench_corpus(args) -> int:

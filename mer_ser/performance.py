@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,38 +87,10 @@ PROFILES = {
 
 
 def describe_machine() -> dict:
-    """The machine, as the notebook states it: CPU model, cores, memory, accelerator, versions."""
-    import jax
+    """The machine as notebook 08 states it: a measured matmul rate, then ``machine.describe()``."""
+    from mer_ser.machine import describe
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    except (ValueError, OSError, AttributeError):
-        mem = float("nan")
-    dev = jax.devices()[0]
-    info = {
-        "matmul_gflops": round(matmul_gflops(), 1),
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(mem, 1),
-        "accelerator": f"{dev.platform}:{getattr(dev, 'device_kind', '')}",
-        "python": platform.python_version(),
-        "jax": jax.__version__,
-    }
-    try:
-        import torch
-
-        info["torch"] = f"{torch.__version__} ({torch.get_num_threads()} threads)"
-    except ImportError:
-        info["torch"] = None
-    return info
+    return {"matmul_gflops": round(matmul_gflops(), 1), **describe()}
 
 
 def matmul_gflops(n: int = 512, seconds: float = 0.5) -> float:
@@ -138,9 +109,10 @@ def matmul_gflops(n: int = 512, seconds: float = 0.5) -> float:
 
 
 def device_label(info: dict) -> str:
-    """A short label of the machine for tables and plots: ``"cpu: AMD EPYC, 2 cores"``."""
+    """A short label of the machine for tables and plots: ``"cpu: AMD EPYC (avx512f), 2 cores"``."""
     if info["accelerator"].startswith("cpu"):
-        return f"cpu: {info['cpu']}, {info['cores']} cores"
+        simd = f" ({info['simd']})" if info.get("simd") else ""
+        return f"cpu: {info['cpu']}{simd}, {info['cores']} cores"
     return f"{info['accelerator']}"
 
 
@@ -393,9 +365,9 @@ def recorded_gpu_rows(bench_dir: str | os.PathLike) -> list[dict]:
             rec = json.loads(path.read_text())
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}: not a JSON benchmark record ({e})") from e
-        if str(rec.get("jax_device", "cpu")).startswith("cpu"):
+        device = str(rec.get("accelerator", rec.get("jax_device", "cpu")))  # older records
+        if device.startswith("cpu"):
             continue
-        device = rec["jax_device"]
         src = f"{path.name} (JAX {rec.get('jax')}, PyTorch {rec.get('torch')})"
         reg, d = rec["regressor"], rec.get("dcnn")
         steps = [

@@ -16,8 +16,6 @@ mer_ser figures are reported.
 
 from __future__ import annotations
 
-import os
-import platform
 import time
 
 import jax
@@ -26,6 +24,7 @@ import numpy as np
 import optax
 from flax import nnx
 
+from mer_ser.machine import describe
 from mer_ser.models import ContinuousRegressor
 from mer_ser.models.conv import ADCRNN, DCNN
 from mer_ser.train import losses
@@ -271,22 +270,6 @@ def dcnn_step_torch(*, batch=8, frames=1001, steps=5, seed=0) -> float | None:
     return _timed_torch(torch, run, steps, warmup=1)
 
 
-def machine() -> dict:
-    """Where the benchmark ran."""
-    dev = jax.devices()[0]
-    info = {
-        "jax_device": f"{dev.platform}:{getattr(dev, 'device_kind', '')}",
-        "cpus": os.cpu_count(),
-        "machine": platform.machine(),
-        "jax": jax.__version__,
-    }
-    torch = _torch()
-    if torch is not None:
-        info["torch"] = torch.__version__
-        info["torch_threads"] = torch.get_num_threads()
-    return info
-
-
 #: Rodningen 2022, section 4.6: partition sizes of the experiments (SER train / MER train) and the
 #: reported total training times on one A100 (Keras, TensorFlow 2.5): 2 h for all DCNN runs
 #: (experiment 1), 27 h for all ADCRNN runs (experiment 2). Each experiment trains 5 runs on the
@@ -353,7 +336,7 @@ def run(
     """
     out = {
         "bench": "train",
-        **machine(),
+        **describe(),
         "regressor": {"batch": 31, "frames": frames, "steps": steps},
     }
     jx = regressor_step_jax(frames=frames, steps=steps)
