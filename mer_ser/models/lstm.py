@@ -224,59 +224,34 @@ def _scan_cells_fwd(z, m, w_h, w_c, unroll):
     return hs, (m, w_h, w_c, hc, cc, gates)
 
 
-def _local_derivatives(m, w_c, cc, gates):
-    """The step-local factors of the backward pass, for all steps at once.
-
-    With ``dh_t`` and ``dc_t`` the gradients reaching ``h_t`` and ``c_t`` (from the loss and from
-    step ``t + 1``), back-propagation through eqs. (1)-(5) at step ``t`` is::
-
-        dc_t <- dc_t + dh_t * q_t          (eq. 5, and eq. 4's peephole on c_t)
-        da_t  = p_t * [dc_t, dc_t, dc_t, dh_t]   (gate pre-activations i, f, c, o)
-        dc_{t-1} = dc_t * r_t              (eq. 3, and the peepholes of eqs. 1-2)
-
-    where ``p``, ``q``, ``r`` depend on the forward pass only::
-
-        p = [g i (1 - i), c_{t-1} f (1 - f), i (1 - g^2), tanh(c_t) o (1 - o)]
-        q = o (1 - tanh^2(c_t)) + w_co p_o
-        r = f + w_ci p_i + w_cf p_f
-
-    Computing them here, in large vectorised passes before the backward loop, leaves the loop
-    two small element-wise passes per step besides its matrix product. On padded steps
-    ``p = q = 0`` and ``r = 1``, so the gradients pass through unchanged.
-
-    Returns:
-        ``(p, q, r)`` of shapes ``(T, N, 4H)``, ``(T, N, H)``, ``(T, N, H)``, and ``c_{t-1}``.
-    """
-    c_prev = jnp.concatenate([jnp.zeros_like(cc[:1]), cc[:-1]])
-    tc = jnp.tanh(cc)
-    i, f, g, o = jnp.split(gates, 4, axis=-1)
-    keep = m[..., None]
-    p_i, p_f, p_o = g * i * (1 - i), c_prev * f * (1 - f), tc * o * (1 - o)
-    q, r = o * (1 - tc * tc), f
-    if w_c is not None:
-        q, r = q + w_c[2] * p_o, r + w_c[0] * p_i + w_c[1] * p_f
-    p = tuple(jnp.where(keep, a, 0.0) for a in (p_i, p_f, i * (1 - g * g), p_o))
-    return p, jnp.where(keep, q, 0.0), jnp.where(keep, r, 1.0), c_prev
-
-
 def _scan_cells_bwd(unroll, res, dhs):
     """Gradients of ``z``, ``w_h`` and ``w_c`` from the cotangent of ``h_t``."""
     m, w_h, w_c, hc, cc, gates = res
     n_steps, n_seq, n = hc.shape
-    p, q, r, c_prev = _local_derivatives(m, w_c, cc, gates)
+    c_prev = jnp.concatenate([jnp.zeros_like(cc[:1]), cc[:-1]])
     w_ht = w_h.T
 
     def step(carry, inputs):
         dh, dc = carry  # gradients reaching h_t, c_t from step t + 1
-        dout, mt, (p_i, p_f, p_g, p_o), qt, rt = inputs
+        dout, mt, cp, tc, i, f, g, o = inputs
         dh_t = dh + dout
-        dc_t = dc + dh_t * qt
-        da = jnp.concatenate([p_i * dc_t, p_f * dc_t, p_g * dc_t, p_o * dh_t], axis=-1)
-        # A padded step passes dh through unchanged (p = q = 0 and r = 1 do the rest).
-        return (jnp.where(mt[:, None], da @ w_ht, dh), dc_t * rt), da
+        dzo = dh_t * tc * o * (1 - o)  # through eq. (5) into eq. (4)
+        dc_t = dc + dh_t * o * (1 - tc * tc)
+        if w_c is not None:
+            dc_t = dc_t + dzo * w_c[2]  # the output gate's peephole reads c_t
+        dzi = dc_t * g * i * (1 - i)  # eq. (3) into eqs. (1), (2) and the cell input
+        dzf = dc_t * cp * f * (1 - f)
+        dzg = dc_t * i * (1 - g * g)
+        dc_prev = dc_t * f
+        if w_c is not None:
+            dc_prev = dc_prev + dzi * w_c[0] + dzf * w_c[1]
+        keep = mt[:, None]  # a padded step passes the gradients through unchanged
+        da = jnp.where(keep, jnp.concatenate([dzi, dzf, dzg, dzo], axis=-1), 0.0)
+        return (jnp.where(keep, da @ w_ht, dh), jnp.where(keep, dc_prev, dc)), da
 
     zero = jnp.zeros_like(hc[0])
-    _, da = jax.lax.scan(step, (zero, zero), (dhs, m, p, q, r), reverse=True, unroll=unroll)
+    xs = (dhs, m, c_prev, jnp.tanh(cc), *jnp.split(gates, 4, axis=-1))
+    _, da = jax.lax.scan(step, (zero, zero), xs, reverse=True, unroll=unroll)
     # dW_h = sum_t h_{t-1}^T da_t; h_{-1} = 0, so step 0 adds nothing.
     rows = (n_steps - 1) * n_seq
     dw_h = hc[:-1].reshape(rows, n).T @ da[1:].reshape(rows, 4 * n)
