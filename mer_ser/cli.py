@@ -73,14 +73,9 @@ def _figures(args) -> int:
     return 0
 
 
-def _machine() -> dict:
-    from mer_ser.machine import describe
-
-    return describe()
-
-
 def _bench_corpus(args) -> int:
     from mer_ser.corpora.synthetic import SyntheticConfig, build_corpus
+    from mer_ser.machine import describe
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -98,7 +93,7 @@ def _bench_corpus(args) -> int:
                 "seconds": round(dt, 1),
                 "x_real_time": round(audio / dt, 1),
                 "jobs": args.jobs or os.cpu_count(),
-                **_machine(),
+                **describe(),
             }
         )
     )
@@ -108,6 +103,7 @@ def _bench_corpus(args) -> int:
 def _bench_features(args) -> int:
     from mer_ser.corpora import open_corpora
     from mer_ser.features.bench import extraction_speed, single_clip_speed
+    from mer_ser.machine import describe
 
     cs = open_corpora(
         ["builtin:speech_continuous", "builtin:music_continuous"],
@@ -130,7 +126,7 @@ def _bench_features(args) -> int:
                 "jobs": speed["jobs"],
                 "cached_rerun_seconds": round(speed["rerun_seconds"], 2),
                 "cached_rerun_extracted": speed["rerun_extracted"],
-                **_machine(),
+                **describe(),
             }
         )
     )

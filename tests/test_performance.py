@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -115,3 +116,13 @@ def test_performance_figure_draws_every_part(tmp_path):
     plots.save(plots.performance(df, machine="test"), tmp_path / "p.png")
     assert (tmp_path / "p.png").stat().st_size > 10_000
     assert isinstance(df, pd.DataFrame)
+
+
+def test_the_machine_description_names_the_cpu_its_vector_width_and_cores():
+    from mer_ser.machine import _SIMD, describe
+
+    info = describe()
+    assert info["cores"] == os.cpu_count() and info["accelerator"].startswith(("cpu", "gpu", "tpu"))
+    assert info["simd"] is None or info["simd"] in _SIMD
+    label = perf.device_label({**info, "accelerator": "cpu:cpu", "simd": "avx2"})
+    assert label == f"cpu: {info['cpu']} (avx2), {info['cores']} cores"
