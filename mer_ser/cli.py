@@ -289,7 +289,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--steps", type=int, default=300, help="timed steps of the single model")
     t.add_argument("--k", default="1,10,100", help="numbers of vmapped models")
     t.add_argument("--dcnn-batch", type=int, default=8)
-    t.add_argument("--dcnn-steps", type=int, default=5)
+    t.add_argument("--dcnn-steps", type=int, default=5, help="0: time the regressor only")
     t.add_argument("--dcnn-frames", type=int, default=1001, help="1001 = 15 s (the thesis)")
     t.add_argument("--adcrnn", action="store_true", help="also time the ADCRNN")
     t.add_argument("--runs", type=int, default=1, help="also time this many vmapped runs")

@@ -15,7 +15,8 @@ on a GPU machine (``benchmarks/*_h100.json``, committed with the machine's descr
 
 Every row of :func:`performance_table` has ``part`` (a-e), ``measure``, ``setting``, ``device``,
 ``source`` ("this run" or the file it was read from), ``value`` and ``unit``, and where there is
-one, the PyTorch ``reference``, the ``ratio`` (speedup of mer_ser), the issue's ``target`` and
+one, the PyTorch ``reference``, the ``ratio`` (speedup of mer_ser; for the matmul-rate row, the
+share of the device's matrix-product ceiling given as its ``reference``), the issue's ``target`` and
 whether it is ``met``. Timings are measurements: they differ between runs and machines, unlike
 every other figure of the package.
 """
@@ -141,7 +142,11 @@ def training_rows(cfg: PerfConfig, device: str) -> list[dict]:
 
     Each framework runs as it trains: mer_ser's regressor ten steps per call of one compiled
     ``lax.scan`` (:func:`mer_ser.train.bench.regressor_step_jax`), PyTorch one Python call per
-    step.
+    step. A third row states the regressor's step as matrix-product work
+    (:func:`~mer_ser.train.bench.regressor_matmul_flops` over the step time, in GFLOP/s) against
+    the rate JAX reaches on large products on the same device; its ``ratio`` is that share (the
+    issue's CPU target reads "about 70% of this CPU's float32 matrix-multiply ceiling"), which,
+    unlike the ratio to PyTorch, does not move with PyTorch's own kernels on the machine.
     """
     from mer_ser.models.conv import DCNN
     from mer_ser.train import bench
@@ -165,6 +170,21 @@ def training_rows(cfg: PerfConfig, device: str) -> list[dict]:
             target=TARGETS["cpu_regressor_vs_torch"] if cpu else None,
             target_name="cpu_regressor_vs_torch" if cpu else None,
             met=_met(th / jx, TARGETS["cpu_regressor_vs_torch"]) if th and cpu else None,
+        )
+    )
+    gflop = bench.regressor_matmul_flops(cfg.regressor_batch, cfg.regressor_frames) / 1e9
+    ceiling = bench.matmul_ceiling_gflops()
+    rows.append(
+        _row(
+            "a",
+            "continuous regressor matmul rate",
+            f"{gflop:.2f} GFLOP of matrix products per step; reference: JAX on 1024 x 1024"
+            " float32 products, this device",
+            device,
+            gflop / jx,
+            "GFLOP/s",
+            reference=ceiling,
+            ratio=gflop / jx / ceiling,
         )
     )
     shape = {"batch": cfg.dcnn_batch, "frames": cfg.dcnn_frames, "steps": cfg.dcnn_steps}

@@ -480,6 +480,7 @@ def performance(df: pd.DataFrame, *, machine: str = ""):
     ax.legend(fontsize=8, loc="upper left")
 
     ax = axes[0, 1]
+    ratios = True  # False once a line without a PyTorch reference is drawn (no torch installed)
     for frame, tag, col in (
         (here[here["part"] == "b"], "this machine", "#1f77b4"),
         (gpu, "GPU record", "#2ca02c"),
@@ -489,6 +490,7 @@ def performance(df: pd.DataFrame, *, machine: str = ""):
             setting = v["setting"].iloc[0].split(", ", 1)[1]
             ax.plot(v["k"], v["ratio"], marker="o", color=col, label=f"{tag} ({setting})")
         elif len(v):
+            ratios = False
             ax.plot(
                 v["k"],
                 v["value"],
@@ -504,7 +506,9 @@ def performance(df: pd.DataFrame, *, machine: str = ""):
         xscale="log",
         yscale="log",
         xlabel="K vmapped regressors",
-        ylabel="model-steps/s over a sequential PyTorch loop",
+        ylabel="model-steps/s over a sequential PyTorch loop"
+        if ratios
+        else "over a PyTorch loop, or model-steps/s where no PyTorch ran",
         title="(b) vmapped throughput",
     )
     ax.legend(fontsize=8)

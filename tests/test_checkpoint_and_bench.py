@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import jax
 import jax.numpy as jnp
@@ -79,3 +80,51 @@ def test_bench_train_prints_its_figures(capsys):
     assert out["regressor"]["mer_ser_s_per_dispatched_step"] > 0
     assert [r["k"] for r in out["vmapped"]] == [1, 2]
     assert out["dcnn"]["mer_ser_s_per_step"] > 0
+    reg = out["regressor"]
+    assert reg["mer_ser_gflops"] == pytest.approx(
+        reg["matmul_gflop_per_step"] / reg["mer_ser_s_per_step"]
+    )
+    assert reg["mer_ser_fraction_of_ceiling"] == pytest.approx(
+        reg["mer_ser_gflops"] / reg["matmul_ceiling_gflops"]
+    )
+
+
+def test_bench_train_with_no_dcnn_steps_times_the_regressor_only(capsys):
+    from mer_ser.cli import main
+
+    args = ["bench", "train", "--frames", "4", "--steps", "1", "--k", "1", "--dcnn-steps", "0"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["regressor"]["matmul_gflop_per_step"] > 0
+    assert "dcnn" not in out
+
+
+def _matmul_flops_of(jaxpr) -> int:
+    """2 x multiply-adds of every dot_general in a jaxpr, a scan's body counted per iteration."""
+    total = 0
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name == "dot_general":
+            (contracted, _), _ = eqn.params["dimension_numbers"]
+            lhs = eqn.invars[0].aval.shape
+            k = math.prod(lhs[i] for i in contracted)
+            total += 2 * math.prod(eqn.outvars[0].aval.shape) * k
+        times = eqn.params["length"] if eqn.primitive.name == "scan" else 1
+        for value in eqn.params.values():
+            for sub in value if isinstance(value, tuple | list) else (value,):
+                sub = getattr(sub, "jaxpr", sub)
+                if hasattr(sub, "eqns"):
+                    total += times * _matmul_flops_of(sub)
+    return total
+
+
+@pytest.mark.parametrize("batch, frames", [(3, 5), (2, 9)])
+def test_the_counted_matmul_work_is_the_matrix_products_the_step_traces(batch, frames):
+    """The GFLOP/s the bench reports rest on a count derived from the equations; it must be the
+    work of the benchmarked step itself (forward, hand-written LSTM backward, output layer)."""
+    from mer_ser.train import bench
+
+    init, tx, step = bench.regressor_train_step()
+    params = init(jax.random.key(0))
+    x, y = jnp.zeros((batch, frames, 260)), jnp.zeros((batch, frames, 2))
+    jaxpr = jax.make_jaxpr(step)(params, tx.init(params), x, y).jaxpr
+    assert _matmul_flops_of(jaxpr) == bench.regressor_matmul_flops(batch, frames)

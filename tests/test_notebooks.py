@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from mer_ser.figures import notebooks, repo_root, run_all
+from mer_ser.train.bench import regressor_matmul_flops
 
 NOTEBOOKS = notebooks()
 #: Every figure and table the notebooks write (the README's figure table names each one).
@@ -183,8 +184,16 @@ def test_performance_notebook_times_this_run_and_every_notebook_before_it(execut
     here = perf[perf["source"] == "this run"]
     assert set(here["part"]) == {"a", "b", "c", "d"} and set(perf["part"]) >= {"e"}
     a = here[here["part"] == "a"].set_index("measure")
-    assert list(a.index) == ["continuous regressor step", "DCNN step"] and (a["value"] > 0).all()
-    torch_rows = a.dropna(subset=["reference"])  # only where PyTorch is installed
+    rate = "continuous regressor matmul rate"
+    assert list(a.index) == ["continuous regressor step", rate, "DCNN step"]
+    assert (a["value"] > 0).all()
+    # The step as matrix-product work: the counted GFLOP over the step time, as a share of the
+    # device's large-product rate (the reference).
+    gflop = regressor_matmul_flops(31, 100) / 1e9  # the profile's regressor shape
+    step_s = a.loc["continuous regressor step", "value"]
+    assert a.loc[rate, "value"] == pytest.approx(gflop / step_s, rel=1e-4)
+    assert a.loc[rate, "ratio"] == pytest.approx(a.loc[rate, "value"] / a.loc[rate, "reference"])
+    torch_rows = a.drop(index=rate).dropna(subset=["reference"])  # where PyTorch is installed
     pd.testing.assert_series_equal(
         torch_rows["ratio"], torch_rows["reference"] / torch_rows["value"], check_names=False
     )

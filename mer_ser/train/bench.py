@@ -33,6 +33,8 @@ from mer_ser.train.engine import merge_pure
 
 def _timed(fn, steps: int, warmup: int = 2) -> float:
     """Seconds per call of ``fn`` (which returns something to block on)."""
+    if steps < 1:
+        raise ValueError(f"a benchmark needs at least one timed step, got {steps}")
     for _ in range(warmup):
         jax.block_until_ready(fn())
     t0 = time.perf_counter()
@@ -41,6 +43,91 @@ def _timed(fn, steps: int, warmup: int = 2) -> float:
         out = fn()
     jax.block_until_ready(out)
     return (time.perf_counter() - t0) / steps
+
+
+#: The benchmarked regressor: Coutinho & Schuller 2017's largest grid point without peepholes.
+REGRESSOR = {"n_in": 260, "hidden": (200, 10), "n_out": 2}
+
+
+def regressor_train_step(lr: float = 1e-3):
+    """The benchmarked training step of one regressor, as pure functions.
+
+    Returns:
+        ``(init, tx, step)``: ``init(key)`` gives a pure parameter dict, ``tx`` the optimiser
+        (SGD, momentum 0.9), and ``step(params, opt_state, x, y)`` one step of 1 - CCC on
+        ``x (B, T, 260)``, ``y (B, T, 2)``, returning ``(params, opt_state, loss)``.
+    """
+    shape = REGRESSOR["n_in"], REGRESSOR["hidden"], REGRESSOR["n_out"]
+
+    def build(key):
+        return ContinuousRegressor(*shape, peephole=False, rngs=nnx.Rngs(key))
+
+    def init(key):
+        return nnx.to_pure_dict(nnx.state(build(key)))
+
+    graphdef, abstract = nnx.split(nnx.eval_shape(lambda: build(0)))
+    tx = optax.sgd(lr, momentum=0.9)
+
+    def loss_fn(params, x, y):
+        pred = merge_pure(graphdef, abstract, params)(x)
+        return losses.ccc_loss(pred, y, jnp.ones(x.shape[:2]))
+
+    def step(params, opt_state, x, y):
+        loss, g = jax.value_and_grad(loss_fn)(params, x, y)
+        upd, opt_state = tx.update(g, opt_state, params)
+        return optax.apply_updates(params, upd), opt_state, loss
+
+    return init, tx, step
+
+
+def lstm_matmul_flops(n_seq: int, frames: int, n_in: int, n_hidden: int, *, input_grad: bool):
+    """Floating-point operations of the matrix products of one LSTM layer's training step.
+
+    Two per multiply-add. With ``R = n_seq * frames`` rows and ``G = 4 * n_hidden`` gate
+    pre-activations (eqs. 1-4 of Coutinho & Schuller 2017, all gates at once), the step does the
+    input projection ``W_x x_t`` for all steps (``2 R n_in G``), the recurrent product
+    ``W_h h_{t-1}`` at every step (``2 R n_hidden G``), and in the backward pass the gradient of
+    ``W_x`` (``2 R n_in G``), the gradient reaching ``h_{t-1}`` at every step (``2 R G n_hidden``),
+    the gradient of ``W_h`` over steps 1.. (``h_{-1} = 0``: ``2 n_seq (frames - 1) n_hidden G``)
+    and, when the layer's input is itself trained (a second layer), the gradient of its input
+    (``2 R G n_in``). Element-wise work (gates, peepholes, the loss) is not counted.
+    """
+    r, g = n_seq * frames, 4 * n_hidden
+    flops = 2 * r * g * (2 * n_in + 2 * n_hidden) + 2 * n_seq * (frames - 1) * n_hidden * g
+    return flops + (2 * r * g * n_in if input_grad else 0)
+
+
+def regressor_matmul_flops(batch: int = 31, frames: int = 100) -> int:
+    """Matrix-product FLOPs of one training step of the benchmarked regressor.
+
+    Both LSTM layers (:func:`lstm_matmul_flops`; the first layer's input is data, so no input
+    gradient) and the linear output layer (forward, weight gradient, input gradient). For
+    260-200-10-2, batch 31 x 100 frames: 5.70 GFLOP, 97 % of it in the first layer.
+    """
+    n_in, (h1, h2), n_out = REGRESSOR["n_in"], REGRESSOR["hidden"], REGRESSOR["n_out"]
+    return (
+        lstm_matmul_flops(batch, frames, n_in, h1, input_grad=False)
+        + lstm_matmul_flops(batch, frames, h1, h2, input_grad=True)
+        + 3 * 2 * batch * frames * h2 * n_out
+    )
+
+
+def matmul_ceiling_gflops(n: int = 1024, seconds: float = 1.0) -> float:
+    """GFLOP/s of large float32 ``n x n`` matrix products in JAX on the default device.
+
+    The rate the same library reaches when matrix products are all there is: the ceiling
+    against which a training step's matrix-product rate (:func:`regressor_matmul_flops` over its
+    time) is read. Best of repeated timings (a shared machine only ever slows a run down).
+    """
+    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
+    f = jax.jit(lambda a: a @ a)
+    jax.block_until_ready(f(a))
+    best, t_end = float("inf"), time.perf_counter() + seconds
+    while time.perf_counter() < t_end:
+        t0 = time.perf_counter()
+        jax.block_until_ready(f(a))
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
 
 
 def regressor_step_jax(
@@ -55,28 +142,7 @@ def regressor_step_jax(
     fresh pages each time). ``steps`` steps are timed (rounded down to whole calls, at least
     one), after ``warmup`` untimed calls (the first one compiles).
     """
-
-    def init(key):
-        return nnx.to_pure_dict(
-            nnx.state(ContinuousRegressor(260, (200, 10), peephole=False, rngs=nnx.Rngs(key)))
-        )
-
-    graphdef, abstract = nnx.split(
-        nnx.eval_shape(
-            lambda: ContinuousRegressor(260, (200, 10), peephole=False, rngs=nnx.Rngs(0))
-        )
-    )
-    tx = optax.sgd(lr, momentum=0.9)
-
-    def loss_fn(params, x, y):
-        pred = merge_pure(graphdef, abstract, params)(x)
-        return losses.ccc_loss(pred, y, jnp.ones(x.shape[:2]))
-
-    def step(params, opt_state, x, y):
-        loss, g = jax.value_and_grad(loss_fn)(params, x, y)
-        upd, opt_state = tx.update(g, opt_state, params)
-        return optax.apply_updates(params, upd), opt_state, loss
-
+    init, tx, step = regressor_train_step(lr)
     inner = max(1, min(inner, steps))
     vstep = jax.vmap(step)
 
@@ -330,6 +396,8 @@ def run(
 ) -> dict:
     """All benchmarks; returns the JSON-ready result.
 
+    ``dcnn_steps = 0`` times the regressor only.
+
     ``runs > 1`` also times that many vmapped classifier runs per step (how the quadrant track
     trains its runs); ``unrolls`` are the ADCRNN loop unrollings to compare (the fastest is used
     for the runs and the projection). ``thesis_epoch`` adds :func:`thesis_projection`.
@@ -342,12 +410,21 @@ def run(
     jx = regressor_step_jax(frames=frames, steps=steps)
     jx1 = regressor_step_jax(frames=frames, steps=max(1, steps // 10), inner=1)
     th = regressor_step_torch(frames=frames, steps=steps)
+    gflop = regressor_matmul_flops(31, frames) / 1e9
+    ceiling = matmul_ceiling_gflops()
     out["regressor"].update(
         {
             "mer_ser_s_per_step": jx,
             "mer_ser_s_per_dispatched_step": jx1,
             "torch_s_per_step": th,
             "speedup_vs_torch": (th / jx) if th else None,
+            # The same step as matrix-product work: the rate each framework sustains, and
+            # mer_ser's share of the rate JAX reaches on large products on this device.
+            "matmul_gflop_per_step": gflop,
+            "mer_ser_gflops": gflop / jx,
+            "torch_gflops": (gflop / th) if th else None,
+            "matmul_ceiling_gflops": ceiling,
+            "mer_ser_fraction_of_ceiling": gflop / jx / ceiling,
         }
     )
     sweep = []
@@ -360,6 +437,10 @@ def run(
             row["speedup_vs_torch_loop"] = (k / s) * th
         sweep.append(row)
     out["vmapped"] = sweep
+    if dcnn_steps < 1:  # the regressor only
+        if adcrnn or runs > 1 or thesis_epoch:
+            raise ValueError("--adcrnn, --runs and --thesis-epoch need --dcnn-steps >= 1")
+        return out
     shape = {"batch": dcnn_batch, "frames": dcnn_frames, "steps": dcnn_steps}
     jd = conv_step_jax(DCNN, batch=dcnn_batch, frames=dcnn_frames, steps=dcnn_steps)
     td = dcnn_step_torch(batch=dcnn_batch, frames=dcnn_frames, steps=dcnn_steps)
