@@ -410,7 +410,7 @@ def run(
     jx = regressor_step_jax(frames=frames, steps=steps)
     jx1 = regressor_step_jax(frames=frames, steps=max(1, steps // 10), inner=1)
     th = regressor_step_torch(frames=frames, steps=steps)
-    gflop = regressor_matmul_flops(31, frames) / 1e9
+    gflop = regressor_matmul_flops(out["regressor"]["batch"], frames) / 1e9
     ceiling = matmul_ceiling_gflops()
     out["regressor"].update(
         {
