@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,25 +87,18 @@ PROFILES = {
 
 
 def describe_machine() -> dict:
-    """The machine as notebook 08 states it: a measured matmul rate, then ``machine.describe()``."""
-    from mer_ser.machine import describe
+    """The machine as notebook 08 states it: a measured matmul rate, then ``machine.describe()``.
 
-    return {"matmul_gflops": round(matmul_gflops(), 1), **describe()}
-
-
-def matmul_gflops(n: int = 512, seconds: float = 0.5) -> float:
-    """GFLOP/s of float32 ``n x n`` matrix products in numpy (all cores): how fast the machine was.
-
-    Shared machines vary (this project's reference machine has run the same notebook 2x slower
-    on one day than on another); the figure lets two runs' timings be compared.
+    ``matmul_gflops`` is what JAX reaches on large float32 matrix products on the default device
+    (:func:`mer_ser.train.bench.matmul_ceiling_gflops`). Shared machines vary (this project's
+    reference machine has run the same notebook 2x slower on one day than on another), so the
+    figure lets two runs' timings be compared; it is also the ceiling against which part (a)
+    reads the regressor's matrix-product rate.
     """
-    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
-    a @ a  # warm-up
-    count, t0 = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - t0) < seconds:
-        a @ a
-        count += 1
-    return 2 * n**3 * count / elapsed / 1e9
+    from mer_ser.machine import describe
+    from mer_ser.train.bench import matmul_ceiling_gflops
+
+    return {"matmul_gflops": round(matmul_ceiling_gflops(), 1), **describe()}
 
 
 def device_label(info: dict) -> str:
@@ -137,14 +129,15 @@ def _met(value, target, higher_is_better=True):
 
 
 # ------------------------------------------------------------------------------------- (a)
-def training_rows(cfg: PerfConfig, device: str) -> list[dict]:
+def training_rows(cfg: PerfConfig, device: str, matmul_gflops: float) -> list[dict]:
     """(a) seconds per training step, mer_ser and PyTorch measured one after the other.
 
     Each framework runs as it trains: mer_ser's regressor ten steps per call of one compiled
     ``lax.scan`` (:func:`mer_ser.train.bench.regressor_step_jax`), PyTorch one Python call per
     step. A third row states the regressor's step as matrix-product work
     (:func:`~mer_ser.train.bench.regressor_matmul_flops` over the step time, in GFLOP/s) against
-    the rate JAX reaches on large products on the same device; its ``ratio`` is that share (the
+    ``matmul_gflops``, the rate JAX reaches on large products on the same device
+    (:func:`describe_machine`, measured once per run); its ``ratio`` is that share (the
     issue's CPU target reads "about 70% of this CPU's float32 matrix-multiply ceiling"), which,
     unlike the ratio to PyTorch, does not move with PyTorch's own kernels on the machine.
     """
@@ -173,7 +166,6 @@ def training_rows(cfg: PerfConfig, device: str) -> list[dict]:
         )
     )
     gflop = bench.regressor_matmul_flops(cfg.regressor_batch, cfg.regressor_frames) / 1e9
-    ceiling = bench.matmul_ceiling_gflops()
     rows.append(
         _row(
             "a",
@@ -183,8 +175,8 @@ def training_rows(cfg: PerfConfig, device: str) -> list[dict]:
             device,
             gflop / jx,
             "GFLOP/s",
-            reference=ceiling,
-            ratio=gflop / jx / ceiling,
+            reference=matmul_gflops,
+            ratio=gflop / jx / matmul_gflops,
         )
     )
     shape = {"batch": cfg.dcnn_batch, "frames": cfg.dcnn_frames, "steps": cfg.dcnn_steps}
