@@ -140,6 +140,10 @@ def training_rows(cfg: PerfConfig, device: str, matmul_gflops: float) -> list[di
     (:func:`describe_machine`, measured once per run); its ``ratio`` is that share (the
     issue's CPU target reads "about 70% of this CPU's float32 matrix-multiply ceiling"), which,
     unlike the ratio to PyTorch, does not move with PyTorch's own kernels on the machine.
+    A fourth row times the first LSTM layer's matrix products alone
+    (:func:`~mer_ser.train.bench.first_layer_products_time`, 97 % of the step's product work):
+    no implementation of the step in JAX on this device can be faster, so PyTorch's step over
+    it is the highest ratio to PyTorch the step could reach here.
     """
     from mer_ser.models.conv import DCNN
     from mer_ser.train import bench
@@ -177,6 +181,21 @@ def training_rows(cfg: PerfConfig, device: str, matmul_gflops: float) -> list[di
             "GFLOP/s",
             reference=matmul_gflops,
             ratio=gflop / jx / matmul_gflops,
+        )
+    )
+    products = bench.first_layer_products_time(cfg.regressor_batch, cfg.regressor_frames)
+    rows.append(
+        _row(
+            "a",
+            "continuous regressor first-layer products alone",
+            "the first LSTM layer's matrix products of one step timed alone (input projection,"
+            " both recurrent chains, both weight gradients): a lower bound on the step;"
+            " ratio: PyTorch's step over it",
+            device,
+            products["total"],
+            "s",
+            reference=th,
+            ratio=th / products["total"] if th else None,
         )
     )
     shape = {"batch": cfg.dcnn_batch, "frames": cfg.dcnn_frames, "steps": cfg.dcnn_steps}

@@ -471,6 +471,14 @@ def performance(df: pd.DataFrame, *, machine: str = ""):
         )
     ax.axhline(1.0, color="0.5", lw=0.8)
     ax.axhline(1.25, color="#d62728", ls="--", lw=0.8, label="CPU target 1.25× (regressor)")
+    bound = here[here["measure"] == "continuous regressor first-layer products alone"]
+    if bars and len(bound) and pd.notna(bound["ratio"].iloc[0]):
+        # The regressor's bar comes first: the ratio a step of only its first layer's matrix
+        # products would reach (no implementation here can do better).
+        b = float(bound["ratio"].iloc[0])
+        ax.hlines(b, -0.4, 0.4, color="k", lw=1.5, label="regressor: products alone (bound)")
+        ax.text(0.42, b, f"{b:.2f}×", va="center", fontsize=8)
+        bars.append(("bound", b))
     top = max([v for _, v in bars] + [1.25])
     ax.set(
         ylabel="speedup over PyTorch (step time ratio)",

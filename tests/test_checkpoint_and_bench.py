@@ -87,6 +87,11 @@ def test_bench_train_prints_its_figures(capsys):
     assert reg["mer_ser_fraction_of_ceiling"] == pytest.approx(
         reg["mer_ser_gflops"] / reg["matmul_ceiling_gflops"]
     )
+    parts = reg["first_layer_products_s"]
+    assert parts["total"] == pytest.approx(sum(v for k, v in parts.items() if k != "total"))
+    assert reg["mer_ser_s_beyond_products"] == pytest.approx(
+        reg["mer_ser_s_per_step"] - parts["total"]
+    )
 
 
 def test_bench_train_with_no_dcnn_steps_times_the_regressor_only(capsys):
@@ -128,3 +133,20 @@ def test_the_counted_matmul_work_is_the_matrix_products_the_step_traces(batch, f
     x, y = jnp.zeros((batch, frames, 260)), jnp.zeros((batch, frames, 2))
     jaxpr = jax.make_jaxpr(step)(params, tx.init(params), x, y).jaxpr
     assert _matmul_flops_of(jaxpr) == bench.regressor_matmul_flops(batch, frames)
+
+
+@pytest.mark.parametrize("batch, frames", [(3, 5), (31, 100)])
+def test_the_products_timed_as_a_lower_bound_are_the_first_layers_counted_work(batch, frames):
+    """The bench's lower bound times exactly the first layer's matrix products: the input
+    projection, the forward and backward recurrent chains and both weight gradients, as counted
+    from eqs. (1)-(5), nothing more and nothing less."""
+    from mer_ser.train import bench
+
+    parts = bench.first_layer_products(batch, frames)
+    traced = sum(_matmul_flops_of(jax.make_jaxpr(fn)(*args).jaxpr) for fn, args in parts.values())
+    n_in, (h1, _), _ = bench.REGRESSOR["n_in"], bench.REGRESSOR["hidden"], bench.REGRESSOR["n_out"]
+    assert traced == bench.lstm_matmul_flops(batch, frames, n_in, h1, input_grad=False)
+    # Each recurrent chain is one product per frame, each reading the one before it.
+    for name in ("recurrent_forward", "recurrent_backward"):
+        (eqn,) = [e for e in jax.make_jaxpr(parts[name][0])(*parts[name][1]).jaxpr.eqns]
+        assert eqn.primitive.name == "scan" and eqn.params["length"] == frames

@@ -130,6 +130,65 @@ def matmul_ceiling_gflops(n: int = 1024, seconds: float = 1.0) -> float:
     return 2 * n**3 / best / 1e9
 
 
+def first_layer_products(batch: int = 31, frames: int = 100, seed: int = 0) -> dict:
+    """The matrix products of one training step's first LSTM layer, each as its own program.
+
+    The products :func:`lstm_matmul_flops` counts for the benchmarked regressor's first layer
+    (97 % of the step's matrix-product work), at their shapes and with their data dependences:
+    the input projection of all ``R = batch * frames`` rows, the ``frames`` recurrent products
+    ``h_{t-1} W_h`` as a chain (each step's product reads the previous one's output, as the
+    recurrence of eqs. 1-5 does), the ``frames`` products ``da_t W_h^T`` of the backward pass as a
+    chain, and the two weight gradients. Timed alone (:func:`first_layer_products_time`) they
+    bound from below what any implementation of the step in JAX on this device can take: the
+    element-wise work of the gates, the second layer and the loss come on top.
+
+    Returns:
+        ``{name: (fn, args)}``: ``fn(*args)`` runs that part (jit it to time it).
+    """
+    n_in, (h, _), _ = REGRESSOR["n_in"], REGRESSOR["hidden"], REGRESSOR["n_out"]
+    g, r, r1 = 4 * h, batch * frames, batch * (frames - 1)
+    ks = jax.random.split(jax.random.key(seed), 6)
+    x = jax.random.normal(ks[0], (r, n_in), jnp.float32)
+    w_x = 0.1 * jax.random.normal(ks[1], (n_in, g), jnp.float32)
+    w_h = 0.1 * jax.random.normal(ks[2], (h, g), jnp.float32)
+    dz = jax.random.normal(ks[3], (r, g), jnp.float32)
+    h_prev = jax.random.normal(ks[4], (r1, h), jnp.float32)
+    h0 = jax.random.normal(ks[5], (batch, h), jnp.float32)
+
+    def recurrent_forward(h0, w_h):  # h_t <- the first H columns of h_{t-1} W_h
+        return jax.lax.scan(lambda c, _: ((c @ w_h)[:, :h], None), h0, None, length=frames)[0]
+
+    def recurrent_backward(da0, w_h):  # da_{t-1} <- da_t W_h^T, once per gate block
+        def step(da, _):
+            return jnp.tile(da @ w_h.T, (1, 4)), None
+
+        return jax.lax.scan(step, da0, None, length=frames)[0]
+
+    return {
+        "input_projection": (lambda x, w: x @ w, (x, w_x)),
+        "recurrent_forward": (recurrent_forward, (h0, w_h)),
+        "recurrent_backward": (recurrent_backward, (dz[:batch], w_h)),
+        "input_weight_gradient": (lambda x, d: x.T @ d, (x, dz)),
+        "recurrent_weight_gradient": (lambda hp, d: hp.T @ d, (h_prev, dz[batch:])),
+    }
+
+
+def first_layer_products_time(batch: int = 31, frames: int = 100, repeats: int = 10) -> dict:
+    """Seconds of each of :func:`first_layer_products` (best of ``repeats``) and their sum."""
+    out = {}
+    for name, (fn, args) in first_layer_products(batch, frames).items():
+        f = jax.jit(fn)
+        jax.block_until_ready(f(*args))
+        best = float("inf")
+        for _ in range(max(1, repeats)):
+            t0 = time.perf_counter()
+            jax.block_until_ready(f(*args))
+            best = min(best, time.perf_counter() - t0)
+        out[name] = best
+    out["total"] = sum(out.values())
+    return out
+
+
 def regressor_step_jax(
     *, batch=31, frames=100, steps=300, k=1, lr=1e-3, seed=0, warmup: int = 2, inner: int = 10
 ) -> float:
@@ -412,6 +471,7 @@ def run(
     th = regressor_step_torch(frames=frames, steps=steps)
     gflop = regressor_matmul_flops(out["regressor"]["batch"], frames) / 1e9
     ceiling = matmul_ceiling_gflops()
+    products = first_layer_products_time(out["regressor"]["batch"], frames)
     out["regressor"].update(
         {
             "mer_ser_s_per_step": jx,
@@ -425,6 +485,11 @@ def run(
             "torch_gflops": (gflop / th) if th else None,
             "matmul_ceiling_gflops": ceiling,
             "mer_ser_fraction_of_ceiling": gflop / jx / ceiling,
+            # The first layer's matrix products timed alone: a lower bound on the step in JAX
+            # here, and the ratio to PyTorch a step doing nothing else would have.
+            "first_layer_products_s": products,
+            "mer_ser_s_beyond_products": jx - products["total"],
+            "products_only_speedup_vs_torch": (th / products["total"]) if th else None,
         }
     )
     sweep = []
