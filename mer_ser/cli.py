@@ -150,6 +150,7 @@ def _bench_train(args) -> int:
                 runs=args.runs,
                 unrolls=tuple(int(u) for u in args.unroll.split(",")),
                 thesis_epoch=args.thesis_epoch,
+                rounds=args.rounds,
             )
         )
     )
@@ -287,6 +288,13 @@ def parser() -> argparse.ArgumentParser:
     t = bench.add_parser("train", help="training step time: mer_ser vs PyTorch, vmapped models")
     t.add_argument("--frames", type=int, default=100, help="frames per sequence (batch is 31)")
     t.add_argument("--steps", type=int, default=300, help="timed steps of the single model")
+    t.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="mer_ser and PyTorch regressor steps timed in this many alternating rounds"
+        " (fastest round each)",
+    )
     t.add_argument("--k", default="1,10,100", help="numbers of vmapped models")
     t.add_argument("--dcnn-batch", type=int, default=8)
     t.add_argument("--dcnn-steps", type=int, default=5, help="0: time the regressor only")

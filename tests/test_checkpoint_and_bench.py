@@ -150,3 +150,32 @@ def test_the_products_timed_as_a_lower_bound_are_the_first_layers_counted_work(b
     for name in ("recurrent_forward", "recurrent_backward"):
         (eqn,) = [e for e in jax.make_jaxpr(parts[name][0])(*parts[name][1]).jaxpr.eqns]
         assert eqn.primitive.name == "scan" and eqn.params["length"] == frames
+
+
+def test_mer_ser_and_pytorch_steps_are_timed_in_turns_and_each_keeps_its_fastest_round(
+    monkeypatch,
+):
+    """One slow spell of a shared machine must not decide the ratio: the frameworks alternate
+    round by round, and each figure is that framework's fastest round (per step)."""
+    from mer_ser.train import bench
+
+    log = []
+    monkeypatch.setattr(bench, "_regressor_runner_jax", lambda **kw: "jax")
+    monkeypatch.setattr(bench, "_regressor_runner_torch", lambda **kw: "torch")
+    monkeypatch.setattr(bench, "_torch", lambda: object())
+    jax_rounds, torch_rounds = iter([5.0, 3.0, 4.0]), iter([6.0, 7.0, 2.0])
+
+    def timed(run, calls, warmup):
+        log.append(("jax", calls))
+        return next(jax_rounds)  # seconds per dispatch of `inner` steps
+
+    def timed_torch(torch, run, steps, warmup):
+        log.append(("torch", steps))
+        return next(torch_rounds)  # seconds per step
+
+    monkeypatch.setattr(bench, "_timed", timed)
+    monkeypatch.setattr(bench, "_timed_torch", timed_torch)
+    jx, th = bench.compare_regressor_steps(steps=60, rounds=3, inner=10)
+    # 20 steps per round: 2 dispatches of 10 mer_ser steps, then 20 PyTorch steps.
+    assert log == [("jax", 2), ("torch", 20)] * 3
+    assert jx == pytest.approx(3.0 / 10) and th == 2.0
