@@ -136,27 +136,30 @@ def training_rows(cfg: PerfConfig, device: str, matmul_gflops: float) -> list[di
 
     Each framework runs as it trains: mer_ser's regressor ten steps per call of one compiled
     ``lax.scan`` (:func:`mer_ser.train.bench.regressor_step_jax`), PyTorch one Python call per
-    step; the two take turns over ``cfg.regressor_rounds`` rounds and each keeps its fastest
+    step; the two (and the products of the fourth row) take turns over
+    ``cfg.regressor_rounds`` rounds and each keeps its fastest
     (:func:`~mer_ser.train.bench.compare_regressor_steps`), so a spell of load on a shared
-    machine does not decide the ratio. A third row states the regressor's step as matrix-product work
-    (:func:`~mer_ser.train.bench.regressor_matmul_flops` over the step time, in GFLOP/s) against
+    machine does not decide the ratios. A third row states the regressor's step as
+    matrix-product work (:func:`~mer_ser.train.bench.regressor_matmul_flops` over the step
+    time, in GFLOP/s) against
     ``matmul_gflops``, the rate JAX reaches on large products on the same device
     (:func:`describe_machine`, measured once per run); its ``ratio`` is that share (the
     issue's CPU target reads "about 70% of this CPU's float32 matrix-multiply ceiling"), which,
     unlike the ratio to PyTorch, does not move with PyTorch's own kernels on the machine.
     A fourth row times the first LSTM layer's matrix products alone
-    (:func:`~mer_ser.train.bench.first_layer_products_time`, 97 % of the step's product work):
-    no implementation of the step in JAX on this device can be faster, so PyTorch's step over
-    it is the highest ratio to PyTorch the step could reach here.
+    (:func:`~mer_ser.train.bench.first_layer_products`, 97 % of the step's product work):
+    no implementation of the step built on JAX's products on this device can be faster, so
+    PyTorch's step over it is the highest ratio to PyTorch the step could reach here.
     """
     from mer_ser.models.conv import DCNN
     from mer_ser.train import bench
 
     rows = []
     shape = {"batch": cfg.regressor_batch, "frames": cfg.regressor_frames}
-    jx, th = bench.compare_regressor_steps(
+    turns = bench.compare_regressor_steps(
         steps=cfg.regressor_steps, rounds=cfg.regressor_rounds, **shape
     )
+    jx, th = turns["mer_ser"], turns["torch"]
     cpu = device.startswith("cpu")
     rows.append(
         _row(
@@ -188,7 +191,7 @@ def training_rows(cfg: PerfConfig, device: str, matmul_gflops: float) -> list[di
             ratio=gflop / jx / matmul_gflops,
         )
     )
-    products = bench.first_layer_products_time(cfg.regressor_batch, cfg.regressor_frames)
+    products = turns["products"]
     rows.append(
         _row(
             "a",

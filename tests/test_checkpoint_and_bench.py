@@ -152,11 +152,12 @@ def test_the_products_timed_as_a_lower_bound_are_the_first_layers_counted_work(b
         assert eqn.primitive.name == "scan" and eqn.params["length"] == frames
 
 
-def test_mer_ser_and_pytorch_steps_are_timed_in_turns_and_each_keeps_its_fastest_round(
+def test_mer_ser_pytorch_and_the_products_are_timed_in_turns_each_keeping_its_fastest_round(
     monkeypatch,
 ):
-    """One slow spell of a shared machine must not decide the ratio: the frameworks alternate
-    round by round, and each figure is that framework's fastest round (per step)."""
+    """One slow spell of a shared machine must not decide a ratio: the regressor's mer_ser step,
+    its PyTorch step and the first layer's products alone take turns round by round, and each
+    figure is that measurement's fastest round (per step)."""
     from mer_ser.train import bench
 
     log = []
@@ -164,18 +165,32 @@ def test_mer_ser_and_pytorch_steps_are_timed_in_turns_and_each_keeps_its_fastest
     monkeypatch.setattr(bench, "_regressor_runner_torch", lambda **kw: "torch")
     monkeypatch.setattr(bench, "_torch", lambda: object())
     jax_rounds, torch_rounds = iter([5.0, 3.0, 4.0]), iter([6.0, 7.0, 2.0])
+    product_rounds = {"p": iter([0.3, 0.2, 0.4]), "q": iter([0.1, 0.5, 0.6])}
+
+    def product_timers(batch, frames):
+        def timer(name):
+            log.append((name, None))
+            return next(product_rounds[name])
+
+        return {name: (lambda name=name: timer(name)) for name in product_rounds}
 
     def timed(run, calls, warmup):
-        log.append(("jax", calls))
-        return next(jax_rounds)  # seconds per dispatch of `inner` steps
+        if warmup == 0:
+            log.append(("jax", calls))
+            return next(jax_rounds)  # seconds per dispatch of `inner` steps
+        return 0.0  # compiling
 
     def timed_torch(torch, run, steps, warmup):
-        log.append(("torch", steps))
-        return next(torch_rounds)  # seconds per step
+        if warmup == 0:
+            log.append(("torch", steps))
+            return next(torch_rounds)  # seconds per step
+        return 0.0
 
     monkeypatch.setattr(bench, "_timed", timed)
     monkeypatch.setattr(bench, "_timed_torch", timed_torch)
-    jx, th = bench.compare_regressor_steps(steps=60, rounds=3, inner=10)
-    # 20 steps per round: 2 dispatches of 10 mer_ser steps, then 20 PyTorch steps.
-    assert log == [("jax", 2), ("torch", 20)] * 3
-    assert jx == pytest.approx(3.0 / 10) and th == 2.0
+    monkeypatch.setattr(bench, "_product_timers", product_timers)
+    out = bench.compare_regressor_steps(steps=60, rounds=3, inner=10)
+    # 20 steps per round: 2 dispatches of 10 mer_ser steps, 20 PyTorch steps, each product part.
+    assert log == [("jax", 2), ("torch", 20), ("p", None), ("q", None)] * 3
+    assert out["mer_ser"] == pytest.approx(3.0 / 10) and out["torch"] == 2.0
+    assert out["products"] == {"p": 0.2, "q": 0.1, "total": pytest.approx(0.3)}

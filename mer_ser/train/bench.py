@@ -138,9 +138,10 @@ def first_layer_products(batch: int = 31, frames: int = 100, seed: int = 0) -> d
     the input projection of all ``R = batch * frames`` rows, the ``frames`` recurrent products
     ``h_{t-1} W_h`` as a chain (each step's product reads the previous one's output, as the
     recurrence of eqs. 1-5 does), the ``frames`` products ``da_t W_h^T`` of the backward pass as a
-    chain, and the two weight gradients. Timed alone (:func:`first_layer_products_time`) they
-    bound from below what any implementation of the step in JAX on this device can take: the
-    element-wise work of the gates, the second layer and the loss come on top.
+    chain, and the two weight gradients. Timed alone (:func:`compare_regressor_steps`) they
+    bound from below what any implementation of the step built on JAX's matrix products can
+    take on this device: the element-wise work of the gates, the second layer, the loss and the
+    update come on top.
 
     Returns:
         ``{name: (fn, args)}``: ``fn(*args)`` runs that part (jit it to time it).
@@ -173,20 +174,39 @@ def first_layer_products(batch: int = 31, frames: int = 100, seed: int = 0) -> d
     }
 
 
-def first_layer_products_time(batch: int = 31, frames: int = 100, repeats: int = 10) -> dict:
-    """Seconds of each of :func:`first_layer_products` (best of ``repeats``) and their sum."""
-    out = {}
+def _product_timers(batch: int, frames: int, calls: int = 3) -> dict:
+    """Compiled timers of :func:`first_layer_products`, ``{name: timer}``.
+
+    Each ``timer()`` returns the fastest of ``calls`` runs of that part, in seconds.
+    """
+    timers = {}
     for name, (fn, args) in first_layer_products(batch, frames).items():
         f = jax.jit(fn)
         jax.block_until_ready(f(*args))
-        best = float("inf")
-        for _ in range(max(1, repeats)):
-            t0 = time.perf_counter()
-            jax.block_until_ready(f(*args))
-            best = min(best, time.perf_counter() - t0)
-        out[name] = best
-    out["total"] = sum(out.values())
-    return out
+
+        def timer(f=f, args=args):
+            best = float("inf")
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                jax.block_until_ready(f(*args))
+                best = min(best, time.perf_counter() - t0)
+            return best
+
+        timers[name] = timer
+    return timers
+
+
+def _fastest_in_turns(timers: dict, rounds: int) -> dict:
+    """Call every timer once per round, in turn, for ``rounds`` rounds; each one's fastest.
+
+    Taking turns gives every measurement the same spells of a shared machine's load, and the
+    fastest round is the one least slowed by it (load only ever slows a run down).
+    """
+    best = dict.fromkeys(timers, float("inf"))
+    for _ in range(max(1, rounds)):
+        for name, timer in timers.items():
+            best[name] = min(best[name], timer())
+    return best
 
 
 def _regressor_runner_jax(*, batch, frames, k, lr, seed, inner):
@@ -237,31 +257,38 @@ def regressor_step_jax(
 
 def compare_regressor_steps(
     *, batch=31, frames=100, steps=300, rounds: int = 5, lr=1e-3, seed=0, inner: int = 10
-) -> tuple[float, float | None]:
-    """Seconds per training step of the regressor in mer_ser and in PyTorch, timed in turns.
+) -> dict:
+    """The regressor's step in mer_ser and PyTorch and its first layer's products, in turns.
 
     ``rounds`` rounds, each timing ``steps / rounds`` steps of mer_ser (``inner`` per dispatch,
-    as :func:`regressor_step_jax`) and then as many of PyTorch (:func:`regressor_step_torch`'s
-    model); each framework's figure is its fastest round. Taking turns gives both frameworks
-    the same spells of a shared machine's load, and the fastest round is the one least slowed
-    by it (load only ever slows a run down), so their ratio no longer hangs on one spell.
+    as :func:`regressor_step_jax`), as many of PyTorch (:func:`regressor_step_torch`'s model) and
+    each of :func:`first_layer_products`; every figure is its fastest round
+    (:func:`_fastest_in_turns`), so no ratio between them hangs on one spell of load.
 
     Returns:
-        ``(mer_ser, torch)`` seconds per step; ``torch`` is None without PyTorch.
+        ``{"mer_ser": s, "torch": s or None, "products": {part: s, ..., "total": s}}``: seconds
+        per step (``torch`` is None without PyTorch) and seconds of each product part.
     """
-    rounds = max(1, rounds)
-    per_round = max(1, steps // rounds)
+    per_round = max(1, steps // max(1, rounds))
     inner = max(1, min(inner, per_round))
+    calls = max(1, per_round // inner)
     jrun = _regressor_runner_jax(batch=batch, frames=frames, k=1, lr=lr, seed=seed, inner=inner)
     trun = _regressor_runner_torch(batch=batch, frames=frames, lr=lr, seed=seed)
-    calls = max(1, per_round // inner)
-    jx = _timed(jrun, calls, warmup=2) / inner
-    th = _timed_torch(_torch(), trun, per_round, warmup=3) if trun else None
-    for _ in range(rounds - 1):
-        jx = min(jx, _timed(jrun, calls, warmup=0) / inner)
-        if trun:
-            th = min(th, _timed_torch(_torch(), trun, per_round, warmup=0))
-    return jx, th
+    timers = {"mer_ser": lambda: _timed(jrun, calls, warmup=0) / inner}
+    _timed(jrun, 1, warmup=1)  # compile
+    if trun is not None:
+        torch = _torch()
+        timers["torch"] = lambda: _timed_torch(torch, trun, per_round, warmup=0)
+        _timed_torch(torch, trun, 1, warmup=2)
+    parts = _product_timers(batch, frames)
+    timers.update({f"products/{name}": t for name, t in parts.items()})
+    best = _fastest_in_turns(timers, rounds)
+    products = {name: best[f"products/{name}"] for name in parts}
+    return {
+        "mer_ser": best["mer_ser"],
+        "torch": best.get("torch"),
+        "products": {**products, "total": sum(products.values())},
+    }
 
 
 def conv_step_jax(
@@ -497,8 +524,9 @@ def run(
 ) -> dict:
     """All benchmarks; returns the JSON-ready result.
 
-    ``dcnn_steps = 0`` times the regressor only. The regressor's mer_ser and PyTorch steps are
-    timed in ``rounds`` alternating rounds (:func:`compare_regressor_steps`).
+    ``dcnn_steps = 0`` times the regressor only. The regressor's mer_ser and PyTorch steps and
+    its first layer's products alone are timed in ``rounds`` turns
+    (:func:`compare_regressor_steps`).
 
     ``runs > 1`` also times that many vmapped classifier runs per step (how the quadrant track
     trains its runs); ``unrolls`` are the ADCRNN loop unrollings to compare (the fastest is used
@@ -509,11 +537,11 @@ def run(
         **describe(),
         "regressor": {"batch": 31, "frames": frames, "steps": steps, "rounds": rounds},
     }
-    jx, th = compare_regressor_steps(frames=frames, steps=steps, rounds=rounds)
+    turns = compare_regressor_steps(frames=frames, steps=steps, rounds=rounds)
+    jx, th, products = turns["mer_ser"], turns["torch"], turns["products"]
     jx1 = regressor_step_jax(frames=frames, steps=max(1, steps // 10), inner=1)
     gflop = regressor_matmul_flops(out["regressor"]["batch"], frames) / 1e9
     ceiling = matmul_ceiling_gflops()
-    products = first_layer_products_time(out["regressor"]["batch"], frames)
     out["regressor"].update(
         {
             "mer_ser_s_per_step": jx,
