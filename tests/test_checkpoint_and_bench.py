@@ -148,7 +148,7 @@ def test_the_products_timed_as_a_lower_bound_are_the_first_layers_counted_work(b
     assert traced == bench.lstm_matmul_flops(batch, frames, n_in, h1, input_grad=False)
     # Each recurrent chain is one product per frame, each reading the one before it.
     for name in ("recurrent_forward", "recurrent_backward"):
-        (eqn,) = [e for e in jax.make_jaxpr(parts[name][0])(*parts[name][1]).jaxpr.eqns]
+        (eqn,) = jax.make_jaxpr(parts[name][0])(*parts[name][1]).jaxpr.eqns
         assert eqn.primitive.name == "scan" and eqn.params["length"] == frames
 
 
