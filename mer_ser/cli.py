@@ -25,7 +25,7 @@ def _corpus_build(args) -> int:
 
     cfg = SyntheticConfig(profile=args.profile, seed=args.seed, shared_code=args.shared_code)
     t0 = time.perf_counter()
-    parts = build_corpus(args.out, cfg, n_jobs=args.jobs)
+    parts = build_corpus(args.out, cfg, n_jobs=args.jobs, force=args.force)
     dt = time.perf_counter() - t0
     hours = sum(c.clips["duration"].sum() for c in parts.values()) / 3600
     print(
@@ -215,8 +215,13 @@ def parser() -> argparse.ArgumentParser:
         default=0.75,
         help="share of music's shared cues driven by its labels, in [0, 1]",
     )
-    b.add_argument("--out", type=Path, required=True)
+    b.add_argument("--out", type=Path, required=True, help="folder to build into (resumable)")
     b.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    b.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a corpus that --out holds from another config (default: refuse)",
+    )
     b.set_defaults(func=_corpus_build)
 
     f = sub.add_parser("figures", help="run the numbered notebooks through papermill")

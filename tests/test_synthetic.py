@@ -61,19 +61,109 @@ def test_speech_clips_are_identical_across_builds(tmp_path, quick_root):
         assert wav.read_bytes() == ref.read_bytes(), wav.name
 
 
-def test_interrupted_build_resumes_without_rerendering(tmp_path):
-    cfg = SyntheticConfig(profile="quick", seed=0, parts=("music_static",))
-    build_corpus(tmp_path, cfg, progress=False)
+def _killed_build(monkeypatch, out, cfg, after: int) -> None:
+    """A build that dies (as under kill) once ``after`` clips are written."""
+    from mer_ser.corpora.synthetic import build as B
+
+    real = B.parallel_map
+
+    def dying(*args, **kwargs):
+        for i, result in enumerate(real(*args, **kwargs)):
+            if i == after:
+                raise KeyboardInterrupt
+            yield result
+
+    monkeypatch.setattr(B, "parallel_map", dying)
+    with pytest.raises(KeyboardInterrupt):
+        build_corpus(out, cfg, progress=False, n_jobs=1)
+    monkeypatch.setattr(B, "parallel_map", real)
+
+
+ONE_PART = SyntheticConfig(profile="quick", seed=1, parts=("music_static",))
+
+
+@pytest.fixture(scope="module")
+def one_part_reference(tmp_path_factory):
+    """A clean, uninterrupted build of ``ONE_PART`` and its file digests."""
+    root = tmp_path_factory.mktemp("reference")
+    build_corpus(root, ONE_PART, progress=False)
+    return _digest(root)
+
+
+def test_a_killed_build_resumed_with_another_seed_is_refused_and_force_rebuilds(
+    tmp_path, monkeypatch
+):
+    from mer_ser.corpora.synthetic.build import BuildMismatch
+
+    _killed_build(monkeypatch, tmp_path, ONE_PART, after=4)
+    other = SyntheticConfig(profile="quick", seed=7, parts=("music_static",))
+    with pytest.raises(BuildMismatch, match=r"builtin\.json: folder holds a corpus built with"):
+        build_corpus(tmp_path, other, progress=False)
+    build_corpus(tmp_path, other, progress=False, force=True)
+    clean = tmp_path.parent / "clean"
+    build_corpus(clean, other, progress=False)
+    assert _digest(tmp_path) == _digest(clean)
+
+
+def test_a_resumed_build_regenerates_exactly_the_missing_truncated_changed_and_unrecorded_clips(
+    tmp_path, monkeypatch, one_part_reference
+):
+    _killed_build(monkeypatch, tmp_path, ONE_PART, after=6)
     audio = tmp_path / "music_static" / "audio"
-    before = {p.name: p.stat().st_mtime_ns for p in audio.glob("*.wav")}
-    victim = audio / "ms0003.wav"
-    good = victim.read_bytes()
-    victim.unlink()  # as if the run had died before this clip
-    (tmp_path / "builtin.json").unlink()  # the manifest is written last
-    build_corpus(tmp_path, cfg, progress=False)
-    after = {p.name: p.stat().st_mtime_ns for p in audio.glob("*.wav")}
-    assert victim.read_bytes() == good
-    assert {k for k in before if before[k] != after[k]} == {"ms0003.wav"}
+    journal = (tmp_path / "builtin.journal").read_text().splitlines()
+    finished = [line.split()[1].rsplit("/", 1)[1] for line in journal]
+    assert len(finished) == 6
+    truncated, changed, unrecorded = (audio / n for n in finished[:3])
+    truncated.write_bytes(truncated.read_bytes()[:1000])
+    changed.write_bytes(changed.read_bytes()[:-2] + b"\x01\x02")
+    (tmp_path / "builtin.journal").write_text("\n".join(journal[:2] + journal[3:]) + "\n")
+    untouched = {n: (audio / n).stat().st_mtime_ns for n in finished[3:]}
+    build_corpus(tmp_path, ONE_PART, progress=False)
+    assert _digest(tmp_path) == one_part_reference
+    assert {n: (audio / n).stat().st_mtime_ns for n in untouched} == untouched
+    assert not (tmp_path / "builtin.journal").exists()
+
+
+def test_a_complete_build_verifies_its_files_and_regenerates_a_truncated_one(
+    tmp_path, one_part_reference
+):
+    build_corpus(tmp_path, ONE_PART, progress=False)
+    victim = tmp_path / "music_static" / "audio" / "ms0003.wav"
+    victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 3])
+    (tmp_path / "music_static" / "labels" / "static.csv").write_text("clip_id\n")
+    with pytest.warns(RuntimeWarning, match="missing or changed; regenerating"):
+        build_corpus(tmp_path, ONE_PART, progress=False)
+    assert _digest(tmp_path) == one_part_reference
+
+
+def test_part_folders_that_no_manifest_records_are_not_reused(tmp_path):
+    from mer_ser.corpora.synthetic.build import BuildMismatch
+
+    (tmp_path / "music_static" / "audio").mkdir(parents=True)
+    (tmp_path / "music_static" / "audio" / "ms0000.wav").write_bytes(b"RIFF")
+    with pytest.raises(BuildMismatch, match="no build manifest"):
+        build_corpus(tmp_path, ONE_PART, progress=False)
+
+
+def test_a_corrupt_build_manifest_is_named(tmp_path):
+    from mer_ser.errors import CorpusError
+
+    (tmp_path / "builtin.json").write_text('{"config": ')
+    with pytest.raises(CorpusError, match=r"builtin\.json: build manifest is not valid JSON"):
+        build_corpus(tmp_path, ONE_PART, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"shared_code": 5.0}, r"shared_code must lie in \[0, 1\], got 5"),
+        ({"seed": -1}, "seed must be a non-negative integer"),
+        ({"profile": "huge"}, "unknown profile 'huge'"),
+    ],
+)
+def test_a_bad_config_is_rejected_before_anything_is_generated(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        SyntheticConfig(**kwargs)
 
 
 def test_a_fresh_build_returns_exactly_what_a_later_run_reads(tmp_path):
@@ -92,7 +182,7 @@ def test_a_folder_built_with_another_config_is_refused(tmp_path):
     build_corpus(
         tmp_path, SyntheticConfig(profile="quick", parts=("music_static",)), progress=False
     )
-    with pytest.raises(ValueError, match=r"built with .*choose another --out"):
+    with pytest.raises(ValueError, match=r"built with .*choose another --out, or pass --force"):
         build_corpus(tmp_path, SyntheticConfig(profile="quick", seed=5, parts=("music_static",)))
 
 

@@ -6,28 +6,42 @@ fresh worker process (``maxtasksperchild=1``; forked from a process that never s
 else from a clean forkserver) because espeak-ng carries state between utterances (see
 :mod:`.speech`).
 
-Resumption: audio files are written atomically, so any ``.wav`` present is complete; a rebuild
-skips them. Label tables are recomputed from the seed (cheap) and ``corpus.json`` is written last.
+Provenance and resumption: the folder's manifest ``builtin.json`` records what made it (the
+resolved config, the generator version and the parts) before the first clip is rendered, and the
+SHA-256 of every file once the build is complete. While a build runs, each finished clip's hash
+is appended to ``builtin.journal``. A rebuild into the same folder
+
+* with another config (or generator version) is refused, or with ``force=True`` removes what
+  the old manifest recorded and builds afresh;
+* with the same config verifies every file against its recorded hash and regenerates exactly
+  the ones that are missing, truncated or changed (a clip without a recorded hash, e.g. one whose
+  worker was killed after writing it, is regenerated too).
+
+Label tables are recomputed from the seed (cheap) and the manifest is completed last.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from mer_ser._io import parallel_map, write_json
+from mer_ser._io import parallel_map, sha256_file, write_json
 from mer_ser.corpora import labels as _labels
 from mer_ser.corpora.model import Corpus
 from mer_ser.corpora.store import read_corpus, write_corpus
 from mer_ser.corpora.synthetic import latent as _latent
 from mer_ser.corpora.synthetic.config import PROFILES, PartSpec, SyntheticConfig
 from mer_ser.corpora.synthetic.cues import shared_driver
+from mer_ser.errors import CorpusError
 
 _PART_CODES = {
     "speech_continuous": "sc",
@@ -197,12 +211,13 @@ def render(plan: ClipPlan) -> np.ndarray:
     )
 
 
-def _render_to(args: tuple[ClipPlan, str]) -> str:
+def _render_to(args: tuple[ClipPlan, str]) -> tuple[str, str]:
+    """Render one clip to ``path``; returns ``(path, SHA-256 of the written file)``."""
     from mer_ser.corpora.audio import write_wav
 
     plan, path = args
     write_wav(path, render(plan), plan.sr)
-    return plan.clip_id
+    return path, sha256_file(path)
 
 
 def _labels_for(spec: PartSpec, plans: list[ClipPlan]) -> dict[str, pd.DataFrame | None]:
@@ -261,66 +276,113 @@ def _labels_for(spec: PartSpec, plans: list[ClipPlan]) -> dict[str, pd.DataFrame
     }
 
 
+MANIFEST = "builtin.json"
+JOURNAL = "builtin.journal"
+
+
+class BuildMismatch(CorpusError):
+    """A build folder holds a corpus made with another config (or by another generator)."""
+
+
 def build_corpus(
     out: str | os.PathLike,
     config: SyntheticConfig | None = None,
     *,
     n_jobs: int | None = None,
     progress: bool = True,
+    force: bool = False,
 ) -> dict[str, Corpus]:
-    """Generate (or finish generating) the built-in corpus under ``out``.
+    """Generate, finish or verify the built-in corpus under ``out``.
 
     Args:
         out: destination folder; one sub-folder per part, each a corpus in the
-            :mod:`~mer_ser.corpora.store` format, plus ``builtin.json`` with the resolved config.
+            :mod:`~mer_ser.corpora.store` format, plus the manifest ``builtin.json`` (the resolved
+            config, the generator version and every file's SHA-256).
         config: what to build; defaults to ``SyntheticConfig()``.
         n_jobs: worker processes (default: all CPU cores).
         progress: show a progress bar over clips.
+        force: when ``out`` holds a corpus made with another config, remove the files its
+            manifest records and build afresh (instead of refusing).
 
     Returns:
         The parts as :class:`~mer_ser.corpora.model.Corpus` objects, by name.
 
     Raises:
-        ValueError: ``out`` holds a corpus built with a different config.
+        BuildMismatch: ``out`` holds a corpus built with a different config or generator
+            version, or part folders that no manifest records (without ``force``).
     """
     cfg = config or SyntheticConfig()
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise CorpusError(f"{out}: exists and is not a folder; give --out a folder")
     specs = cfg.resolved_parts()
-    manifest = out / "builtin.json"
-    resolved = {
-        "config": dataclasses.asdict(cfg),
-        "generator_version": GENERATOR_VERSION,
-        "parts": [dataclasses.asdict(s) for s in specs],  # a profile's sizes may change
-    }
-    if manifest.is_file():
-        old = json.loads(manifest.read_text())
-        if old != json.loads(json.dumps(resolved)):
-            raise ValueError(
-                f"{manifest}: folder holds a corpus built with {old}; "
-                f"choose another --out or delete it to build {resolved}"
+    manifest = out / MANIFEST
+    identity = json.loads(
+        json.dumps(
+            {
+                "config": dataclasses.asdict(cfg),
+                "generator_version": GENERATOR_VERSION,
+                "parts": [dataclasses.asdict(s) for s in specs],  # a profile's sizes may change
+            }
+        )
+    )
+    old = _read_manifest(manifest)
+    if old is not None and _identity(old) != identity:
+        if not force:
+            raise BuildMismatch(
+                f"{manifest}: folder holds a corpus built with {_identity(old)}; choose another "
+                f"--out, or pass --force (force=True) to replace it with {identity}"
             )
-        return {s.name: read_corpus(out / s.name) for s in specs}
+        _remove_build(out, old)
+        old = None
+    if old is None:
+        strays = [s.name for s in specs if (out / s.name).exists()]
+        if strays and not force:
+            raise BuildMismatch(
+                f"{out}: part folders {strays} exist but no build manifest ({MANIFEST}) records "
+                "what made them; choose another --out, or pass --force (force=True) to rebuild"
+            )
+        for name in strays:
+            shutil.rmtree(out / name)
+        (out / JOURNAL).unlink(missing_ok=True)
+    elif old.get("state") == "complete":
+        if _verified(out, old.get("files", {})):
+            return {s.name: read_corpus(out / s.name) for s in specs}
+        warnings.warn(
+            f"{out}: files of the built-in corpus are missing or changed; regenerating them",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    recorded = {**(old or {}).get("files", {}), **_read_journal(out / JOURNAL)}
+    if old is None or old.get("state") == "complete":
+        write_json(manifest, {**identity, "state": "building", "files": {}})
+        _write_journal(out / JOURNAL, recorded)
     plans = {s.name: plan_part(s, cfg) for s in specs}
-    todo = [
-        (p, str(out / s.name / "audio" / f"{p.clip_id}.wav"))
-        for s in specs
-        for p in plans[s.name]
-        if not (out / s.name / "audio" / f"{p.clip_id}.wav").is_file()
-    ]
+    todo = []
+    for s in specs:
+        for p in plans[s.name]:
+            rel = f"{s.name}/audio/{p.clip_id}.wav"
+            if not _matches(out / rel, recorded.get(rel)):
+                recorded.pop(rel, None)
+                todo.append((p, str(out / rel)))
     todo.sort(key=lambda t: -t[0].duration)  # longest first balances the workers
     from mer_ser.corpora.synthetic.speech import _Engine
 
-    for _ in parallel_map(
-        _render_to,
-        todo,
-        n_jobs=n_jobs,
-        desc=f"corpus {cfg.profile}",
-        unit="clip",
-        progress=progress,
-        clean=_Engine._instance is not None,
-        fresh_workers=True,
-    ):
-        pass
+    with open(out / JOURNAL, "a", encoding="utf-8") as journal:
+        for path, digest in parallel_map(
+            _render_to,
+            todo,
+            n_jobs=n_jobs,
+            desc=f"corpus {cfg.profile}",
+            unit="clip",
+            progress=progress,
+            clean=_Engine._instance is not None,
+            fresh_workers=True,
+        ):
+            rel = Path(path).relative_to(out).as_posix()
+            recorded[rel] = digest
+            journal.write(f"{digest} {rel}\n")
+            journal.flush()
     corpora = {}
     for s in specs:
         clips = pd.DataFrame(
@@ -352,8 +414,81 @@ def build_corpus(
         # What a later run reads (labels in the store's fixed float format), so a fresh build
         # and a reuse give the same sequences, fingerprints and cached training jobs.
         corpora[s.name] = read_corpus(out / s.name)
-    write_json(manifest, resolved)
+    files = {}
+    for s in specs:
+        for f in sorted((out / s.name).rglob("*")):
+            if f.is_file() and not f.name.startswith("."):
+                rel = f.relative_to(out).as_posix()
+                known = recorded.get(rel) if f.suffix == ".wav" else None  # tables: rewritten
+                files[rel] = known or sha256_file(f)
+    write_json(manifest, {**identity, "state": "complete", "files": files})
+    (out / JOURNAL).unlink(missing_ok=True)
     return corpora
+
+
+def _identity(manifest: dict) -> dict:
+    """What made a build: the part of its manifest a rebuild must match."""
+    return {k: manifest.get(k) for k in ("config", "generator_version", "parts")}
+
+
+def _read_manifest(path: Path) -> dict | None:
+    """A build manifest, ``None`` when absent; a clear error when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except PermissionError as e:
+        raise CorpusError(f"{path}: permission denied") from e
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CorpusError(
+            f"{path}: build manifest is not valid JSON ({e}); delete the folder or rebuild it "
+            "with --force"
+        ) from e
+    if not isinstance(data, dict) or "config" not in data:
+        raise CorpusError(f"{path}: not a mer_ser build manifest (no 'config')")
+    return data
+
+
+def _remove_build(out: Path, manifest: dict) -> None:
+    """Remove what a manifest records (its parts' folders, the manifest and the journal)."""
+    for part in manifest.get("parts") or []:
+        name = part.get("name") if isinstance(part, dict) else None
+        if name and "/" not in name and (out / name).is_dir():
+            shutil.rmtree(out / name)
+    (out / JOURNAL).unlink(missing_ok=True)
+    (out / MANIFEST).unlink(missing_ok=True)
+
+
+def _read_journal(path: Path) -> dict[str, str]:
+    """Hashes of the clips an unfinished build finished (``<sha256> <relative path>`` lines).
+
+    A line cut short by a kill is ignored, so its clip is regenerated.
+    """
+    out = {}
+    with contextlib.suppress(FileNotFoundError):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            digest, _, rel = line.partition(" ")
+            if len(digest) == 64 and rel.endswith(".wav"):
+                out[rel] = digest
+    return out
+
+
+def _write_journal(path: Path, recorded: dict[str, str]) -> None:
+    from mer_ser._io import write_text
+
+    write_text(path, "".join(f"{d} {r}\n" for r, d in sorted(recorded.items())))
+
+
+def _matches(path: Path, digest: str | None) -> bool:
+    """Whether ``path`` exists with the recorded SHA-256."""
+    return digest is not None and path.is_file() and sha256_file(path) == digest
+
+
+def _verified(out: Path, files: dict[str, str]) -> bool:
+    """Whether every file a complete manifest records is present and unchanged."""
+    return bool(files) and all(_matches(out / rel, d) for rel, d in files.items())
 
 
 def profile_table() -> pd.DataFrame:

@@ -129,10 +129,18 @@ class SyntheticConfig:
     sr: int = 16000  # sample rate of the written audio
     parts: tuple[str, ...] = field(default=())  # subset of part names to build; () means all
 
-    def resolved_parts(self) -> tuple[PartSpec, ...]:
-        """The profile's parts, filtered by :attr:`parts`."""
+    def __post_init__(self):
         if self.profile not in PROFILES:
             raise ValueError(f"unknown profile {self.profile!r}; choose from {sorted(PROFILES)}")
+        if not 0.0 <= self.shared_code <= 1.0:
+            raise ValueError(f"shared_code must lie in [0, 1], got {self.shared_code:g}")
+        if self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed}")
+        if self.sr <= 0:
+            raise ValueError(f"sr must be a positive sample rate in Hz, got {self.sr}")
+
+    def resolved_parts(self) -> tuple[PartSpec, ...]:
+        """The profile's parts, filtered by :attr:`parts`."""
         specs = PROFILES[self.profile].parts
         if self.parts:
             unknown = set(self.parts) - {p.name for p in specs}
