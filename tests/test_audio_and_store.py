@@ -60,8 +60,8 @@ def test_stereo_44k_is_downmixed_and_resampled(tmp_path):
     with pytest.warns(AudioRepair) as record:
         y, out_sr = load_audio(p, sr=16000)
     messages = sorted(str(w.message) for w in record)
-    assert "stereo.wav: downmixing 2 channels to mono" in messages[0]
-    assert "stereo.wav: resampling 44100 Hz to 16000 Hz" in messages[1]
+    assert "stereo.wav: downmixed 2 channels to mono" in messages[0]
+    assert "stereo.wav: resampled 44100 Hz to 16000 Hz" in messages[1]
     load_audio(p, sr=16000)  # the same repairs are not reported again (filterwarnings=error)
     assert out_sr == 16000 and y.ndim == 1 and len(y) == 16000
     spec = np.abs(np.fft.rfft(y * np.hanning(len(y))))

@@ -30,12 +30,18 @@ def test_frame_centres_follow_the_window_convention():
 
 
 def _reference_resample(times, values, count, win, hop):
-    """Loop over frames: mean of samples in [c - hop/2, c + hop/2), else interpolate."""
+    """Loop over frames: mean of samples in [c - hop/2, c + hop/2), else interpolate inside the
+    annotated span, else no label."""
     out = np.empty(count)
     for k in range(count):
         c = k * hop + win / 2
         sel = (times >= c - hop / 2) & (times < c + hop / 2)
-        out[k] = values[sel].mean() if sel.any() else np.interp(c, times, values)
+        if sel.any():
+            out[k] = values[sel].mean()
+        elif times[0] <= c <= times[-1]:
+            out[k] = np.interp(c, times, values)
+        else:
+            out[k] = np.nan
     return out
 
 
@@ -72,9 +78,19 @@ def test_resample_labels_rejects_labels_shorter_than_the_features():
         L.resample_labels(times, np.zeros(len(times)), 28, source="clip7")
 
 
+def test_frames_outside_the_annotated_span_get_no_label():
+    """DEAM-like: 2 Hz labels from 15 s to 30 s; frames centred before 14.5 s are unlabelled."""
+    times = np.arange(15.0, 30.01, 0.5)
+    y = L.resample_labels(times, np.ones(len(times)), L.n_frames(31.5))
+    centres = L.frame_centres(len(y))
+    labelled = ~np.isnan(y)
+    np.testing.assert_array_equal(labelled, (centres >= 14.5) & (centres < 30.5))
+    assert np.all(y[labelled] == 1.0)
+
+
 def test_shift_labels_pairs_frame_t_with_label_t_plus_delay():
     y = np.arange(6.0)
-    np.testing.assert_array_equal(L.shift_labels(y, 2), [2, 3, 4, 5, 5, 5])
+    np.testing.assert_array_equal(L.shift_labels(y, 2), [2, 3, 4, 5, np.nan, np.nan])
     np.testing.assert_array_equal(L.shift_labels(y, 0), y)
     with pytest.raises(ValueError, match=">= 0"):
         L.shift_labels(y, -1)

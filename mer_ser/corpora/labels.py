@@ -6,7 +6,10 @@ Window alignment convention (used by every 1 Hz feature and label in the package
     Its label is the mean of the native-rate label samples whose time stamps fall in the
     ``hop``-long interval centred on the window centre, ``[c_k - hop/2, c_k + hop/2)`` with
     ``c_k = k * hop + win / 2``. Where a label track is sparser than the frame rate (no sample
-    in the interval), the label is linearly interpolated at ``c_k``.
+    in the interval), the label is linearly interpolated at ``c_k`` between the samples around
+    it. Labels are never extrapolated: a frame with no sample in its interval and its centre
+    before the first or after the last time stamp (DEAM's unannotated first 15 s) has no label
+    (NaN), and so do the frames a delay compensation shifts past the end of the annotation.
     A clip of ``d`` seconds has ``floor((d - win) / hop) + 1`` frames (0 when ``d < win``).
 """
 
@@ -54,7 +57,8 @@ def resample_labels(
         source: file or clip named in error messages.
 
     Returns:
-        float64 array of shape ``(count,)`` or ``(count, d)``.
+        float64 array of shape ``(count,)`` or ``(count, d)``; NaN on frames outside the
+        annotated span (see the module's alignment convention).
 
     Raises:
         AnnotationError: NaN values, non-increasing times, or fewer than one sample.
@@ -84,9 +88,12 @@ def resample_labels(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = (csum[hi] - csum[lo]) / n
     empty = (hi - lo) == 0
+    inside = (centres >= times[0]) & (centres <= times[-1])
     if empty.any():
         for j in range(vals.shape[1]):
-            mean[empty, j] = np.interp(centres[empty], times, vals[:, j])
+            mean[empty, j] = np.where(
+                inside[empty], np.interp(centres[empty], times, vals[:, j]), np.nan
+            )
     return mean[:, 0] if squeeze else mean
 
 
@@ -95,23 +102,23 @@ def shift_labels(y: np.ndarray, delay_frames: int) -> np.ndarray:
 
     Annotators respond to what they hear a few seconds late (2-5 s in the built-in corpus'
     simulated raters; about 2-4 s in RECOLA/AVEC practice), so the label at frame ``t + d``
-    describes the audio at frame ``t``. The last ``d`` frames repeat the final label, so the
-    sequence keeps its length.
+    describes the audio at frame ``t``. The last ``d`` frames have no label after the shift
+    (NaN, never a repeated one), so the sequence keeps its length.
 
     Args:
         y: labels, shape ``(T,)`` or ``(T, d)``.
         delay_frames: non-negative shift in frames (seconds at 1 Hz).
 
     Returns:
-        Array of the same shape.
+        float64 array of the same shape.
     """
     if delay_frames < 0:
         raise ValueError(f"delay_frames must be >= 0, got {delay_frames}")
-    y = np.asarray(y)
+    y = np.asarray(y, dtype=np.float64)
     if delay_frames == 0 or len(y) == 0:
         return y.copy()
-    d = min(delay_frames, len(y) - 1)
-    return np.concatenate([y[d:], np.repeat(y[-1:], d, axis=0)], axis=0)
+    d = min(delay_frames, len(y))
+    return np.concatenate([y[d:], np.full((d, *y.shape[1:]), np.nan)], axis=0)
 
 
 def normalise_scale(x, lo: float, hi: float, *, source: str = "labels") -> np.ndarray:

@@ -38,7 +38,7 @@ import pandas as pd
 
 from mer_ser.corpora import labels as _labels
 from mer_ser.corpora.audio import load_audio
-from mer_ser.errors import AnnotationError, CorpusError
+from mer_ser.errors import AlignmentError, AnnotationError, CorpusError
 
 CLIP_COLUMNS = ("domain", "language", "audio_path", "duration", "sr", "group", "split")
 GOLD_COLUMNS = ("clip_id", "time", "arousal", "valence")
@@ -116,8 +116,15 @@ class Corpus:
         return self.root / self.clips.at[clip_id, "audio_path"]
 
     def load_audio(self, clip_id: str, *, sr: int | None = 16000) -> tuple[np.ndarray, int]:
-        """Load a clip as mono float32 at ``sr`` (see :func:`mer_ser.corpora.audio.load_audio`)."""
-        return load_audio(self.audio_file(clip_id), sr=sr)
+        """Load a clip as mono float32 at ``sr`` (see :func:`mer_ser.corpora.audio.load_audio`).
+
+        Raises:
+            AudioError: as ``load_audio``, and when the decoded length disagrees with the clip
+                table's ``duration``.
+        """
+        return load_audio(
+            self.audio_file(clip_id), sr=sr, duration=float(self.clips.at[clip_id, "duration"])
+        )
 
     def gold_track(self, clip_id: str) -> pd.DataFrame:
         """The gold-standard trace of one clip: columns ``time, arousal, valence``."""
@@ -186,6 +193,7 @@ def validate(corpus: Corpus) -> None:
         unknown = set(table["clip_id"]) - set(clips.index)
         if unknown:
             raise CorpusError(f"{name}: {attr} labels for unknown clips {sorted(unknown)[:5]}")
+        _check_span(corpus, table, attr)
     if corpus.static is not None:
         lack = [c for c in ("arousal", "valence", "quadrant") if c not in corpus.static.columns]
         if lack:
@@ -201,6 +209,37 @@ def validate(corpus: Corpus) -> None:
         unknown = set(corpus.static.index) - set(clips.index)
         if unknown:
             raise CorpusError(f"{name}: static labels for unknown clips {sorted(unknown)[:5]}")
+
+
+def _check_span(corpus: Corpus, table: pd.DataFrame, what: str) -> None:
+    """Continuous labels may end at most one label period after their clip's audio.
+
+    A longer track is labels for other audio (a wrong file), or time stamps in another unit
+    (milliseconds read as seconds).
+    """
+    if table.empty:
+        return
+    ends = table.groupby("clip_id", sort=True)["time"].max()
+    durations = corpus.clips.loc[ends.index, "duration"].astype(float)
+    rate = corpus.meta.get("label_rate") or 0.0
+    period = 1.0 / float(rate) if rate else 0.0
+    for cid in ends.index[(ends - durations).to_numpy() > period + 1e-6]:
+        end, duration = float(ends[cid]), float(durations[cid])
+        own = period or float(
+            np.median(np.diff(np.sort(table.loc[table["clip_id"] == cid, "time"])))
+        )
+        if end - duration <= own + 1e-6:
+            continue
+        hint = (
+            "; the time column looks like milliseconds, not seconds"
+            if duration > 0 and 300 <= end / duration <= 3000
+            else ""
+        )
+        raise AlignmentError(
+            f"{corpus.name}: {what} labels of clip {cid!r} run to {end:g} s but its audio "
+            f"({corpus.clips.at[cid, 'audio_path']}) lasts {duration:g} s, more than one label "
+            f"period ({own:g} s) longer{hint}"
+        )
 
 
 def _check_values(table: pd.DataFrame, name: str, what: str, allow_nan: bool = False) -> None:

@@ -103,8 +103,9 @@ def sequence_set(
         win: feature window in seconds (labels are averaged over the same frames).
         hop: feature hop in seconds.
 
-    A labelled clip's sequence starts at its first annotated frame: frames before the first
-    gold time stamp (DEAM's and PMEmo's unannotated first 15 s) are left out, never filled in.
+    A labelled clip's sequence is its annotated span: frames without a label (before the first
+    gold time stamp, as in DEAM's and PMEmo's unannotated first 15 s, or shifted past the end by
+    ``delay``) are left out, never filled in.
 
     Raises:
         CorpusError: no clip has features, or a labelled set lacks a clip's gold trace.
@@ -115,22 +116,20 @@ def sequence_set(
     labelled = corpus.gold is not None if labelled is None else labelled
     if labelled and corpus.gold is None:
         raise CorpusError(f"{corpus.name}: corpus has no continuous labels")
-    start = {c: 0 for c in ids}
+    span = {c: slice(0, len(features[c])) for c in ids}
     y = None
     if labelled:
         ys = []
         for c in ids:
-            # Frames before the first annotation are left out (DEAM and PMEmo annotate from
-            # 15 s): frame k is labelled when its centre k * hop + win / 2 >= t0 - hop / 2.
-            t0 = float(corpus.gold_track(c)["time"].iloc[0])
-            start[c] = max(0, int(np.ceil((t0 - hop / 2 - win / 2) / hop - 1e-9)))
             lab = corpus.frame_labels(c, len(features[c]), win=win, hop=hop, delay=delay)
-            ys.append(lab[start[c] :].astype(np.float32))
+            known = np.flatnonzero(~np.isnan(lab).any(axis=1))
+            span[c] = slice(known[0], known[-1] + 1) if len(known) else slice(0, 0)
+            ys.append(lab[span[c]].astype(np.float32))
         if any(len(v) == 0 for v in ys):
             short = [c for c, v in zip(ids, ys, strict=True) if len(v) == 0]
             raise CorpusError(f"{corpus.name}: clips {short[:5]} have no frame inside their labels")
         y, _ = pad_sequences(ys)
-    x, m = pad_sequences([np.asarray(features[c], np.float32)[start[c] :] for c in ids])
+    x, m = pad_sequences([np.asarray(features[c], np.float32)[span[c]] for c in ids])
     domains = set(corpus.clips.loc[ids, "domain"])
     if len(domains) != 1:
         raise CorpusError(f"{corpus.name}: mixes domains {sorted(domains)}; split it first")

@@ -10,6 +10,7 @@ from mer_ser.features.compare import ComParE1Hz, windowed_mean_std
 from mer_ser.features.cues import CueMeasures, cue_table
 from mer_ser.features.extract import (
     ExtractionReport,
+    NoFrames,
     cue_label_table,
     default_cache_dir,
     extract,
@@ -27,6 +28,7 @@ __all__ = [
     "FeatureCache",
     "LogMel3D",
     "MelPatches",
+    "NoFrames",
     "cue_label_table",
     "cue_table",
     "default_cache_dir",

@@ -54,6 +54,8 @@ class CueMeasures:
     def __call__(self, y: np.ndarray, sr: int) -> np.ndarray:
         """Cue measures of one clip."""
         n = int(len(y) / sr // self.win)
+        if n == 0:  # shorter than one window: no measure is defined
+            return np.zeros((0, len(CUE_COLUMNS)), dtype=np.float32)
         syl = syllable_times(y, sr)
         ons = librosa.onset.onset_detect(y=y, sr=sr, units="time")
         cent = librosa.feature.spectral_centroid(y=y, sr=sr, n_fft=1024, hop_length=512)[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,10 +11,15 @@ import numpy as np
 import pandas as pd
 
 from mer_ser._io import parallel_map
-from mer_ser.corpora.audio import load_audio
+from mer_ser.corpora.audio import RepairLog, load_audio
 from mer_ser.corpora.labels import frame_centres
 from mer_ser.corpora.model import Corpus
+from mer_ser.errors import AudioError
 from mer_ser.features.cache import FeatureCache
+
+
+class NoFrames(UserWarning):
+    """Clips too short for an extractor's window gave no feature frames."""
 
 
 @dataclass
@@ -26,11 +32,20 @@ class ExtractionReport:
     wall_seconds: float = 0.0  # time spent computing
 
 
-def _compute(args) -> tuple[str, str, float]:
-    audio_file, extractor, key, cache_root = args
-    y, sr = load_audio(audio_file, sr=extractor.sr)
-    FeatureCache(cache_root).store(key, extractor, extractor(y, sr))
-    return str(audio_file), key, len(y) / sr
+def _compute(args) -> tuple[float, int, RepairLog]:
+    """Extract and cache one file; returns its seconds of audio, frames and repairs."""
+    audio_file, duration, extractor, key, cache_root = args
+    log = RepairLog()
+    y, sr = load_audio(audio_file, sr=extractor.sr, duration=duration, log=log)
+    try:
+        features = extractor(y, sr)
+    except Exception as e:  # a clip the extractor cannot handle: name it, keep the cause
+        raise AudioError(
+            f"{audio_file}: {extractor.name} failed on this clip ({len(y) / sr:.3f} s): "
+            f"{type(e).__name__}: {e}"
+        ) from e
+    FeatureCache(cache_root).store(key, extractor, features)
+    return len(y) / sr, len(features), log
 
 
 def extract(
@@ -44,6 +59,11 @@ def extract(
 ) -> dict[str, np.ndarray]:
     """Features of every clip of a corpus.
 
+    Each file's decoded length is checked against the clip table. Repairs made on load
+    (downmix, resampling, float peaks beyond [-1, 1]) are reported once per kind with the
+    number of files (:class:`~mer_ser.corpora.audio.AudioRepair`), and clips too short to
+    give any frame once with their count (:class:`NoFrames`).
+
     Args:
         corpus: the clips to process.
         extractor: e.g. :class:`~mer_ser.features.compare.ComParE1Hz`; a frozen dataclass with
@@ -55,6 +75,10 @@ def extract(
 
     Returns:
         clip id -> feature array, in the corpus' clip order.
+
+    Raises:
+        AudioError: a file is unreadable, truncated, shorter or longer than the clip table
+            says, or the extractor fails on it (the file is named).
     """
     import time
 
@@ -65,14 +89,16 @@ def extract(
     for cid, key in keys.items():
         arr = cache.load(key, extractor)
         if arr is None:
-            todo.append((corpus.audio_file(cid), extractor, key, str(cache.root)))
+            duration = float(corpus.clips.at[cid, "duration"])
+            todo.append((corpus.audio_file(cid), duration, extractor, key, str(cache.root)))
         else:
             out[cid] = arr
     rep = report if report is not None else ExtractionReport()
     rep.cached += len(out)
     if todo:
         t0 = time.perf_counter()
-        for _, _, dur in parallel_map(
+        repairs = RepairLog()
+        for dur, _, log in parallel_map(
             _compute,
             todo,
             n_jobs=n_jobs,
@@ -81,6 +107,8 @@ def extract(
             progress=progress,
         ):
             rep.seconds_of_audio += dur
+            repairs.merge(log)
+        repairs.warn(f"{corpus.name} ({corpus.root})")
         rep.extracted += len(todo)
         rep.wall_seconds += time.perf_counter() - t0
         for cid, key in keys.items():
@@ -89,6 +117,15 @@ def extract(
                 if arr is None:
                     raise RuntimeError(f"{cache.path(key, extractor)}: feature cache write lost")
                 out[cid] = arr
+    empty = [cid for cid in corpus.clips.index if len(out[cid]) == 0]
+    if empty:
+        warnings.warn(
+            f"{corpus.name}: {len(empty)} clip{'s' if len(empty) != 1 else ''} too short for "
+            f"{extractor.name} gave no frames and are left out downstream (e.g. "
+            f"{corpus.audio_file(empty[0])}, {corpus.clips.at[empty[0], 'duration']:g} s)",
+            NoFrames,
+            stacklevel=2,
+        )
     return {cid: out[cid] for cid in corpus.clips.index}
 
 

@@ -8,6 +8,10 @@
    (downmix, resample) when loaded (:func:`mer_ser.corpora.load_audio`).
 6. What does not match (audio without labels, labels without audio) is counted, listed in
    ``corpus.meta["unmatched"]`` and reported with a :class:`UnmatchedWarning`.
+7. Nothing is resolved by accident: a clip stored twice with the same content is kept once (by
+   :data:`AUDIO_PREFERENCE`, with one :class:`DuplicateWarning`), two different files with one
+   id are an error; a label row listed twice is merged when identical and an error when the
+   copies disagree (:func:`unique_rows`).
 """
 
 from __future__ import annotations
@@ -24,13 +28,24 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
+from mer_ser._io import sha256_file
+from mer_ser.corpora.audio import check_readable, wav_truncation
 from mer_ser.errors import AnnotationError, AudioError, CorpusError
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg")
 
+#: Which copy of a clip stored more than once is kept: one in the layout's canonical folder
+#: first, then lossless over lossy formats in this order, then the shallower and
+#: alphabetically first path.
+AUDIO_PREFERENCE = (".wav", ".flac", ".ogg", ".mp3")
+
 
 class UnmatchedWarning(UserWarning):
     """Clips with audio but no labels, or labels but no audio, were left out of a corpus."""
+
+
+class DuplicateWarning(UserWarning):
+    """Copies of the same clip or the same label row were merged into one."""
 
 
 def check_root(root: str | os.PathLike, corpus: str) -> Path:
@@ -77,7 +92,10 @@ def read_text(path: Path) -> str:
     """A text file (UTF-8, BOM dropped, Latin-1 fallback); a clear error when unreadable."""
     if not path.is_file():
         raise CorpusError(f"{path}: annotation file not found")
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except PermissionError as e:
+        raise CorpusError(f"{path}: permission denied (cannot read the annotation file)") from e
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -128,26 +146,106 @@ def numeric(values, path: Path, what: str) -> np.ndarray:
 
 
 def audio_index(
-    root: Path, *, extensions: Iterable[str] = AUDIO_EXTENSIONS, under: Path | None = None
+    root: Path,
+    *,
+    extensions: Iterable[str] = AUDIO_EXTENSIONS,
+    under: Path | None = None,
+    canonical=None,
 ) -> dict[str, Path]:
-    """Audio files below ``under`` (default ``root``) by file stem; duplicates are an error."""
+    """Audio files below ``under`` (default ``root``) by file stem.
+
+    A clip stored more than once (quadrant folders plus a flat folder holding every clip; an mp3
+    beside its wav) is kept once when the copies hold the same audio: byte-identical, or of the
+    same duration within 0.1 s. The copy kept follows :data:`AUDIO_PREFERENCE`; one
+    :class:`DuplicateWarning` says how many clips were merged and names one choice made.
+
+    Args:
+        root: the corpus root.
+        extensions: file name endings that count as audio (case-insensitive).
+        under: the folder to search (default ``root``).
+        canonical: ``path -> bool``, true for the layout's own folder (e.g. 4Q's ``Q1``..``Q4``);
+            its copies win.
+
+    Raises:
+        CorpusError: two files with one id hold different audio (both are named).
+        AudioError: a copy that must be compared cannot be read.
+
+    Warns:
+        UnmatchedWarning: folders named like audio files (they are not read).
+    """
     base = under or root
     ext = {e.lower() for e in extensions}
-    out: dict[str, Path] = {}
+    found: dict[str, list[Path]] = {}
+    folders = []
     for p in sorted(base.rglob("*")):
-        if p.suffix.lower() in ext and p.is_file():
-            if p.stem in out:
-                raise CorpusError(f"{p}: audio id {p.stem!r} also at {out[p.stem]}")
-            out[p.stem] = p
+        if p.suffix.lower() not in ext:
+            continue
+        if p.is_dir():
+            folders.append(p)
+        elif p.is_file():
+            found.setdefault(p.stem, []).append(p)
+    if folders:
+        shown = ", ".join(str(f) for f in folders[:3]) + (" ..." if len(folders) > 3 else "")
+        warnings.warn(
+            f"{base}: {len(folders)} folder{'s' if len(folders) != 1 else ''} named like audio "
+            f"files, not read as audio: {shown}",
+            UnmatchedWarning,
+            stacklevel=2,
+        )
+
+    def rank(p: Path) -> tuple:
+        suffix = p.suffix.lower()
+        order = AUDIO_PREFERENCE.index(suffix) if suffix in AUDIO_PREFERENCE else 9
+        return (not (canonical and canonical(p)), order, len(p.relative_to(base).parts), str(p))
+
+    out: dict[str, Path] = {}
+    merged: list[tuple[Path, Path]] = []
+    for stem, paths in found.items():
+        keep, *others = sorted(paths, key=rank)
+        for other in others:
+            if not _same_audio(keep, other):
+                raise CorpusError(
+                    f"{other}: audio id {stem!r} also at {keep}, with different content; "
+                    "remove one copy or point the adapter at one folder"
+                )
+            merged.append((keep, other))
+        out[stem] = keep
+    if merged:
+        kept, dropped = merged[0]
+        warnings.warn(
+            f"{base}: {len(merged)} clip file{'s' if len(merged) != 1 else ''} stored twice with "
+            f"the same audio merged, e.g. kept {kept.relative_to(base)} over "
+            f"{dropped.relative_to(base)} (canonical folder first, then "
+            f"{' > '.join(AUDIO_PREFERENCE)})",
+            DuplicateWarning,
+            stacklevel=2,
+        )
     return out
 
 
+def _same_audio(a: Path, b: Path) -> bool:
+    """Whether two files hold the same clip: equal bytes, or durations within 0.1 s."""
+    if a.stat().st_size == b.stat().st_size and sha256_file(a) == sha256_file(b):
+        return True
+    return abs(probe(a)[0] - probe(b)[0]) <= 0.1
+
+
 def probe(path: Path) -> tuple[float, int]:
-    """``(duration in s, sample rate)`` of an audio file, without decoding it."""
+    """``(duration in s, sample rate)`` of an audio file, without decoding it.
+
+    Raises:
+        AudioError: the file is unreadable (permission), corrupt, truncated or empty.
+    """
+    check_readable(path)
     try:
+        truncated = wav_truncation(path)
         info = sf.info(str(path))
+    except PermissionError as e:
+        raise AudioError(f"{path}: permission denied (cannot read the audio file)") from e
     except Exception as e:  # libsndfile raises several types for unreadable files
         raise AudioError(f"{path}: cannot read audio ({e})") from e
+    if truncated:
+        raise AudioError(f"{path}: {truncated}")
     if info.frames <= 0 or info.samplerate <= 0:
         raise AudioError(f"{path}: audio file is empty (0 samples)")
     return info.frames / info.samplerate, int(info.samplerate)
@@ -218,6 +316,51 @@ def match(
                 stacklevel=3,
             )
     return sorted(lab & aud, key=natural_key), report
+
+
+def unique_rows(df: pd.DataFrame, key, path: Path, *, what: str = "id") -> pd.DataFrame:
+    """``df`` with every ``key`` once: identical repeats merged, disagreeing repeats refused.
+
+    Args:
+        df: a label or metadata table.
+        key: the column (or columns) that identify a row.
+        path: the file, named in messages.
+        what: what the key is, for messages (``"song"``, ``"clip"``).
+
+    Returns:
+        ``df`` without the repeated rows (the first copy of each kept, order kept).
+
+    Raises:
+        AnnotationError: one key appears with different values; the file, the key and the
+            disagreeing values are named.
+
+    Warns:
+        DuplicateWarning: once per file when identical repeats were merged.
+    """
+    key = [key] if isinstance(key, str) else list(key)
+    if not df.duplicated(key).any():
+        return df
+    distinct = df.drop_duplicates()
+    clash = distinct.duplicated(key, keep=False)
+    if clash.any():
+        first = distinct[clash].iloc[0][key].tolist()
+        rows = distinct[clash & (distinct[key] == first).all(axis=1)]
+        shown = "; ".join(
+            ", ".join(f"{c}={v}" for c, v in r.items() if c not in key) for _, r in rows.iterrows()
+        )
+        ident = first[0] if len(first) == 1 else tuple(first)
+        raise AnnotationError(
+            f"{path}: {what} {ident!r} is listed {len(rows)} times with different values ({shown})"
+        )
+    repeats = int(df.duplicated().sum())
+    example = df[df.duplicated()].iloc[0][key].tolist()
+    warnings.warn(
+        f"{path}: {repeats} repeated row{'s' if repeats != 1 else ''} with identical values "
+        f"merged (e.g. {what} {example[0] if len(example) == 1 else tuple(example)!r})",
+        DuplicateWarning,
+        stacklevel=2,
+    )
+    return df.drop_duplicates()
 
 
 def natural_key(s: str):

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mer_ser.corpora.adapters._common import (
@@ -43,6 +44,7 @@ from mer_ser.corpora.adapters._common import (
     numeric,
     read_ragged_csv,
     static_table,
+    unique_rows,
 )
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import AnnotationError
@@ -52,13 +54,33 @@ DYNAMIC = "dynamic (per second annotations)"
 SAM = (1.0, 9.0)
 
 
+def _sample_columns(df: pd.DataFrame, path: Path, who: pd.Series) -> dict[str, float]:
+    """The ``sample_<ms>ms`` columns and their times in s; a gap inside a row is an error.
+
+    Rows may end early (shorter songs: ragged or empty trailing cells), but an empty cell
+    followed by values would be interpolated over downstream, inventing a label.
+    """
+    times = {c: int(_SAMPLE.match(c).group(1)) / 1000.0 for c in df.columns if _SAMPLE.match(c)}
+    if not times:
+        raise AnnotationError(f"{path}: no sample_<ms>ms columns (columns: {list(df.columns)})")
+    filled = df[list(times)].notna().to_numpy()
+    gap = filled[:, 1:] & ~filled[:, :-1] & np.maximum.accumulate(filled, axis=1)[:, :-1]
+    if gap.any():
+        row, col = np.argwhere(gap)[0]
+        empty = list(times)[col]
+        raise AnnotationError(
+            f"{path}: {who.iloc[row]!r} has an empty {empty} cell between annotated ones; "
+            "fill it or cut the row there (gaps are not interpolated)"
+        )
+    return times
+
+
 def read_dynamic(path: Path) -> pd.DataFrame:
     """A ``song_id,sample_15000ms,...`` file in long format ``clip_id, time, value``."""
     df = read_ragged_csv(path)
     id_col = column(df, path, "song_id")
-    times = {c: int(_SAMPLE.match(c).group(1)) / 1000.0 for c in df.columns if _SAMPLE.match(c)}
-    if not times:
-        raise AnnotationError(f"{path}: no sample_<ms>ms columns (columns: {list(df.columns)})")
+    df = unique_rows(df, id_col, path, what="song")
+    times = _sample_columns(df, path, "song " + df[id_col].astype(str))
     long = df[[id_col, *times]].melt(id_vars=[id_col], var_name="col", value_name="value")
     long = long.dropna(subset=["value"])
     long["value"] = numeric(long["value"], path, "dynamic")
@@ -81,11 +103,9 @@ def _static(paths: list[Path], a_names, v_names) -> pd.DataFrame:
         a = numeric(df[column(df, p, *a_names)], p, "arousal")
         v = numeric(df[column(df, p, *v_names)], p, "valence")
         parts.append(static_table(df[idc].astype(str), a, v, scale=SAM, source=str(p)))
-    out = pd.concat(parts)
-    if out.index.has_duplicates:
-        dup = out.index[out.index.duplicated()][:5].tolist()
-        raise AnnotationError(f"{paths[0].parent}: songs {dup} in more than one static file")
-    return out
+    out = pd.concat(parts).rename_axis("clip_id").reset_index()
+    where = paths[0] if len(paths) == 1 else paths[0].parent
+    return unique_rows(out, "clip_id", where, what="song").set_index("clip_id")
 
 
 def _rater_file(path: Path) -> pd.DataFrame:
@@ -94,7 +114,7 @@ def _rater_file(path: Path) -> pd.DataFrame:
     raters = df[worker].astype(str) if worker else [f"r{i}" for i in range(len(df))]
     df = df.drop(columns=[worker]) if worker else df
     df.insert(0, "rater", list(raters))
-    times = {c: int(_SAMPLE.match(c).group(1)) / 1000.0 for c in df.columns if _SAMPLE.match(c)}
+    times = _sample_columns(df, path, "rater " + df["rater"].astype(str))
     long = df[["rater", *times]].melt(id_vars=["rater"], var_name="col", value_name="value")
     long = long.dropna(subset=["value"])
     long["value"] = numeric(long["value"], path, "rating")

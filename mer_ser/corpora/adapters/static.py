@@ -28,6 +28,7 @@ from mer_ser.corpora.adapters._common import (
     read_ragged_csv,
     read_text,
     static_table,
+    unique_rows,
 )
 from mer_ser.corpora.labels import (
     QUADRANT_TABLE_LEXICON,
@@ -137,9 +138,7 @@ def load_msp_podcast(root, *, name: str = "msp_podcast") -> Corpus:
         )
     df = _msp_from_labels_txt(path) if path.suffix == ".txt" else _msp_from_consensus(path)
     df["id"] = df["file"].str.replace(r"\.wav$", "", regex=True)
-    if df["id"].duplicated().any():
-        raise AnnotationError(f"{path}: files listed twice: {df['id'][df['id'].duplicated()][:5]}")
-    df = df.set_index("id")
+    df = unique_rows(df, "id", path, what="file").set_index("id")
     audio_dir = find_optional(root, "Audios", kind="dir")
     audio = audio_index(root, under=audio_dir)
     ids, unmatched = match(name, root, df.index, audio)
@@ -189,12 +188,15 @@ def load_4q(root, *, name: str = "4q") -> Corpus:
     ann = find(root, "panda_dataset_taffc_annotations.csv", "4Q", what="annotations CSV")
     df = read_ragged_csv(ann)
     song, quad = column(df, ann, "Song"), column(df, ann, "Quadrant")
-    labels = dict(zip(df[song].astype(str), df[quad].astype(str).str.upper(), strict=True))
+    df = pd.DataFrame({"song": df[song].astype(str), "quadrant": df[quad].astype(str).str.upper()})
+    df = unique_rows(df, "song", ann, what="song")
+    labels = dict(zip(df["song"], df["quadrant"], strict=True))
     bad = sorted({q for q in labels.values() if q not in ("Q1", "Q2", "Q3", "Q4")})
     if bad:
         raise AnnotationError(f"{ann}: unknown quadrants {bad}")
+    labels_q = ("Q1", "Q2", "Q3", "Q4")
     base = ann.parent
-    audio = audio_index(root, under=base)
+    audio = audio_index(root, under=base, canonical=lambda p: p.parent.name.upper() in labels_q)
     for cid, p in audio.items():
         folder = p.parent.name.upper()
         if cid in labels and folder in ("Q1", "Q2", "Q3", "Q4") and folder != labels[cid]:
@@ -204,13 +206,14 @@ def load_4q(root, *, name: str = "4q") -> Corpus:
     meta_file = find_optional(base, "panda_dataset_taffc_metadata.csv")
     if meta_file is not None:
         md = read_ragged_csv(meta_file)
-        group = dict(
-            zip(
-                md[column(md, meta_file, "Song")].astype(str),
-                md[column(md, meta_file, "Artist")].astype(str),
-                strict=True,
-            )
-        )
+        md = pd.DataFrame(
+            {
+                "song": md[column(md, meta_file, "Song")],
+                "artist": md[column(md, meta_file, "Artist")],
+            }
+        ).dropna(subset=["song"])
+        md = unique_rows(md, "song", meta_file, what="song").dropna(subset=["artist"])
+        group = dict(zip(md["song"].astype(str), md["artist"].astype(str), strict=True))
     nan = np.full(len(ids), np.nan)
     static = static_table(
         ids, nan, nan, category=[labels[i] for i in ids], quadrant=[labels[i] for i in ids]
@@ -367,6 +370,7 @@ def load_emopia(root, *, name: str = "emopia", audio: str | None = None) -> Corp
     lab = find(root, "label.csv", "EMOPIA", what="label.csv")
     df = read_ragged_csv(lab)
     idc, qc = column(df, lab, "ID", "fname"), column(df, lab, "4Q", "label")
+    df = unique_rows(df[[idc, qc]], idc, lab, what="clip")
     labels = {}
     for cid, q in zip(df[idc].astype(str), df[qc].astype(str), strict=True):
         quad, _, _ = emopia_clip(cid)
@@ -527,6 +531,7 @@ def load_static_csv(
     root = check_root(root, name)
     path = root / labels
     df = read_ragged_csv(path)
+    df = unique_rows(df, column(df, path, id_column), path, what="clip")
     ids = df[column(df, path, id_column)].astype(str).to_numpy()
     n = len(df)
     has_av = arousal_column is not None and valence_column is not None
