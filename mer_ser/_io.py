@@ -2,7 +2,10 @@
 
 Every file the package writes goes through :func:`atomic_write`: the bytes land in a temporary file
 in the same folder and are moved into place with :func:`os.replace`, so a reader sees either the old
-file or the complete new one, never a half-written file, even if the process is killed.
+file or the complete new one, never a half-written file, even if the process is killed. The file
+and then its folder are synced, so the new name survives a power cut too. A temporary file left by
+a killed writer is removed by the next write into the same folder (once per folder and process;
+only files whose writer, named in the temporary name by host and process id, is gone).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +35,10 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_orphans(path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{_HOST}-{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     os.fchmod(fd, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual permissions
     try:
         kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}
@@ -44,6 +51,63 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: str | os.PathLike) -> None:
+    """Sync a folder's entries (a rename into it is durable after this)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_HOST = socket.gethostname().replace(".", "_") or "host"
+_SWEPT: set[tuple[int, str]] = set()
+
+
+def remove_orphans(folder: str | os.PathLike) -> list[Path]:
+    """Delete temporary files that killed writers left in ``folder``; returns what was removed.
+
+    A temporary file is ``.<name>.<host>-<pid>.<random>.tmp``; it is an orphan when ``host`` is
+    this machine and process ``pid`` no longer runs. Each process sweeps a folder once.
+    """
+    folder = Path(folder)
+    key = (os.getpid(), str(folder.resolve()))
+    if key in _SWEPT:
+        return []
+    _SWEPT.add(key)
+    removed = []
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        for entry in os.scandir(folder):
+            if not (entry.name.startswith(".") and entry.name.endswith(".tmp")):
+                continue
+            pid = _orphan_pid(entry.name)
+            if pid is not None and not _alive(pid):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+def _orphan_pid(name: str) -> int | None:
+    """The writer's pid in a temporary file name written on this host, else ``None``."""
+    for part in name.split("."):
+        host, _, pid = part.rpartition("-")
+        if host == _HOST and pid.isdigit():
+            return int(pid)
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 def _umask() -> int:

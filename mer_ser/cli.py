@@ -60,13 +60,14 @@ def _figures(args) -> int:
         try:
             extra[name] = json.loads(text)
         except json.JSONDecodeError as e:
-            raise SystemExit(f"{flag} {name}: not JSON ({e})") from e
+            raise ValueError(f"{flag} {name}: not JSON ({e})") from e
     run_all(
         profile=args.profile,
         seed=args.seed,
         only=args.only,
         figures_dir=args.figures_dir,
         data_root=args.data_root,
+        build_dir=args.build_dir,
         extra=extra or None,
         jobs=args.jobs,
     )
@@ -173,12 +174,17 @@ def _sweep(args) -> int:
     from mer_ser import sweep as sw
     from mer_ser._io import atomic_write
 
-    try:
-        axes = json.loads(args.grid)
-        base = json.loads(args.base)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"--grid / --base: not JSON ({e})") from e
-    configs = sw.grid(base, **axes)
+    parsed = {}
+    for flag, text in (("--grid", args.grid), ("--base", args.base)):
+        try:
+            parsed[flag] = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{flag}: not JSON ({e})") from e
+        if not isinstance(parsed[flag], dict):
+            raise ValueError(
+                f"{flag} must be a JSON object like '{{\"seed\": [0, 1]}}', got {text}"
+            )
+    configs = sw.grid(parsed["--base"], **parsed["--grid"])
     store = sw.ResultStore(args.store)
     units = [sw.Unit(args.task, c) for c in configs]
     before = sum(store.done(u) for u in units) if args.task in sw.TASKS else 0
@@ -228,8 +234,19 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--profile", choices=["quick", "default", "paper"], default="default")
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--only", nargs="+", help="notebook numbers, e.g. --only 00 01")
-    f.add_argument("--figures-dir", type=Path, default=None)
-    f.add_argument("--data-root", type=Path, default=None)
+    f.add_argument(
+        "--figures-dir", type=Path, default=None, help="where figures go (default: figures/)"
+    )
+    f.add_argument(
+        "--data-root", type=Path, default=None, help="corpora and caches (default: data/)"
+    )
+    f.add_argument(
+        "--build-dir",
+        type=Path,
+        default=None,
+        help="executed notebooks and their times (default: build/ in the checkout, or "
+        "<data-root>/build with --data-root, or beside --figures-dir)",
+    )
     f.add_argument(
         "--corpora",
         default=None,
@@ -317,12 +334,19 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``mer-ser`` console script."""
+    """Entry point of the ``mer-ser`` console script.
+
+    A user's mistake (bad input, a missing or unreadable file, a failing notebook) ends with one
+    ``mer-ser: error: ...`` line and exit status 2, never a Python traceback.
+    """
+    from mer_ser.errors import MerSerError
+
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, KeyError) as e:
-        print(f"mer-ser: error: {e}", file=sys.stderr)
+    except (MerSerError, ValueError, OSError, KeyError) as e:
+        text = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f"mer-ser: error: {text}", file=sys.stderr)
         return 2
 
 

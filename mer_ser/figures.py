@@ -3,7 +3,9 @@
 ``mer-ser figures`` (and ``make figures``) executes ``notebooks/NN_*.ipynb`` in order with the
 chosen profile; each notebook writes its figures and tables under ``figures/``. Executed copies
 (with outputs) go to ``build/notebooks/``, which git ignores; the notebooks in git carry no
-outputs.
+outputs. A run told to write elsewhere (``--data-root``, ``--figures-dir``) writes nothing into
+the checkout: its executed copies go under the data root (or beside the figures folder), so two
+runs side by side never overwrite each other.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import mer_ser
 from mer_ser._io import write_json
+from mer_ser.errors import MerSerError
 
 
 def repo_root() -> Path:
@@ -83,8 +86,44 @@ NEEDS = {
 ALONE = {"08"}
 
 
-class NotebookFailed(RuntimeError):
+class NotebookFailed(MerSerError, RuntimeError):
     """A notebook of :func:`run_all` raised; its executed copy shows the cell and traceback."""
+
+
+def default_build_dir(
+    root: Path, figures_dir: str | os.PathLike | None, data_root: str | os.PathLike | None
+) -> Path:
+    """Where executed notebooks go when no ``build_dir`` is given.
+
+    ``<data_root>/build`` when a data root is given, else ``<figures_dir>_build`` beside a
+    given figures folder, else the checkout's ``build/``.
+    """
+    if data_root is not None:
+        return Path(data_root) / "build"
+    if figures_dir is not None:
+        f = Path(figures_dir).resolve()
+        return f.with_name(f"{f.name}_build")
+    return root / "build"
+
+
+def check_parameters(notebooks: list[Path], names) -> None:
+    """Refuse parameters that no selected notebook declares (they would be pasted into code).
+
+    Raises:
+        ValueError: a name is not an identifier, or no selected notebook has it in its
+            ``parameters`` cell; the message lists the parameters there are.
+    """
+    import papermill as pm
+
+    declared: set[str] = set()
+    for nb in notebooks:
+        declared |= set(pm.inspect_notebook(str(nb)))
+    for name in names:
+        if not name.isidentifier() or name not in declared:
+            raise ValueError(
+                f"--param {name!r}: not a parameter of the selected notebooks; they take "
+                f"{sorted(declared)}"
+            )
 
 
 def run_all(
@@ -106,13 +145,17 @@ def run_all(
     ends (:func:`record_notebook_time`). A failing notebook stops the run: notebooks already
     running finish, none is started, and :class:`NotebookFailed` names the executed copy.
 
+    Raises:
+        NotebookFailed: a notebook raised (its error and executed copy are named).
+        ValueError: ``extra`` names a parameter no selected notebook declares.
+
     Args:
         profile: ``quick``, ``default`` or ``paper``.
         seed: master seed of the built-in corpus and of every experiment.
         only: notebook numbers to run (default all); each waits only for selected ones.
         figures_dir: where figures go (default ``<repo>/figures``).
         data_root: corpora and caches (default ``<repo>/data``).
-        build_dir: executed notebooks (default ``<repo>/build``).
+        build_dir: executed notebooks and their times (default: :func:`default_build_dir`).
         extra: further parameters passed to every notebook.
         progress: papermill's per-cell progress bar.
         jobs: notebooks run at once (default ``min(2, cores)``; 1: one after the other, in
@@ -120,9 +163,9 @@ def run_all(
             notebook reads what a concurrent one writes.
     """
     root = repo_root()
+    build_dir = Path(build_dir or default_build_dir(root, figures_dir, data_root)).resolve()
     figures_dir = Path(figures_dir or root / "figures").resolve()
     data_root = Path(data_root or root / "data").resolve()
-    build_dir = Path(build_dir or root / "build").resolve()
     figures_dir.mkdir(parents=True, exist_ok=True)
     jobs = max(1, jobs or min(2, os.cpu_count() or 1))
     params = {
@@ -140,6 +183,7 @@ def run_all(
         "jobs": jobs,
     }
     selected = {nb.name[:2]: nb for nb in notebooks(root, only)}
+    check_parameters(list(selected.values()), extra or {})
     t_run = time.perf_counter()
     times: dict[str, float] = {}
     lock = threading.Lock()
@@ -153,8 +197,8 @@ def run_all(
         wall = round(time.perf_counter() - start, 1)
         if rc != 0:
             raise NotebookFailed(
-                f"{nb.name} failed (exit status {rc}); see the traceback above and the executed "
-                f"copy {build_dir / 'notebooks' / nb.name}"
+                f"{nb.name} failed (its error is printed above); the executed copy with the "
+                f"failing cell's traceback is {build_dir / 'notebooks' / nb.name}"
             )
         with lock:
             times[nb.stem] = wall
@@ -276,6 +320,11 @@ if __name__ == "__main__":  # one notebook, in the child process of :func:`_run_
             out_dir=Path(_job["out_dir"]),
             progress=_job["progress"],
         )
-    except Exception as e:  # papermill's error names the cell; the executed copy keeps it
-        print(f"[mer-ser figures] {Path(_job['path']).name}: {e}", file=sys.stderr)
+    except Exception as e:  # the executed copy keeps the traceback; say only what went wrong
+        what = (
+            f"cell {e.exec_count} raised {e.ename}: {e.evalue}"
+            if hasattr(e, "ename")
+            else f"{type(e).__name__}: {e}"
+        )
+        print(f"[mer-ser figures] {Path(_job['path']).name}: {what}", file=sys.stderr)
         sys.exit(1)

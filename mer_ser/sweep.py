@@ -7,9 +7,12 @@ spreads over workers.
 
 The **store** is a folder: ``units/<key>.json`` holds each unit's task and resolved
 configuration (written before it runs), ``results/<key>.parquet`` its result table (written
-atomically by whoever ran it; its presence means *done*). So
+atomically by whoever ran it, after ``results/<key>.sha256``, its checksum; a result whose bytes
+match the checksum means *done*). So
 
-* a rerun skips finished units (a corrupt result file is detected, removed and rerun);
+* a rerun skips finished units; a result whose checksum does not match is verified corrupt,
+  removed and rerun with a :class:`RerunWarning`; a result that cannot be read (permissions, I/O)
+  stops the sweep with an error and is never removed;
 * a unit whose worker died is resubmitted by Dask (``retries``) and, having written nothing,
   runs again from the start; a unit that finished twice (its worker died after writing) writes
   the same bytes to the same file, so nothing is lost or duplicated;
@@ -29,11 +32,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import io
 import itertools
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,16 +46,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mer_ser._io import atomic_write, sha256_json, write_json
+from mer_ser._io import atomic_write, sha256_json, write_json, write_text
+from mer_ser.errors import MerSerError
 
 TASKS: dict[str, Callable[[dict], pd.DataFrame]] = {}
+#: The configuration keys each task needs (checked for every unit before any runs).
+REQUIRED: dict[str, tuple[str, ...]] = {}
 
 
-def task(name: str):
-    """Register ``fn(config) -> DataFrame`` as sweep task ``name``."""
+class RerunWarning(UserWarning):
+    """A unit's stored result was corrupt (or unreadable as a table) and the unit runs again."""
+
+
+class StoreError(MerSerError, OSError):
+    """A sweep store's file cannot be read; nothing was deleted."""
+
+
+def task(name: str, *, required: tuple[str, ...] = ()):
+    """Register ``fn(config) -> DataFrame`` as sweep task ``name`` needing ``required`` keys."""
 
     def register(fn):
         TASKS[name] = fn
+        REQUIRED[name] = tuple(required)
         return fn
 
     return register
@@ -75,7 +92,15 @@ def grid(base: dict | None = None, **axes) -> list[dict]:
     ``grid({"profile": "quick"}, condition=["M2M", "S2S"], seed=[0, 1])`` gives four configs,
     the last axis varying fastest.
     """
+    if base is not None and not isinstance(base, dict):
+        raise ValueError(f"the base settings must be a JSON object, got {base!r}")
     base = dict(base or {})
+    for name, values in axes.items():
+        if not isinstance(values, list | tuple) or not values:
+            raise ValueError(
+                f"grid axis {name!r} must be a non-empty list of values, got {values!r} "
+                f"(e.g. {{{json.dumps(name)}: [{json.dumps(values)}]}})"
+            )
     names = list(axes)
     return [{**base, **dict(zip(names, combo, strict=True))}
             for combo in itertools.product(*(axes[n] for n in names))]  # fmt: skip
@@ -86,6 +111,8 @@ class ResultStore:
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"{self.root}: exists and is not a folder; give the store a folder")
 
     def result_path(self, unit: Unit) -> Path:
         """Where a unit's result table lives."""
@@ -101,31 +128,79 @@ class ResultStore:
         if not path.is_file():
             write_json(path, {"task": unit.task, "config": unit.config, "key": unit.key})
 
+    def digest_path(self, unit: Unit) -> Path:
+        """Where the SHA-256 of a unit's result file lives (written before the result)."""
+        return self.root / "results" / f"{unit.key}.sha256"
+
     def done(self, unit: Unit) -> bool:
-        """Whether the unit's result is on disk and readable (a corrupt one is removed)."""
+        """Whether the unit's result is on disk and intact (a verified-corrupt one is removed)."""
         return self._load(unit) is not None
 
     def _load(self, unit: Unit) -> pd.DataFrame | None:
-        """The unit's result, or None when missing or corrupt (a corrupt file is removed)."""
+        """The unit's result; ``None`` when missing or verified corrupt (then it is removed).
+
+        Raises:
+            StoreError: the result or its checksum cannot be read (nothing is removed).
+        """
         path = self.result_path(unit)
-        if not path.is_file():
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise StoreError(
+                f"{path}: cannot read the stored result ({e}); nothing was deleted"
+            ) from e
+        try:
+            want = self.digest_path(unit).read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            want = None
+        except (OSError, UnicodeDecodeError) as e:
+            raise StoreError(
+                f"{self.digest_path(unit)}: cannot read the result's checksum ({e}); nothing was "
+                "deleted"
+            ) from e
+        if want is not None and hashlib.sha256(blob).hexdigest() != want:
+            warnings.warn(
+                f"{path}: stored result does not match its checksum (corrupt); removing it and "
+                f"running unit {unit.key} again",
+                RerunWarning,
+                stacklevel=3,
+            )
+            path.unlink(missing_ok=True)
             return None
         try:
-            return pd.read_parquet(path)
-        except Exception:  # truncated or foreign bytes: rerun the unit
-            path.unlink(missing_ok=True)
+            return pd.read_parquet(io.BytesIO(blob))
+        except Exception as e:  # bytes from elsewhere without a checksum: set aside, not deleted
+            aside = path.with_name(path.name + ".unreadable")
+            os.replace(path, aside)
+            warnings.warn(
+                f"{path}: stored result is not a readable table ({type(e).__name__}); moved to "
+                f"{aside.name} and running unit {unit.key} again",
+                RerunWarning,
+                stacklevel=3,
+            )
             return None
 
     def write(self, unit: Unit, table: pd.DataFrame) -> None:
-        """Store a unit's result atomically (a half-written file never looks done)."""
+        """Store a unit's result atomically, checksum first: a half-written one never looks done."""
         buf = io.BytesIO()
         table.to_parquet(buf, index=False)
+        payload = buf.getvalue()
+        write_text(self.digest_path(unit), hashlib.sha256(payload).hexdigest() + "\n")
         with atomic_write(self.result_path(unit)) as f:
-            f.write(buf.getvalue())
+            f.write(payload)
 
     def read(self, unit: Unit) -> pd.DataFrame:
-        """A finished unit's result table."""
-        return pd.read_parquet(self.result_path(unit))
+        """A finished unit's result table.
+
+        Raises:
+            FileNotFoundError: the unit has no intact result.
+        """
+        table = self._load(unit)
+        if table is None:
+            raise FileNotFoundError(f"{self.result_path(unit)}: unit {unit.key} has no result")
+        return table
 
     def collect(self, units: list[Unit]) -> pd.DataFrame:
         """Every finished unit's table, with ``unit`` (key) and its config as leading columns."""
@@ -159,6 +234,14 @@ def run_unit(task_name: str, config: dict, root: str) -> str:
     return unit.key
 
 
+def _local_workers(cluster: str) -> int:
+    """The ``N`` of ``"local:N"``; a clear error for anything else."""
+    text = cluster.split(":", 1)[1]
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"cluster {cluster!r}: local:N needs a positive number of workers N")
+    return int(text)
+
+
 @contextlib.contextmanager
 def _client(cluster):
     """A Dask client for ``cluster`` (see :func:`sweep`), closed afterwards if made here."""
@@ -168,7 +251,7 @@ def _client(cluster):
         yield cluster
         return
     if isinstance(cluster, str) and cluster.startswith("local:"):
-        n = int(cluster.split(":", 1)[1])
+        n = _local_workers(cluster)
         opts = {"threads_per_worker": 1, "processes": True, "host": "127.0.0.1"}
         with LocalCluster(n_workers=n, dashboard_address=None, **opts) as lc, Client(lc) as c:
             yield c
@@ -200,6 +283,15 @@ def sweep(task_name: str, configs: list[dict], store: str | os.PathLike | Result
     if task_name not in TASKS:
         raise KeyError(f"unknown sweep task {task_name!r}; known: {sorted(TASKS)}")
     store = store if isinstance(store, ResultStore) else ResultStore(store)
+    if isinstance(cluster, str) and cluster.startswith("local:"):
+        _local_workers(cluster)  # before anything is written
+    for c in configs:
+        missing = [k for k in REQUIRED.get(task_name, ()) if k not in c]
+        if missing:
+            raise ValueError(
+                f"sweep task {task_name!r} needs the config keys {missing} (give them in --base "
+                f"or --grid); a unit has only {sorted(c)}"
+            )
     units = [Unit(task_name, dict(c)) for c in configs]
     if len({u.key for u in units}) != len(units):
         raise ValueError("configs contain duplicates")
@@ -227,7 +319,7 @@ def sweep(task_name: str, configs: list[dict], store: str | os.PathLike | Result
 
 
 # ----------------------------------------------------------------------------------- tasks
-@task("continuous_condition")
+@task("continuous_condition", required=("condition", "data_root"))
 def continuous_condition(config: dict) -> pd.DataFrame:
     """One condition of Coutinho & Schuller's continuous track (notebooks 03/04) as a unit.
 
@@ -255,7 +347,7 @@ def continuous_condition(config: dict) -> pd.DataFrame:
     return res.long()
 
 
-@task("regressor_grid")
+@task("regressor_grid", required=("seed", "learning_rate"))
 def regressor_grid(config: dict) -> pd.DataFrame:
     """A small continuous-regressor grid point on generated sequences (the sweep's own tests).
 

@@ -45,8 +45,53 @@ def test_figures_passes_corpora_and_parameters_to_the_notebooks(monkeypatch):
         "corpora": {"music": {"kind": "deam", "root": "/d"}, "speech": "recola:/r", "pools": []},
         "sweep_levels": [],
     }
-    with pytest.raises(SystemExit, match="--param seed: not JSON"):
-        main(["figures", "--param", "seed=zero"])
+
+
+SWEEP = ["sweep", "regressor_grid", "--store", "{tmp}/store"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([*SWEEP, "--grid", '{"seed": 3}'], "grid axis 'seed' must be a non-empty list"),
+        ([*SWEEP, "--grid", "[1]"], "--grid must be a JSON object"),
+        ([*SWEEP, "--grid", '{"seed": [0]}', "--base", "[1]"], "--base must be a JSON object"),
+        ([*SWEEP, "--grid", "{bad"], "--grid: not JSON"),
+        (
+            ["sweep", "regressor_grid", "--grid", '{"seed": [0]}', "--store", "{tmp}/file"],
+            "file: exists and is not a folder",
+        ),
+        (
+            [*SWEEP, "--grid", '{"seed": [0]}', "--base", '{"learning_rate": 0.01}', "--cluster",
+             "local:abc"],
+            "local:N needs a positive number of workers",
+        ),
+        ([*SWEEP, "--grid", '{"seed": [0]}'], "needs the config keys ['learning_rate']"),
+        (
+            ["corpus", "build", "--profile", "quick", "--out", "{tmp}/file"],
+            "file: exists and is not a folder",
+        ),
+        (
+            ["corpus", "build", "--profile", "quick", "--shared-code", "5", "--out", "{tmp}/c"],
+            "shared_code must lie in [0, 1], got 5",
+        ),
+        (["figures", "--only", "00", "--corpora", "{bad"], "--corpora corpora: not JSON"),
+        (["figures", "--param", "seed=zero"], "--param seed: not JSON"),
+        (["figures", "--only", "00", "--param", "nosuch=1"], "'nosuch': not a parameter"),
+        (
+            ["figures", "--only", "00", "--param", '__import__("os").getcwd();x=1'],
+            "not a parameter of the selected notebooks",
+        ),
+    ],
+)  # fmt: skip
+def test_a_users_mistake_is_one_error_line_not_a_traceback(tmp_path, capsys, argv, message):
+    (tmp_path / "file").write_text("x")
+    rc = main([a.replace("{tmp}", str(tmp_path)) for a in argv])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.startswith("mer-ser: error:") and message in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "c").exists() and not (tmp_path / "store" / "units").exists()
 
 
 @pytest.mark.parametrize(

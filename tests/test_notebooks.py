@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 
 import nbformat
 import pandas as pd
@@ -116,7 +117,7 @@ def test_notebooks_wait_for_what_they_read_and_the_two_tracks_run_side_by_side()
     assert _schedule(["07", "08"], jobs=4) == [["07"], ["08"]]  # 08 always alone, last
 
 
-def test_a_failing_notebook_stops_the_run_and_names_its_executed_copy(tmp_path):
+def test_a_failing_notebook_stops_the_run_and_names_its_executed_copy(tmp_path, capfd):
     from mer_ser.figures import NotebookFailed
 
     with pytest.raises(NotebookFailed, match=r"00_datasets\.ipynb failed") as err:
@@ -130,6 +131,10 @@ def test_a_failing_notebook_stops_the_run_and_names_its_executed_copy(tmp_path):
             progress=False,
         )
     assert str(tmp_path / "build" / "notebooks" / "00_datasets.ipynb") in str(err.value)
+    printed = capfd.readouterr().err
+    assert printed.count("must look like 'builtin:<part>'") == 1  # the notebook's error, once
+    assert re.search(r"00_datasets\.ipynb: cell \d+ raised ValueError", printed)
+    assert "Traceback" not in printed
     assert not (tmp_path / "build" / "notebooks" / "01_features.ipynb").exists()  # not started
     assert not (tmp_path / "build" / "notebook_times_quick.json").exists()
 

@@ -42,10 +42,14 @@ def test_an_interrupted_sweep_resumes_without_recomputing_and_repairs_a_corrupt_
     # the grid is a real one: lr 1e-2 learns the generated mapping, 1e-3 barely starts
     by_lr = full.groupby("learning_rate")["ccc"].mean()
     assert by_lr[1e-2] > 0.6 and by_lr[1e-3] < 0.3
-    # a corrupt result file is detected, removed and rerun to the same numbers
+    # a corrupt result file is detected by its checksum, removed with a warning and rerun to the
+    # same numbers
     broken = store.result_path(units[0])
-    broken.write_bytes(b"not parquet")
-    again = sw.sweep("regressor_grid", cfgs, tmp_path, progress=False)
+    blob = bytearray(broken.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF  # one flipped byte: may still parse, but not as written
+    broken.write_bytes(bytes(blob))
+    with pytest.warns(sw.RerunWarning, match=r"does not match its checksum \(corrupt\)"):
+        again = sw.sweep("regressor_grid", cfgs, tmp_path, progress=False)
     pd.testing.assert_frame_equal(again, full)
     cfg = json.loads(store.config_path(units[0]).read_text())
     assert cfg["config"] == cfgs[0] and cfg["task"] == "regressor_grid"

@@ -52,11 +52,36 @@ def write_corpus(corpus: Corpus, root: str | os.PathLike | None = None) -> Path:
     return root
 
 
+#: Columns each label file must hold, and which of them are numbers.
+_REQUIRED = {
+    "gold": (("clip_id", "time", "arousal", "valence"), ("time", "arousal", "valence")),
+    "ratings": (("clip_id", "rater", "time", "arousal", "valence"), ("time", "arousal", "valence")),
+    "static": (("clip_id", "arousal", "valence", "quadrant"), ("arousal", "valence")),
+}
+
+
 def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
     try:
         return pd.read_csv(path, keep_default_na=False, na_values=[""], **kwargs)
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+    except PermissionError as e:
+        raise CorpusError(f"{path}: permission denied (cannot read the table)") from e
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise AnnotationError(f"{path}: cannot parse CSV ({e})") from e
+
+
+def _check_table(df: pd.DataFrame, path: Path, attr: str) -> None:
+    """A label file has its columns, and numbers where numbers belong (the file is named)."""
+    need, numbers = _REQUIRED[attr]
+    lack = [c for c in need if c not in df.columns]
+    if lack:
+        raise AnnotationError(f"{path}: missing columns {lack} (columns: {list(df.columns)})")
+    for col in numbers:
+        bad = pd.to_numeric(df[col], errors="coerce").isna() & df[col].notna()
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise AnnotationError(
+                f"{path}: {col} value {df[col].iloc[row]!r} in row {row + 2} is not a number"
+            )
 
 
 def read_corpus(root: str | os.PathLike) -> Corpus:
@@ -72,7 +97,14 @@ def read_corpus(root: str | os.PathLike) -> Corpus:
         raise CorpusError(
             f"{root}: not a mer_ser corpus folder (no corpus.json; unfinished build?)"
         )
-    info = json.loads(meta_file.read_text())
+    try:
+        info = json.loads(meta_file.read_text(encoding="utf-8"))
+    except PermissionError as e:
+        raise CorpusError(f"{meta_file}: permission denied") from e
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CorpusError(f"{meta_file}: not valid JSON ({e})") from e
+    if not isinstance(info, dict) or "name" not in info:
+        raise CorpusError(f"{meta_file}: not a mer_ser corpus description (no 'name')")
     clips_file = root / "clips.csv"
     if not clips_file.is_file():
         raise CorpusError(f"{clips_file}: clip table missing")
@@ -92,6 +124,7 @@ def read_corpus(root: str | os.PathLike) -> Corpus:
             continue
         dtype = {"clip_id": str, "rater": str, "category": str, "quadrant": str}
         df = _read_csv(path, dtype=dtype)
+        _check_table(df, path, attr)
         if attr == "static":
             df = df.set_index("clip_id")
         tables[attr] = df

@@ -316,6 +316,8 @@ def load_ravdess(
         table: category -> quadrant convention (``lexicon``: calm Q4, neutral none).
     """
     root = check_root(root, "RAVDESS")
+    if channel not in ("speech", "song"):
+        raise ValueError(f"RAVDESS channel must be 'speech' or 'song', got {channel!r}")
     want = {"speech": "01", "song": "02"}[channel]
     audio = {k: p for k, p in audio_index(root).items() if _RAVDESS.match(k)}
     if not audio:
@@ -323,6 +325,12 @@ def load_ravdess(
     labels = {k: _RAVDESS.match(k) for k in audio if _RAVDESS.match(k).group(2) == want}
     audio = {k: p for k, p in audio.items() if k in labels}
     ids, unmatched = match(name, root, labels, audio)
+    for i in ids:
+        if labels[i].group(3) not in RAVDESS_EMOTIONS:
+            raise AnnotationError(
+                f"{audio[i]}: emotion code {labels[i].group(3)!r} (third field) is not a RAVDESS "
+                f"code {sorted(RAVDESS_EMOTIONS)}"
+            )
     cats = [RAVDESS_EMOTIONS[labels[i].group(3)] for i in ids]
     nan = np.full(len(ids), np.nan)
     static = static_table(ids, nan, nan, category=cats, quadrant=table(cats, source=str(root)))
