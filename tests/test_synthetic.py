@@ -113,7 +113,7 @@ def test_a_resumed_build_regenerates_exactly_the_missing_truncated_changed_and_u
     journal = (tmp_path / "builtin.journal").read_text().splitlines()
     finished = [line.split()[1].rsplit("/", 1)[1] for line in journal]
     assert len(finished) == 6
-    truncated, changed, unrecorded = (audio / n for n in finished[:3])
+    truncated, changed = (audio / n for n in finished[:2])  # and finished[2] loses its record
     truncated.write_bytes(truncated.read_bytes()[:1000])
     changed.write_bytes(changed.read_bytes()[:-2] + b"\x01\x02")
     (tmp_path / "builtin.journal").write_text("\n".join(journal[:2] + journal[3:]) + "\n")
