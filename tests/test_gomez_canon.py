@@ -358,6 +358,7 @@ def test_latent_classifier_is_the_2021_head_without_the_encoder():
 
 
 @pytest.mark.filterwarnings("ignore::mer_ser.corpora.adapters.UnmatchedWarning")
+@pytest.mark.filterwarnings("ignore::mer_ser.corpora.audio.AudioRepair")  # 4Q: stereo mp3s
 def test_patch_sets_come_from_real_corpus_layouts(tmp_path):
     """LibriSpeech and AISHELL-1 pools, 4Q-Emotion and a CH-818-like CSV set via the adapters."""
     from corpus_fixtures import write_4q, write_aishell, write_librispeech, write_static_csv
