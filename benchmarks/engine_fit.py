@@ -3,7 +3,7 @@
 The engine runs whole epochs in a ``lax.while_loop`` of ``lax.scan``s; this checks that a step
 costs there what ``mer-ser bench train`` measures for a single jitted step, at the thesis' input
 (batch 32, 1001 x 40 x 3), so the projection of the thesis' experiments holds. Meant for a GPU
-(README, "Training speed"); prints one JSON line.
+(docs/performance.md); prints one JSON line.
 
 Run: ``PYTHONPATH=. python benchmarks/engine_fit.py``.
 """

@@ -21,6 +21,17 @@ from pathlib import Path
 from typing import IO, Any
 
 
+def repo_root() -> Path:
+    """The project folder holding ``notebooks/`` (the editable install's source tree)."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "notebooks").is_dir():
+        raise FileNotFoundError(
+            f"{root}: no notebooks/ folder; run from a source checkout installed with "
+            "`pip install -e .`"
+        )
+    return root
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     r"""Open a temporary file next to ``path`` and move it onto ``path`` when the block succeeds.

@@ -20,20 +20,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 
-import mer_ser
-from mer_ser._io import write_json
+from mer_ser._io import repo_root, write_json
 from mer_ser.errors import MerSerError
-
-
-def repo_root() -> Path:
-    """The project folder holding ``notebooks/`` (the editable install's source tree)."""
-    root = Path(mer_ser.__file__).resolve().parents[1]
-    if not (root / "notebooks").is_dir():
-        raise FileNotFoundError(
-            f"{root}: no notebooks/ folder; run from a source checkout installed with "
-            "`pip install -e .`"
-        )
-    return root
 
 
 def notebooks(root: Path | None = None, only: list[str] | None = None) -> list[Path]:

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-#: Issue 8, section 3 (and issue 3 section 4): each target's threshold (:data:`TARGET_TEXT` says
+#: Each speed target's threshold (:data:`TARGET_TEXT` says
 #: what it bounds and in which direction).
 TARGETS = {
     "cpu_regressor_vs_torch": 1.25,  # x PyTorch step rate, continuous regressor, CPU
@@ -92,10 +92,9 @@ def describe_machine() -> dict:
     """The machine as notebook 08 states it: a measured matmul rate, then ``machine.describe()``.
 
     ``matmul_gflops`` is what JAX reaches on large float32 matrix products on the default device
-    (:func:`mer_ser.train.bench.matmul_ceiling_gflops`). Shared machines vary (this project's
-    reference machine has run the same notebook 2x slower on one day than on another), so the
-    figure lets two runs' timings be compared; it is also the ceiling against which part (a)
-    reads the regressor's matrix-product rate.
+    (:func:`mer_ser.train.bench.matmul_ceiling_gflops`). A shared machine's speed varies from
+    day to day, so the figure lets two runs' timings be compared; it is also the ceiling against
+    which part (a) reads the regressor's matrix-product rate.
     """
     from mer_ser.machine import describe
     from mer_ser.train.bench import matmul_ceiling_gflops
@@ -404,7 +403,9 @@ def recorded_gpu_rows(bench_dir: str | os.PathLike) -> list[dict]:
             rec = json.loads(path.read_text())
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}: not a JSON benchmark record ({e})") from e
-        device = str(rec.get("accelerator", rec.get("jax_device", "cpu")))  # older records
+        device = str(
+            rec.get("accelerator", rec.get("jax_device", "cpu"))
+        )  # records that name only the JAX device
         if device.startswith("cpu"):
             continue
         src = f"{path.name} (JAX {rec.get('jax')}, PyTorch {rec.get('torch')})"

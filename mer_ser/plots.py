@@ -432,7 +432,7 @@ def confusion_matrices(panels: dict[str, np.ndarray], *, labels=("Q1", "Q2", "Q3
 
 
 def performance(df: pd.DataFrame, *, machine: str = ""):
-    """The performance notebook's figure (issue 8, section 2), four panels.
+    """The performance notebook's figure, four panels.
 
     (a) speedup of mer_ser over PyTorch per training step, this machine and the recorded GPU;
     (b) vmapped regressors: speedup over a sequential PyTorch loop against K; (c) ComParE 1 Hz

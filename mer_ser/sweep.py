@@ -21,9 +21,9 @@ match the checksum means *done*). So
 Execution: ``cluster=None`` runs the units one after another in this process;
 ``cluster="local:N"`` starts a :class:`distributed.LocalCluster` of ``N`` worker processes on
 loopback; a ``"tcp://host:port"`` address joins an existing scheduler; a
-:class:`distributed.Client` is used as is (e.g. on an HPC machine through dask-jobqueue, see the
-README). The same seed gives the same results on every route: units are deterministic and share
-nothing but the store.
+:class:`distributed.Client` is used as is (e.g. on an HPC machine through dask-jobqueue, see
+``docs/sweeps.md``). The same seed gives the same results on every route: units are deterministic
+and share nothing but the store.
 
 Tasks are registered by name (:func:`task`) so that workers import them from the package.
 """

@@ -1,4 +1,4 @@
-"""Tiny copies of real corpus layouts (``../shared/corpora.md``), written by the tests.
+"""Tiny copies of real corpus layouts (``docs/corpora.md``), written by the tests.
 
 Folder names, file names, headers and quirks are the real ones (spaces and parentheses in DEAM
 folders, leading spaces in headers, ragged rows, the ``valence_ max_mean`` typo, optional

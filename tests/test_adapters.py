@@ -129,7 +129,7 @@ def test_a_notebook_spec_dict_passes_adapter_options(deam_tree):
         [{"kind": "deam", "root": str(root), "subset": "2015"}], data_root=root
     ).values()
     assert list(c.clips.index) == ["2001"]
-    # the README's pool spec: a `name` option keeps two copies of one adapter apart
+    # the documented pool spec: a `name` option keeps two copies of one adapter apart
     named = open_corpora(
         [{"kind": "deam", "root": str(root), "subset": "2015", "name": "deam_2015"}], data_root=root
     )

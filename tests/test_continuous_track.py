@@ -3,7 +3,7 @@
 The built-in corpus has a known ground truth: speech and music express arousal through shared
 cues whose share in music is ``shared_code``. These tests check the protocol's mechanics (search
 order, frozen transfer layers, long-format results, resuming from the job cache) and that its
-results have the properties the data were built with (see issue 4, "Scientific sanity").
+results have the properties the data were built with.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def test_vmapped_models_equal_independent_runs(data):
     """K = trials x folds models in one program give the runs one gets one model at a time.
 
     Bitwise equality does not hold on XLA's CPU backend. Matrix products are bitwise equal under
-    ``vmap`` (checked in session 8, shapes up to 3100 x 800), but large reductions are not (a sum
+    ``vmap`` (shapes up to 3100 x 800), but large reductions are not (a sum
     over 3100 rows changes its rounding once batched), and neither are some fused element-wise
     kernels: even the standardiser rewritten as pairwise sums of halves (element-wise additions
     only) still differed, consistent with LLVM contracting multiply-adds into FMAs differently

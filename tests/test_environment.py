@@ -6,7 +6,7 @@ import tomllib
 
 import yaml
 
-from mer_ser.figures import repo_root
+from mer_ser._io import repo_root
 
 ROOT = repo_root()
 

@@ -256,7 +256,8 @@ def test_atomic_write_syncs_the_folder_and_removes_temp_files_of_killed_writers(
 
 
 def test_figures_told_to_write_elsewhere_never_write_into_the_checkout(tmp_path):
-    from mer_ser.figures import default_build_dir, repo_root
+    from mer_ser._io import repo_root
+    from mer_ser.figures import default_build_dir
 
     root = repo_root()
     assert default_build_dir(root, None, tmp_path / "data") == tmp_path / "data" / "build"
@@ -373,7 +374,7 @@ def test_repairs_are_reported_once_per_kind_per_corpus_with_a_count(tmp_path):
 
 
 def test_the_fault_table_in_the_docs_lists_exactly_these_tests():
-    from mer_ser.figures import repo_root
+    from mer_ser._io import repo_root
 
     doc = (repo_root() / "docs" / "data-integrity.md").read_text()
     listed = set(re.findall(r"`(test_\w+)`", doc))

@@ -9,47 +9,13 @@ import re
 import nbformat
 import pandas as pd
 import pytest
+from test_docs import FIGURES
 
-from mer_ser.figures import notebooks, repo_root, run_all
+from mer_ser._io import repo_root
+from mer_ser.figures import notebooks, run_all
 from mer_ser.train.bench import regressor_matmul_flops
 
 NOTEBOOKS = notebooks()
-#: Every figure and table the notebooks write (the README's figure table names each one).
-FIGURES = (
-    "av_distribution.png",
-    "datasets.csv",
-    "datasets.md",
-    "feature_space.png",
-    "cue_correlations.png",
-    "cue_correlations.csv",
-    "dae_reconstruction.png",
-    "dae_reconstruction.csv",
-    "intra_domain.csv",
-    "cross_domain.csv",
-    "trajectories_music.png",
-    "trajectories_speech.png",
-    "continuous_results.csv",
-    "table6.md",
-    "table6.csv",
-    "table6.png",
-    "ttests.csv",
-    "shared_code_sweep.csv",
-    "shared_code_sweep.png",
-    "quadrant_results.csv",
-    "table5_1.md",
-    "quadrant_av.md",
-    "confusion_rodningen2022_SER2MER.png",
-    "table2.md",
-    "table2.csv",
-    "table2_exp1.md",
-    *(f"confusion_gomezcanon2021_{s}.png" for s in ("eng2eng", "man2eng", "mix2eng")),
-    *(f"confusion_gomezcanon2021_{s}.png" for s in ("man2man", "eng2man", "mix2man")),
-    "explore_music.png",
-    "explore_quadrant.png",
-    "performance.csv",
-    "performance.png",
-    "performance_targets.md",
-)
 
 
 def _code(nb):
@@ -81,15 +47,6 @@ def test_notebook_is_thin_and_parameterised(path):
         tree = ast.parse(cell.source)
         defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)]
         assert not defs, f"{path.name}: move function/class definitions into the package"
-
-
-def test_readme_figure_table_names_every_figure_of_the_notebooks():
-    readme = (repo_root() / "README.md").read_text()
-    for path in NOTEBOOKS:
-        text = path.read_text()
-        for fig in FIGURES:
-            if f"figures/{fig}" in text or f'"{fig}"' in text:
-                assert f"figures/{fig}" in readme and path.name in readme, fig
 
 
 def _schedule(numbers, jobs):

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from mer_ser import performance as perf
-from mer_ser.figures import read_notebook_times, record_notebook_time, repo_root
+from mer_ser._io import repo_root
+from mer_ser.figures import read_notebook_times, record_notebook_time
 
 RUN = {"started": "2026-11-23T06:00:00+00:00", "cold": True, "cpus": 2}
 

@@ -148,7 +148,8 @@ def normalise_scale(x, lo: float, hi: float, *, source: str = "labels") -> np.nd
 def quadrant_from_av(arousal, valence) -> np.ndarray:
     """Arousal-valence quadrant of each point (Russell's plane; 4Q / EMOPIA naming).
 
-    Q1 = +V +A, Q2 = -V +A, Q3 = -V -A, Q4 = +V -A (``../shared/corpora.md`` section 12).
+    Q1 = +V +A, Q2 = -V +A, Q3 = -V -A, Q4 = +V -A (Russell's circumplex, named as in 4Q and
+    EMOPIA).
     Zero counts as positive on both axes.
 
     Returns:
@@ -186,8 +187,8 @@ class QuadrantTable:
         return np.asarray(out, dtype=object).reshape(np.shape(categories))
 
 
-#: The recommended table of ``../shared/corpora.md`` section 12 (NRC-VAD signs; neutral excluded;
-#: disgust Q2 as in the lexicon; surprise Q1).
+#: The default table: each category's quadrant from the signs of its valence and arousal in the
+#: NRC-VAD lexicon (Mohammad 2018); neutral excluded, disgust Q2 as in the lexicon, surprise Q1.
 QUADRANT_TABLE_LEXICON = QuadrantTable(
     "lexicon",
     {
@@ -226,8 +227,8 @@ QUADRANT_TABLE_LEXICON = QuadrantTable(
     },
 )
 
-#: Schuller et al. (ASRU 2009 / TAFFC 2010) binary arousal/valence mapping used in cross-corpus SER
-#: (``../shared/corpora.md`` section 12): disgust and boredom low arousal, neutral positive valence
+#: Schuller et al. (ASRU 2009 / TAFFC 2010) binary arousal/valence mapping used in cross-corpus SER:
+#: disgust and boredom low arousal, neutral positive valence
 #: and low arousal (so Q4), surprise high arousal and positive valence.
 QUADRANT_TABLE_SCHULLER = QuadrantTable(
     "schuller2009",

@@ -20,7 +20,7 @@ A :class:`Corpus` is a clip table plus up to three kinds of labels:
                           table named in ``meta["quadrant_table"]``).
 ========================  =====================================================================
 
-The real corpora of ``../shared/corpora.md`` fit this model: RECOLA (25 Hz gold standard from
+The real corpora (``docs/corpora.md``) fit this model: RECOLA (25 Hz gold standard from
 the AVEC 2016 ARFFs plus six raters' CSV traces; speaker = group; train/dev splits), DEAM (2 Hz
 dynamic averages from 15 s plus per-rater files; static 1-9 song-level labels; song = group),
 MSP-Podcast (static 1-7 arousal/valence, a primary category mapped to quadrants; speaker = group;

@@ -341,10 +341,8 @@ def run_classifier_job(
 
     By default the runs are one compiled fit called once per run. ``vectorise_runs`` makes them
     a ``vmap`` axis of one program instead, as the continuous track does; for the convolutional
-    classifiers that is slower on both backends measured (``mer-ser bench train --runs 5``:
-    5 vmapped DCNN steps of batch 32 take 116 ms on an H100 against 5 x 12.5 ms one at a time,
-    ADCRNN 142 ms against 5 x 24 ms; on 2 CPU cores about 2x slower), because a batched
-    convolution becomes a grouped one.
+    classifiers that is slower on CPU and GPU alike (``mer-ser bench train --runs 5`` compares
+    the two), because a batched convolution becomes a grouped one.
 
     Jobs that pass the same ``fit`` object with arrays of the same shapes reuse one compiled
     program (``jax.jit`` caches on the function), so make a fit once and share it across jobs.

@@ -32,7 +32,7 @@ class TrainConfig:
     """How to train a sequence regressor (defaults: Coutinho & Schuller 2017, SGD + momentum)."""
 
     optimizer: str = "sgd"  # "sgd" (momentum below) or "adam"
-    learning_rate: float = 1e-3  # see the README on the paper's learning rates
+    learning_rate: float = 1e-3  # see docs/tracks.md on the paper's learning rates
     momentum: float = 0.9  # the paper's momentum
     batch_size: int = 1  # sequences per update ("each sequence presented randomly")
     max_epochs: int = 500  # the paper: 500 for regressors, 300 for DAEs

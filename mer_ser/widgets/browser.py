@@ -1,7 +1,7 @@
 """The clip scrubber in a real browser: JupyterLab on loopback, Chromium driven by Playwright.
 
 Used by the browser test (``tests/test_browser.py``) and by ``mer-ser screenshot``, which writes
-the README's picture of the scrubber. Chromium is Debian's (``/usr/bin/chromium``; ``.ci/run``
+the picture of the scrubber in the README. Chromium is Debian's (``/usr/bin/chromium``; ``.ci/run``
 installs it with apt when absent), started headless with background networking off, as the
 machine's closed network needs.
 """
@@ -244,7 +244,7 @@ def prepare_notebook(src: str | os.PathLike, dest_dir: str | os.PathLike, parame
 
 def screenshot(out: str | os.PathLike, *, profile="default", data_root=None, timeout=900.0):
     """Run notebook 07 in JupyterLab in Chromium and save the scrubber's picture to ``out``."""
-    from mer_ser.figures import repo_root
+    from mer_ser._io import repo_root
 
     chromium = find_chromium()
     if chromium is None:

@@ -1,6 +1,6 @@
 """Adapters: a user's local copy of a real corpus -> the project's :class:`~mer_ser.corpora.Corpus`.
 
-Each adapter follows the corpus' published layout (``../shared/corpora.md``), searches for its
+Each adapter follows the corpus' published layout (``docs/corpora.md``), searches for its
 anchor files under the given root, keeps the original scale next to the [-1, 1] values, names
 the quadrant convention it used, gives official splits and group ids, and lists what did not
 match (``corpus.meta["unmatched"]``). Call them through :func:`mer_ser.corpora.load`::

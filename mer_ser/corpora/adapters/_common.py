@@ -1,4 +1,4 @@
-"""Shared helpers of the corpus adapters (the loader rules of ``../shared/corpora.md`` section 0).
+"""Shared helpers of the corpus adapters: the loader rules every adapter follows.
 
 1. Anchor files are *found* under the given root (copies unzip into different parents).
 2. CSV headers are stripped of whitespace; alternative spellings matched case-insensitively.

@@ -1,6 +1,6 @@
 """Time-continuous corpora besides RECOLA and DEAM: PMEmo, SEMAINE and a generic CSV adapter.
 
-PMEmo 2019 and SEMAINE (AVEC 2012) follow ``../shared/corpora.md`` sections 8 and 3; the generic
+PMEmo 2019 and SEMAINE (AVEC 2012) in their published layouts (``docs/corpora.md``); the generic
 adapter serves private sets such as the music-psychology pieces of Coutinho & Schuller 2017.
 """
 

@@ -1,6 +1,6 @@
 """DEAM / MediaEval 2013-2015, its ME14 subset, and the 2013 emoMusic "1000 songs" layout.
 
-``../shared/corpora.md`` section 1. DEAM::
+DEAM::
 
     DEAM_audio/MEMD_audio/{song_id}.mp3
     DEAM_Annotations/annotations/annotations averaged per song/

@@ -1,6 +1,6 @@
 """Unlabelled speech pools for pretraining: LibriSpeech and AISHELL-1, and a seeded draw.
 
-Layouts: ``../shared/corpora.md`` section 9. :func:`draw_hours` draws a fixed amount of audio.
+:func:`draw_hours` draws a fixed amount of audio.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""RECOLA in the AVEC 2015/2016 layout (``../shared/corpora.md`` section 2).
+"""RECOLA in the AVEC 2015/2016 layout.
 
 ::
 

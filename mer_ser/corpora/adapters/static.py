@@ -3,7 +3,7 @@
 Every adapter here returns a corpus with a ``static`` table: ``arousal``/``valence`` in [-1, 1]
 (NaN where the corpus has categories only), the raw values on the original scale
 (``meta["scale"]``), ``category`` and ``quadrant`` through the quadrant table named in
-``meta["quadrant_table"]`` (``../shared/corpora.md`` section 12; a :class:`QuadrantTable`
+``meta["quadrant_table"]`` (``docs/corpora.md``, "Quadrants"; a :class:`QuadrantTable`
 argument changes the convention).
 """
 

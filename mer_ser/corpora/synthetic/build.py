@@ -492,7 +492,7 @@ def _verified(out: Path, files: dict[str, str]) -> bool:
 
 
 def profile_table() -> pd.DataFrame:
-    """Clip counts and hours of each part in each profile (for the README and notebook 00)."""
+    """Clip counts and hours of each part in each profile (for notebook 00)."""
     rows = []
     for prof in PROFILES.values():
         for s in prof.parts:

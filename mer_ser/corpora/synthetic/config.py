@@ -1,7 +1,8 @@
 """Profiles of the built-in corpus: how many clips of which kind, in one place.
 
 Each profile mirrors the structure of the papers' data at a size that fits its purpose; the
-reason for every reduction is written beside it. Totals (audio hours) are in the README.
+reason for every reduction is written beside it. Totals (audio hours) are in
+``figures/datasets.md``.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ PROFILES: dict[str, CorpusProfile] = {
                 "music_static": (150, (6, 6)),
             }
         ),
-        reason="the README's main job on 2 CPU cores: about 2 hours of audio; continuous clips "
+        reason="make figures on 2 CPU cores: about 2 hours of audio; continuous clips "
         "are 90 s instead of RECOLA's 300 s so nested cross-validation fits in minutes",
     ),
     "paper": CorpusProfile(
