@@ -1,4 +1,7 @@
-"""Exceptions raised for bad input. Each message names the file and what is wrong with it."""
+"""Exceptions raised for bad input, and the warnings of repaired damage.
+
+Each message names the file and what is wrong with it.
+"""
 
 from __future__ import annotations
 
@@ -21,3 +24,7 @@ class AlignmentError(MerSerError, ValueError):
 
 class CorpusError(MerSerError, ValueError):
     """A corpus folder is missing files or is not in the expected layout."""
+
+
+class CorruptCacheEntry(UserWarning):
+    """A cache entry (features, a training job) failed its checksum and will be rebuilt."""

@@ -10,6 +10,8 @@ import optax
 import pytest
 from flax import nnx
 
+from mer_ser import losses
+from mer_ser.losses import AROUSAL_OF_QUADRANT, VALENCE_OF_QUADRANT, multitask_loss
 from mer_ser.models import (
     CPC,
     LSTMDAE,
@@ -17,11 +19,9 @@ from mer_ser.models import (
     DAEClassifier,
     SCAEClassifier,
     count_params,
-    multitask_loss,
 )
-from mer_ser.models.autoencoders import AROUSAL_OF_QUADRANT, VALENCE_OF_QUADRANT, SCAEEncoder
+from mer_ser.models.autoencoders import SCAEEncoder
 from mer_ser.models.lstm import last_valid
-from mer_ser.train import losses
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ import optax
 import pytest
 from flax import nnx
 
+from mer_ser import losses
+from mer_ser.losses import l1_penalty
 from mer_ser.models import LSTMDAE, ContinuousRegressor
 from mer_ser.models.autoencoders import CPC, SCAE
 from mer_ser.models.conv import (
@@ -17,10 +19,8 @@ from mer_ser.models.conv import (
     DCNNBlock,
     attention_pool,
     count_params,
-    l1_penalty,
     output_grid,
 )
-from mer_ser.train import losses
 
 
 @pytest.mark.parametrize(

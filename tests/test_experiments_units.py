@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
+from mer_ser.errors import CorruptCacheEntry
 from mer_ser.experiments.coutinho2017 import cv_masks, sequence_metrics
 from mer_ser.experiments.jobs import JobCache, Trained, job_key, predict, run_job
 from mer_ser.experiments.sequences import SequenceSet, concatenate, pad_sequences
-from mer_ser.features.cache import CorruptCacheEntry
 from mer_ser.models.lstm import ContinuousRegressor
 from mer_ser.train.engine import TrainConfig, folds_from_masks, leave_one_out, make_fit
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mer_ser.train import losses as L
+from mer_ser import losses as L
 
 
 def ref_ccc(x, y):

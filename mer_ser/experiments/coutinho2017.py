@@ -58,10 +58,10 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from mer_ser import losses
 from mer_ser.experiments.jobs import JobCache, Trained, job_key, predict, run_job
 from mer_ser.experiments.sequences import SequenceSet, concatenate
 from mer_ser.models.lstm import LSTMDAE, ContinuousRegressor, resize_lstm
-from mer_ser.train import losses
 from mer_ser.train.engine import TrainConfig, folds_from_masks, leave_one_out, make_fit
 
 DIMENSIONS = ("arousal", "valence")

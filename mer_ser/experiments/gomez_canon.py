@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 from flax import nnx
 
-from mer_ser import stats
+from mer_ser import metrics
 from mer_ser._io import sha256_arrays
 from mer_ser.corpora.labels import QUADRANTS
 from mer_ser.corpora.model import Corpus
@@ -448,17 +448,19 @@ def _scores(prob: dict[str, np.ndarray], y_clip: np.ndarray, clip: np.ndarray, c
     idx = {c: np.flatnonzero(clip == c) for c in clips}
     y = y_clip[np.asarray(clips)]
     q = np.stack([prob["quadrant"][idx[c]].mean(axis=0) for c in clips])
-    out = {"quadrant": stats.confusion(y, q.argmax(axis=1), 4)}
+    out = {"quadrant": metrics.confusion(y, q.argmax(axis=1), 4)}
     for head, positive in (("arousal", (0, 1)), ("valence", (0, 3))):
         if head in prob:
             p = np.asarray([prob[head][idx[c]].mean() for c in clips])
-            out[head] = stats.confusion(np.isin(y, positive).astype(int), (p > 0.5).astype(int), 2)
+            out[head] = metrics.confusion(
+                np.isin(y, positive).astype(int), (p > 0.5).astype(int), 2
+            )
     return out
 
 
 def head_scores(cm: np.ndarray) -> dict[str, float]:
     """Weighted precision, recall, F-score (the papers' "macro-weighted") and accuracy."""
-    sc = stats.classification_scores(cm)
+    sc = metrics.classification_scores(cm)
     return {
         "precision": float(sc.loc["weighted", "precision"]),
         "recall": float(sc.loc["weighted", "recall"]),

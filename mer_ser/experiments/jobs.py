@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from mer_ser._io import read_checked, sha256_json, write_checked
-from mer_ser.features.cache import CorruptCacheEntry
+from mer_ser.errors import CorruptCacheEntry
 from mer_ser.train.engine import FitResult, Fold, Standardiser
 
 #: Bump when a change to the protocol code changes what a cached job would contain.

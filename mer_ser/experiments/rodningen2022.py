@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from mer_ser import stats
+from mer_ser import metrics
 from mer_ser._io import sha256_arrays
 from mer_ser.experiments.jobs import JobCache, job_key, run_classifier_job
 from mer_ser.experiments.quadrants import ClipSet
@@ -284,7 +284,7 @@ class QuadrantTrack:
             if pred.shape[1] == 0:  # no clip in this partition: no score, rather than NaN rows
                 continue
             for r in range(len(pred)):
-                sc = stats.classification_scores(stats.confusion(y, pred[r], 4))
+                sc = metrics.classification_scores(metrics.confusion(y, pred[r], 4))
                 for metric, v in (
                     ("accuracy", sc.loc["accuracy", "f1"]),
                     ("macro_f1", sc.loc["macro", "f1"]),
@@ -305,7 +305,7 @@ class QuadrantTrack:
                         }
                     )
         self._confusion[(model, setting, normalisation)] = sum(
-            stats.confusion(music.quadrant[test], pr, 4) for pr in pred_test
+            metrics.confusion(music.quadrant[test], pr, 4) for pr in pred_test
         )
         return pd.DataFrame(rows)
 
@@ -321,7 +321,7 @@ class QuadrantTrack:
         """
         y_test = self.sets["music"].quadrant[self.splits["music"].test]
         return {
-            domain: stats.weighted_random_accuracy(
+            domain: metrics.weighted_random_accuracy(
                 self.sets[domain].quadrant[self.splits[domain].train], y_test, 4
             )
             for domain in ("speech", "music")
@@ -332,13 +332,13 @@ class QuadrantTrack:
 
         One row per experiment run so far: ``model, setting, normalisation`` and the accuracy of
         the quadrant, of its arousal side (Q1/Q2 against Q3/Q4) and of its valence side (Q1/Q4
-        against Q2/Q3), pooled over runs (:func:`mer_ser.stats.av_breakdown`).
+        against Q2/Q3), pooled over runs (:func:`mer_ser.metrics.av_breakdown`).
         """
         rows = []
         for (model, setting, norm), cm in sorted(self._confusion.items()):
             row = {"model": model, "setting": setting, "normalisation": norm}
             row["quadrant_accuracy"] = np.trace(cm) / cm.sum()
-            for axis, m in stats.av_breakdown(cm).items():
+            for axis, m in metrics.av_breakdown(cm).items():
                 row[f"{axis}_accuracy"] = np.trace(m) / m.sum()
             rows.append(row)
         return pd.DataFrame(rows)

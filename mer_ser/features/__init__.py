@@ -5,7 +5,8 @@ Public face: :class:`ComParE1Hz`, :class:`LogMel3D`, :class:`ChannelStandardiser
 :func:`cue_table`.
 """
 
-from mer_ser.features.cache import CorruptCacheEntry, FeatureCache
+from mer_ser.errors import CorruptCacheEntry
+from mer_ser.features.cache import FeatureCache
 from mer_ser.features.compare import ComParE1Hz, windowed_mean_std
 from mer_ser.features.cues import CueMeasures, cue_table
 from mer_ser.features.extract import (

@@ -18,10 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from mer_ser._io import read_checked, sha256_file, sha256_json, write_checked
-
-
-class CorruptCacheEntry(UserWarning):
-    """A cache entry failed its checksum and will be rebuilt."""
+from mer_ser.errors import CorruptCacheEntry
 
 
 def extractor_key(extractor) -> dict:

@@ -13,9 +13,8 @@ from mer_ser.models.autoencoders import (
     LatentClassifier,
     MultiTaskHead,
     SCAEClassifier,
-    multitask_loss,
 )
-from mer_ser.models.conv import ADCRNN, DCNN, attention_pool, count_params, l1_penalty
+from mer_ser.models.conv import ADCRNN, DCNN, attention_pool, count_params
 from mer_ser.models.lstm import (
     LSTM,
     LSTMDAE,
@@ -41,6 +40,4 @@ __all__ = [
     "SCAEClassifier",
     "attention_pool",
     "count_params",
-    "l1_penalty",
-    "multitask_loss",
 ]

@@ -28,8 +28,8 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from mer_ser import losses as _losses
 from mer_ser.models.conv import Conv, pool_max
-from mer_ser.train import losses as _losses
 
 FILTERS = (32, 64, 128)
 TASKS = ("quadrant", "arousal", "valence")
@@ -127,26 +127,6 @@ class MultiTaskHead(nnx.Module):
                 g = self.drop(jax.nn.relu(layer(g)), deterministic=not train, rngs=next(keys))
             out[name] = head(g) if name == "quadrant" else head(g)[:, 0]
         return out
-
-
-#: Quadrant -> (arousal positive, valence positive): Q1 (+,+), Q2 (+,-), Q3 (-,-), Q4 (-,+).
-AROUSAL_OF_QUADRANT = jnp.array([1, 1, 0, 0])
-VALENCE_OF_QUADRANT = jnp.array([1, 0, 0, 1])
-
-
-def multitask_loss(logits: dict, quadrant, *, mask=None, class_weights=None):
-    """Cross-entropy on quadrants plus binary cross-entropy on arousal and valence signs.
-
-    Args:
-        logits: output of :class:`MultiTaskHead`.
-        quadrant: integer labels 0..3 for Q1..Q4, shape ``(B,)``.
-        mask: rows that count.
-        class_weights: optional quadrant weights (the imbalance option).
-    """
-    q = _losses.cross_entropy(logits["quadrant"], quadrant, mask=mask, class_weights=class_weights)
-    a = _losses.binary_cross_entropy(logits["arousal"], AROUSAL_OF_QUADRANT[quadrant], mask=mask)
-    v = _losses.binary_cross_entropy(logits["valence"], VALENCE_OF_QUADRANT[quadrant], mask=mask)
-    return q + a + v
 
 
 class SCAEClassifier(nnx.Module):

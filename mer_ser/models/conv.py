@@ -7,9 +7,9 @@ DCNN (thesis Fig. 4.1): Conv2D 128 (3x3, valid) -> max-pool (4, 2) -> dilated Co
 rate 2, same) -> dilated Conv2D 64 (3x3, rate 2, same) added to the previous output (the skip
 connection) -> flatten -> dense 128 -> dropout 0.3 -> dense 64 -> dense 4 (softmax). ReLU
 everywhere but the output, biases initialised to 0.1, L1 kernel regularisation 0.001
-(:func:`l1_penalty`), Adam 1e-4. At the thesis' input the flattened map is 249 x 19 x 64 =
-302,784 wide, so the first dense layer alone holds 38.8 M of the model's 38.9 M parameters
-(the thesis: "roughly 39m").
+(:func:`mer_ser.losses.l1_penalty`), Adam 1e-4. At the thesis' input the flattened map is
+249 x 19 x 64 = 302,784 wide, so the first dense layer alone holds 38.8 M of the model's
+38.9 M parameters (the thesis: "roughly 39m").
 
 ADCRNN (thesis Fig. 4.2): the DCNN block with batch normalisation after each convolution and
 L1 0.01 -> per-time-step reshape (each of the 249 pooled steps gets its 19 x 64 features; the
@@ -286,19 +286,6 @@ class ADCRNN(nnx.Module):
         c, _ = attention_pool(h, self.att[...])
         h = self.drop(jax.nn.relu(self.fc(c)), deterministic=not train, rngs=key)
         return self.out(h)
-
-
-def l1_penalty(params, scale: float):
-    """``scale * sum |W|`` over kernel weights, as Keras' ``kernel_regularizer=l1``.
-
-    Biases, batch-norm parameters and the attention vector are not penalised.
-    """
-    total = 0.0
-    for path, leaf in jax.tree_util.tree_leaves_with_path(params):
-        name = str(getattr(path[-1], "key", path[-1]))
-        if name in ("kernel", "w_x", "w_h"):
-            total = total + jnp.abs(leaf).sum()
-    return scale * total
 
 
 def count_params(build) -> int:

@@ -1,10 +1,9 @@
 """Training: losses and metrics, the vmapped training engine, checkpoints.
 
 Public face: :class:`TrainConfig`, :class:`Fold`, :func:`make_fit`, :func:`folds_from_masks`,
-:func:`make_classifier_fit`, :func:`leave_one_out`, and :mod:`mer_ser.train.losses`.
+:func:`make_classifier_fit`, :func:`leave_one_out` (losses and metrics: :mod:`mer_ser.losses`).
 """
 
-from mer_ser.train import losses
 from mer_ser.train.engine import (
     FitResult,
     Fold,

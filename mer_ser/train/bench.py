@@ -24,10 +24,11 @@ import numpy as np
 import optax
 from flax import nnx
 
+from mer_ser import losses
+from mer_ser.losses import l1_penalty
 from mer_ser.machine import describe
 from mer_ser.models import ContinuousRegressor
 from mer_ser.models.conv import ADCRNN, DCNN
-from mer_ser.train import losses
 from mer_ser.train.engine import merge_pure
 
 
@@ -301,8 +302,6 @@ def conv_step_jax(
     Batch-norm statistics are threaded through the step like the parameters, so it stays pure.
     ``unroll`` sets the ADCRNN's recurrent loop unrolling (default: the class's).
     """
-    from mer_ser.models.conv import l1_penalty
-
     lr = 1e-4 if model_cls is DCNN else 1e-5  # Rodningen 2022, sections 4.4.1 / 4.4.2
 
     def build(key):

@@ -24,7 +24,8 @@ import numpy as np
 import optax
 from flax import nnx
 
-from mer_ser.train import losses
+from mer_ser import losses
+from mer_ser.losses import l1_penalty, multitask_loss
 
 
 @dataclass(frozen=True)
@@ -375,8 +376,6 @@ def make_autoencoder_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConf
         ``(fit, apply)``: ``fit(key, fold, x) -> FitResult`` (``params = (params, rest)``);
         ``apply(state, x)`` reconstructs ``x`` in evaluation mode.
     """
-    from mer_ser.models.conv import l1_penalty
-
     init, forward = _stateful_model(build)
 
     def mse(out, x, w):
@@ -551,7 +550,7 @@ def make_classifier_fit(
 
     The model is called as ``model(x, train=, key=)`` and returns quadrant logits ``(B, C)`` or
     the multi-task dict of :class:`~mer_ser.models.MultiTaskHead` (then trained with
-    :func:`~mer_ser.models.multitask_loss` and monitored on its quadrant logits). Batch-norm
+    :func:`~mer_ser.losses.multitask_loss` and monitored on its quadrant logits). Batch-norm
     statistics are threaded through training. The kept parameters are those of the best
     validation epoch by ``cfg.monitor`` (Rodningen 2022: best checkpoint on validation accuracy,
     patience 30, at most 200 epochs).
@@ -569,9 +568,6 @@ def make_classifier_fit(
         2021's transfer; with ``cfg.freeze = ("encoder",)`` it is their *Feat. Ext.* mode).
         ``apply(state, x, heads=True)`` returns a multi-task model's whole output dict.
     """
-    from mer_ser.models.autoencoders import multitask_loss
-    from mer_ser.models.conv import l1_penalty
-
     if cfg.monitor not in ("loss", "accuracy", "macro_f1"):
         raise ValueError(f"monitor must be loss, accuracy or macro_f1, got {cfg.monitor!r}")
     init, forward = _stateful_model(build)

@@ -219,3 +219,36 @@ def macro_f1(logits, labels, n_classes: int, *, mask=None):
     present = (tp + fp + fn) > 0
     f1 = jnp.where(present, 2 * tp / jnp.maximum(2 * tp + fp + fn, _TINY), 0.0)
     return f1.sum() / jnp.maximum(present.sum(), 1)
+
+
+#: Quadrant -> (arousal positive, valence positive): Q1 (+,+), Q2 (+,-), Q3 (-,-), Q4 (-,+).
+AROUSAL_OF_QUADRANT = jnp.array([1, 1, 0, 0])
+VALENCE_OF_QUADRANT = jnp.array([1, 0, 0, 1])
+
+
+def multitask_loss(logits: dict, quadrant, *, mask=None, class_weights=None):
+    """Cross-entropy on quadrants plus binary cross-entropy on arousal and valence signs.
+
+    Args:
+        logits: output of :class:`~mer_ser.models.MultiTaskHead`.
+        quadrant: integer labels 0..3 for Q1..Q4, shape ``(B,)``.
+        mask: rows that count.
+        class_weights: optional quadrant weights (the imbalance option).
+    """
+    q = cross_entropy(logits["quadrant"], quadrant, mask=mask, class_weights=class_weights)
+    a = binary_cross_entropy(logits["arousal"], AROUSAL_OF_QUADRANT[quadrant], mask=mask)
+    v = binary_cross_entropy(logits["valence"], VALENCE_OF_QUADRANT[quadrant], mask=mask)
+    return q + a + v
+
+
+def l1_penalty(params, scale: float):
+    """``scale * sum |W|`` over kernel weights, as Keras' ``kernel_regularizer=l1``.
+
+    Biases, batch-norm parameters and the attention vector are not penalised.
+    """
+    total = 0.0
+    for path, leaf in jax.tree_util.tree_leaves_with_path(params):
+        name = str(getattr(path[-1], "key", path[-1]))
+        if name in ("kernel", "w_x", "w_h"):
+            total = total + jnp.abs(leaf).sum()
+    return scale * total
