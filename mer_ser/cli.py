@@ -19,9 +19,20 @@ import tempfile
 import time
 from pathlib import Path
 
+import mer_ser
+from mer_ser import sweep as sw
+from mer_ser._io import atomic_write
+from mer_ser.bench import training
+from mer_ser.bench.features import extraction_speed, single_clip_speed
+from mer_ser.bench.machine import describe
+from mer_ser.corpora import open_corpora
+from mer_ser.corpora.synthetic import SyntheticConfig, build_corpus
+from mer_ser.errors import MerSerError
+from mer_ser.figures import run_all
+from mer_ser.widgets.browser import benchmark, screenshot
+
 
 def _corpus_build(args) -> int:
-    from mer_ser.corpora.synthetic import SyntheticConfig, build_corpus
 
     cfg = SyntheticConfig(profile=args.profile, seed=args.seed, shared_code=args.shared_code)
     t0 = time.perf_counter()
@@ -46,8 +57,6 @@ def _corpus_build(args) -> int:
 
 def _figures(args) -> int:
     import json
-
-    from mer_ser.figures import run_all
 
     extra = {}
     given = [("--corpora", "corpora", args.corpora)]
@@ -75,8 +84,6 @@ def _figures(args) -> int:
 
 
 def _bench_corpus(args) -> int:
-    from mer_ser.corpora.synthetic import SyntheticConfig, build_corpus
-    from mer_ser.machine import describe
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -102,9 +109,6 @@ def _bench_corpus(args) -> int:
 
 
 def _bench_features(args) -> int:
-    from mer_ser.corpora import open_corpora
-    from mer_ser.features.bench import extraction_speed, single_clip_speed
-    from mer_ser.machine import describe
 
     cs = open_corpora(
         ["builtin:speech_continuous", "builtin:music_continuous"],
@@ -135,12 +139,11 @@ def _bench_features(args) -> int:
 
 
 def _bench_train(args) -> int:
-    from mer_ser.train import bench
 
     ks = tuple(int(k) for k in args.k.split(","))
     print(
         json.dumps(
-            bench.run(
+            training.run(
                 frames=args.frames,
                 steps=args.steps,
                 ks=ks,
@@ -161,8 +164,6 @@ def _bench_train(args) -> int:
 def _bench_scrubber(args) -> int:
     import json
 
-    from mer_ser.widgets.browser import benchmark
-
     durations = tuple(float(d) for d in args.seconds.split(","))
     print(json.dumps(benchmark(durations, ticks=args.ticks)))
     return 0
@@ -170,9 +171,6 @@ def _bench_scrubber(args) -> int:
 
 def _sweep(args) -> int:
     import json
-
-    from mer_ser import sweep as sw
-    from mer_ser._io import atomic_write
 
     parsed = {}
     for flag, text in (("--grid", args.grid), ("--base", args.base)):
@@ -198,23 +196,27 @@ def _sweep(args) -> int:
 
 
 def _screenshot(args) -> int:
-    from mer_ser.widgets.browser import screenshot
 
     screenshot(args.out, profile=args.profile, data_root=args.data_root)
     return 0
 
 
+PROFILES = ["quick", "default", "paper"]
+PROFILE_HELP = "corpus and protocol size: quick (tests), default (make figures), paper"
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``mer-ser``."""
     p = argparse.ArgumentParser(prog="mer-ser", description=__doc__.split("\n")[0])
+    p.add_argument("--version", action="version", version=f"mer-ser {mer_ser.__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     corpus = sub.add_parser("corpus", help="the built-in corpus").add_subparsers(
         dest="action", required=True
     )
     b = corpus.add_parser("build", help="generate the built-in corpus")
-    b.add_argument("--profile", choices=["quick", "default", "paper"], default="default")
-    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--profile", choices=PROFILES, default="default", help=PROFILE_HELP)
+    b.add_argument("--seed", type=int, default=0, help="seed of every clip (default 0)")
     b.add_argument(
         "--shared-code",
         type=float,
@@ -231,8 +233,8 @@ def parser() -> argparse.ArgumentParser:
     b.set_defaults(func=_corpus_build)
 
     f = sub.add_parser("figures", help="run the numbered notebooks through papermill")
-    f.add_argument("--profile", choices=["quick", "default", "paper"], default="default")
-    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--profile", choices=PROFILES, default="default", help=PROFILE_HELP)
+    f.add_argument("--seed", type=int, default=0, help="the notebooks' master seed (default 0)")
     f.add_argument("--only", nargs="+", help="notebook numbers, e.g. --only 00 01")
     f.add_argument(
         "--figures-dir", type=Path, default=None, help="where figures go (default: figures/)"
@@ -281,27 +283,39 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="local:N (a LocalCluster of N processes), a scheduler address; default in-process",
     )
-    sw.add_argument("--no-progress", action="store_true")
+    sw.add_argument("--no-progress", action="store_true", help="no progress bar")
     sw.set_defaults(func=_sweep)
 
     sc = sub.add_parser(
         "screenshot",
         help="run notebook 07 in JupyterLab in Chromium and save the clip scrubber's picture",
     )
-    sc.add_argument("--profile", choices=["quick", "default", "paper"], default="default")
-    sc.add_argument("--data-root", type=Path, default=None)
-    sc.add_argument("--out", type=Path, default=Path("figures/clip_scrubber.png"))
+    sc.add_argument("--profile", choices=PROFILES, default="default", help=PROFILE_HELP)
+    sc.add_argument(
+        "--data-root", type=Path, default=None, help="corpora and caches (default: data/)"
+    )
+    sc.add_argument(
+        "--out",
+        type=Path,
+        default=Path("figures/clip_scrubber.png"),
+        help="the picture (default: figures/clip_scrubber.png)",
+    )
     sc.set_defaults(func=_screenshot)
 
     bench = sub.add_parser("bench", help="speed benchmarks (print one JSON line)").add_subparsers(
         dest="what", required=True
     )
-    for name, func in (("corpus", _bench_corpus), ("features", _bench_features)):
-        q = bench.add_parser(name)
-        q.add_argument("--profile", choices=["quick", "default", "paper"], default="default")
-        q.add_argument("--seed", type=int, default=0)
-        q.add_argument("--jobs", type=int, default=None)
-        q.add_argument("--data-root", default="data")
+    for name, func, what in (
+        ("corpus", _bench_corpus, "generating the built-in corpus: seconds, times real time"),
+        ("features", _bench_features, "ComParE 1 Hz extraction speed and a cached rerun"),
+    ):
+        q = bench.add_parser(name, help=what)
+        q.add_argument("--profile", choices=PROFILES, default="default", help=PROFILE_HELP)
+        q.add_argument("--seed", type=int, default=0, help="seed of the corpus (default 0)")
+        q.add_argument(
+            "--jobs", type=int, default=None, help="worker processes (default: all cores)"
+        )
+        q.add_argument("--data-root", default="data", help="corpora and caches (default: data/)")
         q.set_defaults(func=func)
     sb = bench.add_parser("scrubber", help="clip scrubber: build, message size, browser tick")
     sb.add_argument("--seconds", default="6,600", help="clip lengths to time")
@@ -318,7 +332,7 @@ def parser() -> argparse.ArgumentParser:
         " (fastest round each)",
     )
     t.add_argument("--k", default="1,10,100", help="numbers of vmapped models")
-    t.add_argument("--dcnn-batch", type=int, default=8)
+    t.add_argument("--dcnn-batch", type=int, default=8, help="DCNN clips per step (default 8)")
     t.add_argument("--dcnn-steps", type=int, default=5, help="0: time the regressor only")
     t.add_argument("--dcnn-frames", type=int, default=1001, help="1001 = 15 s (the thesis)")
     t.add_argument("--adcrnn", action="store_true", help="also time the ADCRNN")
@@ -339,8 +353,6 @@ def main(argv: list[str] | None = None) -> int:
     A user's mistake (bad input, a missing or unreadable file, a failing notebook) ends with one
     ``mer-ser: error: ...`` line and exit status 2, never a Python traceback.
     """
-    from mer_ser.errors import MerSerError
-
     args = parser().parse_args(argv)
     try:
         return args.func(args)

@@ -14,8 +14,10 @@ matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 
-from mer_ser._io import atomic_write
+from mer_ser._io import atomic_write, write_text
+from mer_ser.corpora.labels import quadrant_from_av
 
 DOMAIN_STYLE = {
     "music": {"color": "#1f77b4", "marker": "o", "label": "music"},
@@ -146,7 +148,10 @@ CUE_LABELS = {
 
 
 def cue_correlations(table: pd.DataFrame, *, target: str = "arousal"):
-    """Each shared cue against arousal, per domain, with Pearson's r.
+    """Each shared cue against arousal, per domain, with Pearson's r and a fitted line.
+
+    The line is the least-squares fit with a 95 % bootstrap band over windows (seaborn's
+    ``regplot``, seeded, so the figure is the same on every run).
 
     Args:
         table: one row per window with ``domain``, the cue columns of
@@ -163,20 +168,21 @@ def cue_correlations(table: pd.DataFrame, *, target: str = "arousal"):
         for i, cue in enumerate(cues):
             ax = axes[i, j]
             ok = d[[target, cue]].dropna()
-            ax.scatter(
-                ok[target], ok[cue], s=8, alpha=0.4, c=DOMAIN_STYLE[dom]["color"], linewidths=0
-            )
             if len(ok) > 2:
+                # least-squares line with a 95 % bootstrap band over windows (seeded)
+                sns.regplot(
+                    data=ok, x=target, y=cue, ax=ax, ci=95, n_boot=1000, seed=0, truncate=False,
+                    scatter_kws={"s": 8, "alpha": 0.4, "color": DOMAIN_STYLE[dom]["color"],
+                                 "linewidths": 0},
+                    line_kws={"color": "k", "lw": 1},
+                )  # fmt: skip
                 r = np.corrcoef(ok[target], ok[cue])[0, 1]
-                slope, icpt = np.polyfit(ok[target], ok[cue], 1)
-                xs = np.array([-1.0, 1.0])
-                ax.plot(xs, slope * xs + icpt, color="k", lw=1)
                 ax.set_title(f"{dom}: r = {r:.2f} (n = {len(ok)})", fontsize=10)
+            else:
+                ax.scatter(ok[target], ok[cue], s=8, c=DOMAIN_STYLE[dom]["color"])
             ax.set_xlim(-1, 1)
-            if i == len(cues) - 1:
-                ax.set_xlabel(f"gold {target}")
-            if j == 0:
-                ax.set_ylabel(CUE_LABELS[cue], fontsize=9)
+            ax.set_xlabel(f"gold {target}" if i == len(cues) - 1 else "")
+            ax.set_ylabel(CUE_LABELS[cue] if j == 0 else "", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -213,8 +219,6 @@ def markdown_table(df: pd.DataFrame, *, floatfmt: str = ".3f") -> str:
 
 def save_table(df: pd.DataFrame, path: str | os.PathLike, *, floatfmt: str = ".3f") -> None:
     """Write a table as ``<path>.csv`` and ``<path>.md`` atomically (``path`` without suffix)."""
-    from mer_ser._io import write_text
-
     base = os.fspath(path)
     base = base[:-4] if base.endswith((".csv", ".md")) else base
     d = df.reset_index() if df.index.name or isinstance(df.index, pd.MultiIndex) else df
@@ -225,8 +229,6 @@ def save_table(df: pd.DataFrame, path: str | os.PathLike, *, floatfmt: str = ".3
 
 def quadrants(points: pd.DataFrame) -> np.ndarray:
     """Quadrant (Q1..Q4) of each row with ``arousal`` and ``valence`` columns."""
-    from mer_ser.corpora.labels import quadrant_from_av
-
     return quadrant_from_av(points["arousal"].to_numpy(), points["valence"].to_numpy())
 
 
@@ -440,7 +442,7 @@ def performance(df: pd.DataFrame, *, machine: str = ""):
     ``make figures`` ran (two tracks side by side), with the 20-minute target.
 
     Args:
-        df: :func:`mer_ser.performance.performance_table`.
+        df: :func:`mer_ser.bench.performance.performance_table`.
         machine: the suptitle (the machine the run measured).
     """
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5))

@@ -48,6 +48,10 @@ import pandas as pd
 
 from mer_ser._io import atomic_write, sha256_json, write_json, write_text
 from mer_ser.errors import MerSerError
+from mer_ser.experiments import ContinuousTrack, default_jobs_dir, load_sets
+from mer_ser.experiments.jobs import predict, run_job
+from mer_ser.models import ContinuousRegressor
+from mer_ser.train import TrainConfig, folds_from_masks, make_fit
 
 TASKS: dict[str, Callable[[dict], pd.DataFrame]] = {}
 #: The configuration keys each task needs (checked for every unit before any runs).
@@ -328,8 +332,6 @@ def continuous_condition(config: dict) -> pd.DataFrame:
     ``pools``) and ``protocol``. Trials and folds are ``vmap`` axes inside the unit. Returns the
     condition's long per-instance results (:meth:`ConditionResult.long`).
     """
-    from mer_ser.experiments import ContinuousTrack, default_jobs_dir, load_sets
-
     corpora = config.get("corpora") or {
         "music": "builtin:music_continuous",
         "speech": "builtin:speech_continuous",
@@ -357,9 +359,6 @@ def regressor_grid(config: dict) -> pd.DataFrame:
     Trials x folds train as ``vmap`` axes of one program; returns the held-out CCC of every
     (trial, fold).
     """
-    from mer_ser.experiments.jobs import predict, run_job
-    from mer_ser.train import folds_from_masks
-
     time.sleep(float(config.get("sleep", 0.0)))
     rng = np.random.default_rng(config["seed"])
     n, t, f = 48, 20, 8
@@ -390,9 +389,6 @@ def regressor_grid(config: dict) -> pd.DataFrame:
 @functools.lru_cache(maxsize=8)
 def _regressor_fit(n_in: int, hidden: int, epochs: int):
     """One fit per shape (a worker compiles it once and reuses it for every unit)."""
-    from mer_ser.models import ContinuousRegressor
-    from mer_ser.train import TrainConfig, make_fit
-
     cfg = TrainConfig(optimizer="adam", learning_rate=1e-2, batch_size=4, max_epochs=epochs,
                       patience=epochs, loss="mse")  # fmt: skip
     return make_fit(lambda r: ContinuousRegressor(n_in, (hidden, 4), 2, rngs=r), cfg)

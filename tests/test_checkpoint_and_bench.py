@@ -50,7 +50,8 @@ def test_saving_over_a_checkpoint_replaces_it_whole(tmp_path):
 
 
 def test_incomplete_checkpoint_is_named(tmp_path):
-    (tmp_path / "half" / "state").mkdir(parents=True)
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "config.json").write_text("{}")
     with pytest.raises(CheckpointError, match=r"half: not a complete mer_ser checkpoint"):
         restore(tmp_path / "half")
 
@@ -126,7 +127,7 @@ def _matmul_flops_of(jaxpr) -> int:
 def test_the_counted_matmul_work_is_the_matrix_products_the_step_traces(batch, frames):
     """The GFLOP/s the bench reports rest on a count derived from the equations; it must be the
     work of the benchmarked step itself (forward, hand-written LSTM backward, output layer)."""
-    from mer_ser.train import bench
+    from mer_ser.bench import training as bench
 
     init, tx, step = bench.regressor_train_step()
     params = init(jax.random.key(0))
@@ -140,7 +141,7 @@ def test_the_products_timed_as_a_lower_bound_are_the_first_layers_counted_work(b
     """The bench's lower bound times exactly the first layer's matrix products: the input
     projection, the forward and backward recurrent chains and both weight gradients, as counted
     from eqs. (1)-(5), nothing more and nothing less."""
-    from mer_ser.train import bench
+    from mer_ser.bench import training as bench
 
     parts = bench.first_layer_products(batch, frames)
     traced = sum(_matmul_flops_of(jax.make_jaxpr(fn)(*args).jaxpr) for fn, args in parts.values())
@@ -158,7 +159,7 @@ def test_mer_ser_pytorch_and_the_products_are_timed_in_turns_each_keeping_its_fa
     """One slow spell of a shared machine must not decide a ratio: the regressor's mer_ser step,
     its PyTorch step and the first layer's products alone take turns round by round, and each
     figure is that measurement's fastest round (per step)."""
-    from mer_ser.train import bench
+    from mer_ser.bench import training as bench
 
     log = []
     monkeypatch.setattr(bench, "_regressor_runner_jax", lambda **kw: "jax")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-import subprocess
-import sys
 
 import pytest
 
+from mer_ser import cli
 from mer_ser.cli import main
 
 
@@ -94,11 +94,21 @@ def test_a_users_mistake_is_one_error_line_not_a_traceback(tmp_path, capsys, arg
     assert not (tmp_path / "c").exists() and not (tmp_path / "store" / "units").exists()
 
 
-@pytest.mark.parametrize(
-    "args", [["--help"], ["corpus", "build", "--help"], ["bench", "features", "--help"]]
-)
-def test_console_script_is_installed(args):
-    out = subprocess.run(
-        [sys.executable, "-m", "mer_ser.cli", *args], capture_output=True, text=True
-    )
-    assert out.returncode == 0 and "usage: mer-ser" in out.stdout
+def _parsers(p, path=("mer-ser",)):
+    yield path, p
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _parsers(sub, (*path, name))
+
+
+def test_every_command_and_option_says_what_it_does():
+    top = cli.parser()
+    for path, p in _parsers(top):
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                missing = {c.dest for c in action._choices_actions if not c.help}
+                assert len(action._choices_actions) == len(action.choices), path
+                assert not missing, f"{' '.join(path)}: commands without help: {missing}"
+            elif action.option_strings:
+                assert action.help, f"{' '.join(path)} {action.option_strings[0]}: no help text"

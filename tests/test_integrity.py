@@ -231,11 +231,15 @@ def test_a_corrupt_checkpoint_raises_checkpoint_error_naming_the_path(tmp_path):
     with pytest.raises(CheckpointError, match=r"ckpt/config\.json: cannot read the config"):
         restore(path)
     path = save(tmp_path / "ckpt", {"w": np.arange(4.0)}, {"v": 1})
-    for f in (path / "state").rglob("*"):
-        if f.is_file() and f.stat().st_size > 0:
-            f.write_bytes(b"\0" * 7)
-    with pytest.raises(CheckpointError, match=r"ckpt/state: cannot restore the checkpoint"):
+    blob = (path / "state.npz").read_bytes()
+    (path / "state.npz").write_bytes(blob[:-9])  # truncated
+    with pytest.raises(CheckpointError, match=r"ckpt/state\.npz: cannot restore.*checksum"):
         restore(path)
+    path = save(tmp_path / "ckpt", {"w": np.arange(4.0)}, {"v": 1})
+    with pytest.raises(CheckpointError, match=r"'w' is float64\[4\], expected float32\[4\]"):
+        restore(path, like={"w": np.zeros(4, np.float32)})
+    with pytest.raises(CheckpointError, match=r"no array 'b'"):
+        restore(path, like={"w": np.zeros(4), "b": np.zeros(1)})
 
 
 def test_atomic_write_syncs_the_folder_and_removes_temp_files_of_killed_writers(

@@ -12,8 +12,8 @@ import pytest
 from test_docs import FIGURES
 
 from mer_ser._io import repo_root
+from mer_ser.bench.training import regressor_matmul_flops
 from mer_ser.figures import notebooks, run_all
-from mer_ser.train.bench import regressor_matmul_flops
 
 NOTEBOOKS = notebooks()
 

@@ -8,8 +8,8 @@ import os
 import pandas as pd
 import pytest
 
-from mer_ser import performance as perf
 from mer_ser._io import repo_root
+from mer_ser.bench import performance as perf
 from mer_ser.figures import read_notebook_times, record_notebook_time
 
 RUN = {"started": "2026-11-23T06:00:00+00:00", "cold": True, "cpus": 2}
@@ -95,7 +95,7 @@ def test_targets_table_lists_every_target_even_unmeasured_ones():
 
 
 def test_feature_speed_extracts_once_then_reads_everything_from_the_cache(quick, tmp_path):
-    from mer_ser.features.bench import cached_rerun, extraction_speed
+    from mer_ser.bench.features import cached_rerun, extraction_speed
 
     few = {name: quick[name].subset(quick[name].clips.index[:2]) for name in ("speech_continuous",)}
     audio = float(few["speech_continuous"].clips["duration"].sum())
@@ -120,7 +120,7 @@ def test_performance_figure_draws_every_part(tmp_path):
 
 
 def test_the_machine_description_names_the_cpu_its_vector_width_and_cores():
-    from mer_ser.machine import _SIMD, describe
+    from mer_ser.bench.machine import _SIMD, describe
 
     info = describe()
     assert info["cores"] == os.cpu_count() and info["accelerator"].startswith(("cpu", "gpu", "tpu"))

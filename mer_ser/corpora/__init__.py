@@ -11,9 +11,12 @@ import os
 from pathlib import Path
 
 from mer_ser.corpora import labels
+from mer_ser.corpora.adapters import ADAPTERS
 from mer_ser.corpora.audio import load_audio
 from mer_ser.corpora.model import Corpus, validate
 from mer_ser.corpora.store import read_corpus, write_corpus
+from mer_ser.corpora.synthetic import SyntheticConfig, build_corpus
+from mer_ser.corpora.synthetic.build import GENERATOR_VERSION
 
 __all__ = [
     "Corpus",
@@ -61,7 +64,6 @@ def load(kind: str, root: str | os.PathLike, /, **options) -> Corpus:
         return read_corpus(Path(root) / kind.split(":", 1)[1])
     if kind == "mer_ser":
         return read_corpus(root)
-    from mer_ser.corpora.adapters import ADAPTERS
 
     if kind in ADAPTERS:
         return ADAPTERS[kind](root, **options)
@@ -83,8 +85,6 @@ def builtin_root(
     reuses a corpus built by older code. A build of only some ``parts`` gets their names as a
     suffix (``..._v<generator>_music_continuous``).
     """
-    from mer_ser.corpora.synthetic.build import GENERATOR_VERSION
-
     name = f"{profile}_seed{seed}_sc{shared_code:g}_v{GENERATOR_VERSION}"
     if parts:
         name += "_" + "+".join(sorted(parts))
@@ -122,8 +122,6 @@ def open_corpora(
     Raises:
         ValueError: two different specs give corpora of the same name (pass a ``name``).
     """
-    from mer_ser.corpora.synthetic import SyntheticConfig, build_corpus
-
     out: dict[str, Corpus] = {}
     seen: dict[str, str] = {}
 

@@ -22,6 +22,7 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from mer_ser._io import atomic_write
 from mer_ser.errors import AudioError
 
 #: Peak amplitude under which a clip counts as silent (about -100 dBFS).
@@ -226,8 +227,6 @@ def load_audio(
 
 def write_wav(path: str | os.PathLike, y: np.ndarray, sr: int) -> None:
     """Write a mono signal as 16-bit PCM WAV, atomically. Equal signals give equal bytes."""
-    from mer_ser._io import atomic_write
-
     pcm = np.clip(np.round(np.asarray(y, dtype=np.float64) * 32767.0), -32768, 32767)
     with atomic_write(path) as f:
         sf.write(f, pcm.astype(np.int16), int(sr), format="WAV", subtype="PCM_16")

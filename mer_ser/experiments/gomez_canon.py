@@ -58,6 +58,7 @@ from flax import nnx
 
 from mer_ser import metrics
 from mer_ser._io import sha256_arrays
+from mer_ser.corpora import open_corpora
 from mer_ser.corpora.labels import QUADRANTS
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import CorpusError
@@ -69,8 +70,9 @@ from mer_ser.experiments.jobs import (
     run_job,
 )
 from mer_ser.experiments.splits import stratified_group_split, stratified_split
+from mer_ser.features import ComParE1Hz, default_cache_dir, extract
 from mer_ser.features.mel import MelPatches
-from mer_ser.models.autoencoders import CPC, SCAE, LatentClassifier, SCAEClassifier
+from mer_ser.models.autoencoders import CPC, SCAE, LatentClassifier, SCAEClassifier, SCAEEncoder
 from mer_ser.models.lstm import LSTMDAE, PackedDAEClassifier
 from mer_ser.train.engine import (
     Fold,
@@ -751,8 +753,6 @@ class LanguageTransfer:
 
     def _latents(self, preset, x) -> np.ndarray:
         """The frozen encoder's latents of patches ``x`` (inference mode), ``(P, 2, 31, 128)``."""
-        from mer_ser.models.autoencoders import SCAEEncoder
-
         model = SCAEEncoder(rngs=nnx.Rngs(0))
         graphdef, params, rest = nnx.split(model, nnx.Param, ...)
         nnx.replace_by_pure_dict(params, preset[0]["encoder"])
@@ -1051,8 +1051,6 @@ def load_patch_sets(corpora: dict, *, data_root, profile="default", seed=0, shar
         ``(speech, music)``: ``{"eng": blocks, "man": blocks}`` and ``{"eng": MusicPatches,
         "man": MusicPatches}``.
     """
-    from mer_ser.features import default_cache_dir, extract
-
     extractor = extractor or MelPatches()
     cache = default_cache_dir(data_root)
     speech, music = {}, {}
@@ -1077,8 +1075,6 @@ def load_frame_sets(corpora: dict, *, data_root, profile="default", seed=0, shar
         ``{"speech": {"eng": [(T, 260), ...], "man": [...]}, "music": {"eng": {clip id: (T,
         260)}, "man": {...}}}``: the ``frames`` argument of :class:`LanguageTransfer`.
     """
-    from mer_ser.features import ComParE1Hz, default_cache_dir, extract
-
     cache = default_cache_dir(data_root)
     out: dict = {"speech": {}, "music": {}}
     for side, lang, c in _open_sides(corpora, data_root, profile, seed, shared_code, progress):
@@ -1092,8 +1088,6 @@ def load_frame_sets(corpora: dict, *, data_root, profile="default", seed=0, shar
 
 def _open_sides(corpora, data_root, profile, seed, shared_code, progress):
     """``(side, lang, corpus)`` of the four corpora, each narrowed to its language."""
-    from mer_ser.corpora import open_corpora
-
     need = list(CORPORA)
     missing = sorted(set(need) - set(corpora))
     if missing:

@@ -12,7 +12,6 @@ entry is reported and retrained.
 from __future__ import annotations
 
 import functools
-import io
 import os
 import warnings
 from dataclasses import dataclass
@@ -24,34 +23,11 @@ import numpy as np
 
 from mer_ser._io import read_checked, sha256_json, write_checked
 from mer_ser.errors import CorruptCacheEntry
+from mer_ser.train.checkpoint import arrays_from_bytes, arrays_to_bytes, flatten, unflatten
 from mer_ser.train.engine import FitResult, Fold, Standardiser
 
 #: Bump when a change to the protocol code changes what a cached job would contain.
 JOB_VERSION = 1
-
-
-def flatten(tree: dict, prefix: str = "") -> dict[str, np.ndarray]:
-    """A nested dict of arrays as ``{"a/b/c": array}``."""
-    out = {}
-    for k, v in tree.items():
-        name = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(flatten(v, name + "/"))
-        else:
-            out[name] = np.asarray(v)
-    return out
-
-
-def unflatten(flat: dict[str, np.ndarray]) -> dict:
-    """Inverse of :func:`flatten`."""
-    tree: dict = {}
-    for name, v in flat.items():
-        *path, leaf = name.split("/")
-        node = tree
-        for p in path:
-            node = node.setdefault(p, {})
-        node[leaf] = v
-    return tree
 
 
 @dataclass(frozen=True)
@@ -105,15 +81,12 @@ class Trained:
         for n in ("epochs", "best_epoch", "best_val", "train_loss", "val_loss", "diverged"):
             flat[n] = np.asarray(getattr(self, n))
         flat["shape"] = np.asarray(self.shape)
-        buf = io.BytesIO()
-        np.savez(buf, **flat)
-        return buf.getvalue()
+        return arrays_to_bytes(flat)
 
     @classmethod
     def from_bytes(cls, key: str, payload: bytes) -> Trained:
         """Inverse of :meth:`to_bytes`."""
-        with np.load(io.BytesIO(payload), allow_pickle=False) as z:
-            flat = {k: z[k] for k in z.files}
+        flat = arrays_from_bytes(payload)
         params = unflatten({k[7:]: v for k, v in flat.items() if k.startswith("params/")})
         stats = Standardiser(*(flat[f"stats/{n}"] for n in Standardiser._fields))
         return cls(

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mer_ser.corpora import open_corpora
 from mer_ser.corpora.labels import QUADRANTS
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import CorpusError
+from mer_ser.features import default_cache_dir, extract
 from mer_ser.features.mel import LogMel3D
 
 
@@ -159,9 +161,6 @@ def load_clip_sets(
     progress: bool = True,
 ) -> list[ClipSet]:
     """Open static corpora by spec, extract (cached) 3-D log-mels, one :class:`ClipSet` each."""
-    from mer_ser.corpora import open_corpora
-    from mer_ser.features import default_cache_dir, extract
-
     extractor = extractor or LogMel3D()
     cs = open_corpora(
         specs,

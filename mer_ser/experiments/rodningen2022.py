@@ -35,7 +35,7 @@ import pandas as pd
 
 from mer_ser import metrics
 from mer_ser._io import sha256_arrays
-from mer_ser.experiments.jobs import JobCache, job_key, run_classifier_job
+from mer_ser.experiments.jobs import JobCache, classifier_state, job_key, run_classifier_job
 from mer_ser.experiments.quadrants import ClipSet
 from mer_ser.experiments.splits import stratified_group_split, stratified_split
 from mer_ser.features.mel import LogMel3D
@@ -228,8 +228,6 @@ class QuadrantTrack:
 
     def _predict(self, trained, build, apply, x) -> np.ndarray:
         """Quadrant predictions ``(runs, N)`` of every run."""
-        from mer_ser.experiments.jobs import classifier_state
-
         if len(x) == 0:  # an empty partition (a fixture-sized corpus)
             return np.zeros((len(trained.epochs), 0), dtype=int)
         fn = jax.jit(apply)
@@ -386,8 +384,6 @@ def table5_1(results: pd.DataFrame, baseline: dict[str, float]) -> pd.DataFrame:
 def _preset(build, trained, k: int):
     """Run ``k`` of a trained job as a fit preset: all weights and batch statistics."""
     from flax import nnx
-
-    from mer_ser.experiments.jobs import classifier_state
 
     params, rest = classifier_state(build, trained, k)
     return params, nnx.to_pure_dict(nnx.filter_state(rest, nnx.BatchStat))

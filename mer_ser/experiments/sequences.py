@@ -12,8 +12,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from mer_ser._io import sha256_arrays
+from mer_ser.corpora import open_corpora
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import CorpusError
+from mer_ser.features import ComParE1Hz, default_cache_dir, extract
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,9 +177,6 @@ def load_sets(
         labels).
     """
     import json
-
-    from mer_ser.corpora import open_corpora
-    from mer_ser.features import ComParE1Hz, default_cache_dir, extract
 
     def spec_key(spec) -> str:
         return json.dumps(spec, sort_keys=True) if isinstance(spec, dict) else str(spec)

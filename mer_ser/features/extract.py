@@ -12,10 +12,11 @@ import pandas as pd
 
 from mer_ser._io import parallel_map
 from mer_ser.corpora.audio import RepairLog, load_audio
-from mer_ser.corpora.labels import frame_centres
+from mer_ser.corpora.labels import frame_centres, resample_labels
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import AudioError
 from mer_ser.features.cache import FeatureCache
+from mer_ser.features.cues import CueMeasures, cue_table
 
 
 class NoFrames(UserWarning):
@@ -174,9 +175,6 @@ def cue_label_table(
         DataFrame with ``corpus, clip_id, domain, start, loudness_db, event_rate, brightness_hz,
         arousal, valence``.
     """
-    from mer_ser.corpora.labels import resample_labels
-    from mer_ser.features.cues import CueMeasures, cue_table
-
     ex = CueMeasures(win=win)
     parts = []
     for name, c in corpora.items():

@@ -1,9 +1,14 @@
-"""Checkpoints: a pure dict of a model's state (Orbax) plus the resolved config as JSON.
+"""Checkpoints: a pure dict of a model's state as checksummed ``.npz`` plus the config as JSON.
 
 Layout of a checkpoint folder::
 
-    <path>/state/        Orbax StandardCheckpointer output (arrays, no pickle)
+    <path>/state.npz     the state's arrays under "/"-joined key paths (no pickle), behind a
+                         SHA-256 header (:func:`mer_ser._io.write_checked`)
     <path>/config.json   the resolved configuration that produced the state
+
+The same array format (:func:`flatten`, :func:`arrays_to_bytes`) stores the training-job cache of
+:mod:`mer_ser.experiments.jobs`, so a trained job's parameters and a checkpoint are read the same
+way.
 
 The folder is assembled under a temporary name beside ``path``. Replacing a checkpoint takes two
 renames (the old folder to ``.<name>.prev``, the new one into place) and the old one is removed
@@ -13,6 +18,7 @@ checkpoint: :func:`restore` falls back to ``.<name>.prev`` when ``path`` is miss
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -20,14 +26,51 @@ import warnings
 from pathlib import Path
 
 import jax
-import orbax.checkpoint as ocp
+import numpy as np
 
-from mer_ser._io import fsync_dir, write_json
+from mer_ser._io import fsync_dir, read_checked, write_checked, write_json
 from mer_ser.errors import MerSerError
 
 
 class CheckpointError(MerSerError):
     """A checkpoint folder is missing, incomplete or corrupt (the message names the path)."""
+
+
+def flatten(tree: dict, prefix: str = "") -> dict[str, np.ndarray]:
+    """A nested dict of arrays as ``{"a/b/c": array}`` (keys of any type become strings)."""
+    out = {}
+    for k, v in tree.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, name + "/"))
+        else:
+            out[name] = np.asarray(v)
+    return out
+
+
+def unflatten(flat: dict[str, np.ndarray]) -> dict:
+    """Inverse of :func:`flatten` (keys come back as strings)."""
+    tree: dict = {}
+    for name, v in flat.items():
+        *path, leaf = name.split("/")
+        node = tree
+        for p in path:
+            node = node.setdefault(p, {})
+        node[leaf] = v
+    return tree
+
+
+def arrays_to_bytes(flat: dict[str, np.ndarray]) -> bytes:
+    """Named arrays as one uncompressed ``.npz`` payload."""
+    buf = io.BytesIO()
+    np.savez(buf, **flat)
+    return buf.getvalue()
+
+
+def arrays_from_bytes(payload: bytes) -> dict[str, np.ndarray]:
+    """Inverse of :func:`arrays_to_bytes` (pickled objects are refused)."""
+    with np.load(io.BytesIO(payload), allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
 
 
 def _prev(path: Path) -> Path:
@@ -39,7 +82,7 @@ def save(path: str | os.PathLike, state: dict, config: dict) -> Path:
 
     Args:
         path: checkpoint folder; replaced if it exists.
-        state: pytree of arrays (stacked along a leading axis for vmapped models).
+        state: nested dict of arrays (stacked along a leading axis for vmapped models).
         config: JSON-ready resolved configuration.
 
     Returns:
@@ -49,13 +92,11 @@ def save(path: str | os.PathLike, state: dict, config: dict) -> Path:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    with ocp.StandardCheckpointer() as ckptr:
-        ckptr.save(tmp / "state", jax.device_get(state))
-        ckptr.wait_until_finished()
+    write_checked(tmp / "state.npz", arrays_to_bytes(flatten(jax.device_get(state))))
     write_json(tmp / "config.json", config)
     prev = _prev(path)
     if path.exists():
-        # A .prev left by an earlier kill after its new checkpoint was in place is stale.
+        # A .prev still there belongs to a save killed after its new checkpoint was in place.
         shutil.rmtree(prev, ignore_errors=True)
         os.replace(path, prev)
     os.replace(tmp, path)
@@ -64,20 +105,41 @@ def save(path: str | os.PathLike, state: dict, config: dict) -> Path:
     return path
 
 
+def _fill(like, flat: dict[str, np.ndarray], where: Path, prefix: str = ""):
+    """``like``'s structure (and key types) with the stored arrays, shapes and dtypes checked."""
+    out = {}
+    for k, v in like.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out[k] = _fill(v, flat, where, name + "/")
+            continue
+        if name not in flat:
+            raise CheckpointError(f"{where}: no array {name!r} (another model's checkpoint?)")
+        got, want = flat.pop(name), np.asarray(v)
+        if got.shape != want.shape or got.dtype != want.dtype:
+            raise CheckpointError(
+                f"{where}: {name!r} is {got.dtype}{list(got.shape)}, "
+                f"expected {want.dtype}{list(want.shape)}"
+            )
+        out[k] = got
+    return out
+
+
 def restore(path: str | os.PathLike, like: dict | None = None) -> tuple[dict, dict]:
     """Read a checkpoint written by :func:`save`.
 
     Args:
         path: checkpoint folder.
         like: a pytree with the expected structure, shapes and dtypes (e.g. a freshly initialised
-            state) to restore into; without it Orbax' stored metadata is used.
+            state) to restore into; without it the stored structure is returned (string keys).
 
     Returns:
         ``(state, config)``.
 
     Raises:
-        CheckpointError: the folder, its state or its config is missing, or cannot be read
-            (corrupt files, another structure than ``like``); the message names the path.
+        CheckpointError: the folder, its state or its config is missing, cannot be read
+            (a truncated or altered file fails its checksum), or differs from ``like``; the
+            message names the path.
 
     Warns:
         RuntimeWarning: ``path`` is missing and the previous checkpoint a killed :func:`save`
@@ -93,21 +155,25 @@ def restore(path: str | os.PathLike, like: dict | None = None) -> tuple[dict, di
         )
         path = _prev(path)
     if not _complete(path):
-        raise CheckpointError(f"{path}: not a complete mer_ser checkpoint (state/ and config.json)")
+        raise CheckpointError(
+            f"{path}: not a complete mer_ser checkpoint (state.npz and config.json)"
+        )
     try:
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise CheckpointError(f"{path / 'config.json'}: cannot read the config ({e})") from e
+    where = path / "state.npz"
     try:
-        with ocp.StandardCheckpointer() as ckptr:
-            target = None if like is None else jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
-            state = ckptr.restore(path / "state", target)
-    except Exception as e:  # Orbax and tensorstore raise many types for damaged checkpoints
-        raise CheckpointError(
-            f"{path / 'state'}: cannot restore the checkpoint ({type(e).__name__}: {e})"
-        ) from e
+        flat = arrays_from_bytes(read_checked(where))
+    except (OSError, ValueError) as e:
+        raise CheckpointError(f"{where}: cannot restore the checkpoint ({e})") from e
+    if like is None:
+        return unflatten(flat), config
+    state = _fill(like, flat, where)
+    if flat:
+        raise CheckpointError(f"{where}: arrays {sorted(flat)} are not in the expected state")
     return state, config
 
 
 def _complete(path: Path) -> bool:
-    return (path / "state").is_dir() and (path / "config.json").is_file()
+    return (path / "state.npz").is_file() and (path / "config.json").is_file()

@@ -23,6 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mer_ser._io import repo_root
+from mer_ser.corpora.model import Corpus
+from mer_ser.widgets.scrubber import ClipScrubber, ContinuousPredictions
+
 #: Chromium flags for a headless run as root on a machine without outside network.
 CHROMIUM_ARGS = (
     "--no-sandbox",
@@ -244,8 +248,6 @@ def prepare_notebook(src: str | os.PathLike, dest_dir: str | os.PathLike, parame
 
 def screenshot(out: str | os.PathLike, *, profile="default", data_root=None, timeout=900.0):
     """Run notebook 07 in JupyterLab in Chromium and save the scrubber's picture to ``out``."""
-    from mer_ser._io import repo_root
-
     chromium = find_chromium()
     if chromium is None:
         raise RuntimeError("no Chromium found: install Debian's chromium (see .ci/run)")
@@ -271,8 +273,6 @@ def synthetic_clips(root: str | os.PathLike, durations=(6.0, 600.0), *, seed: in
     """
     import pandas as pd
     import soundfile as sf
-
-    from mer_ser.corpora.model import Corpus
 
     root = Path(root)
     (root / "audio").mkdir(parents=True, exist_ok=True)
@@ -333,8 +333,6 @@ def benchmark(durations=(6.0, 600.0), *, ticks: int = 200, workdir=None) -> dict
         ``{"clips": [{"seconds", "build_s", "message_mb", "tick_ms"}, ...], "chromium": ...}``.
     """
     import tempfile
-
-    from mer_ser.widgets.scrubber import ClipScrubber, ContinuousPredictions
 
     work = Path(workdir or tempfile.mkdtemp(prefix="mer_ser_scrubber_"))
     corpus = synthetic_clips(work / "corpus", durations)

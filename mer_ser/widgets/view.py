@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mer_ser._io import atomic_write
 from mer_ser.corpora.labels import frame_centres
 
 #: Colours of curve kinds and of models in order (matplotlib's tab10, colour-blind safe order).
@@ -251,8 +252,6 @@ def render_png(view: ClipView, position: float, path: str | os.PathLike | None =
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-
-    from mer_ser._io import atomic_write
 
     rows = 3 + (1 if view.quadrants else 0)
     fig = plt.figure(figsize=(12, 2.0 + 1.5 * rows))

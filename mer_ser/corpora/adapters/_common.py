@@ -30,6 +30,7 @@ import soundfile as sf
 
 from mer_ser._io import sha256_file
 from mer_ser.corpora.audio import check_readable, wav_truncation
+from mer_ser.corpora.labels import normalise_scale, quadrant_from_av
 from mer_ser.errors import AnnotationError, AudioError, CorpusError
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg")
@@ -393,8 +394,6 @@ def static_table(
         scale: original ``(lo, hi)`` mapped onto [-1, 1] (checked); ``None``: already [-1, 1].
         source: named in errors.
     """
-    from mer_ser.corpora.labels import normalise_scale, quadrant_from_av
-
     a_raw = np.asarray(arousal_raw, dtype=np.float64)
     v_raw = np.asarray(valence_raw, dtype=np.float64)
     n = len(a_raw)

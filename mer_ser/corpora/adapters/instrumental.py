@@ -39,6 +39,7 @@ from mer_ser.corpora.adapters._common import (
     read_text,
     static_table,
 )
+from mer_ser.corpora.audio import load_audio, write_wav
 from mer_ser.corpora.labels import quadrant_from_av
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import AnnotationError
@@ -195,8 +196,6 @@ def cut_instrumental_clips(
         ``{"written": [...], "kept": [...], "missing": [...]}`` clip ids (missing: no source
         audio found in the given copies).
     """
-    from mer_ser.corpora.audio import load_audio, write_wav
-
     root = check_root(root, "instrumental MER")
     out = Path(out) if out else root / "clips"
     t = read_tracklists(root)

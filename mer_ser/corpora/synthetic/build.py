@@ -34,13 +34,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mer_ser._io import parallel_map, sha256_file, write_json
+from mer_ser._io import parallel_map, sha256_file, write_json, write_text
 from mer_ser.corpora import labels as _labels
+from mer_ser.corpora.audio import write_wav
 from mer_ser.corpora.model import Corpus
 from mer_ser.corpora.store import read_corpus, write_corpus
 from mer_ser.corpora.synthetic import latent as _latent
 from mer_ser.corpora.synthetic.config import PROFILES, PartSpec, SyntheticConfig
 from mer_ser.corpora.synthetic.cues import shared_driver
+from mer_ser.corpora.synthetic.music import TIMBRES, render_music
+from mer_ser.corpora.synthetic.speech import VOICES, Speaker, _Engine, render_speech
 from mer_ser.errors import CorpusError
 
 _PART_CODES = {
@@ -79,8 +82,6 @@ class ClipPlan:
 
 def speaker_for(language: str, j: int):
     """The ``j``-th synthetic speaker of a language (deterministic)."""
-    from mer_ser.corpora.synthetic.speech import VOICES, Speaker
-
     voices = VOICES[language]
     return Speaker(
         id=f"{language}_spk{j:02d}",
@@ -180,8 +181,6 @@ def render(plan: ClipPlan) -> np.ndarray:
     lat = latents(plan)
     rng = np.random.default_rng([*plan.seed, 2])
     if plan.domain == "speech":
-        from mer_ser.corpora.synthetic.speech import render_speech
-
         j = int(plan.group.rsplit("spk", 1)[1])
         return render_speech(
             rng,
@@ -191,7 +190,6 @@ def render(plan: ClipPlan) -> np.ndarray:
             speaker_for(plan.language, j),
             sr=plan.sr,
         )
-    from mer_ser.corpora.synthetic.music import TIMBRES, render_music
 
     timbre = (
         TIMBRES[int(rng.integers(len(TIMBRES)))]
@@ -213,8 +211,6 @@ def render(plan: ClipPlan) -> np.ndarray:
 
 def _render_to(args: tuple[ClipPlan, str]) -> tuple[str, str]:
     """Render one clip to ``path``; returns ``(path, SHA-256 of the written file)``."""
-    from mer_ser.corpora.audio import write_wav
-
     plan, path = args
     write_wav(path, render(plan), plan.sr)
     return path, sha256_file(path)
@@ -366,7 +362,6 @@ def build_corpus(
                 recorded.pop(rel, None)
                 todo.append((p, str(out / rel)))
     todo.sort(key=lambda t: -t[0].duration)  # longest first balances the workers
-    from mer_ser.corpora.synthetic.speech import _Engine
 
     with open(out / JOURNAL, "a", encoding="utf-8") as journal:
         for path, digest in parallel_map(
@@ -476,7 +471,6 @@ def _read_journal(path: Path) -> dict[str, str]:
 
 
 def _write_journal(path: Path, recorded: dict[str, str]) -> None:
-    from mer_ser._io import write_text
 
     write_text(path, "".join(f"{d} {r}\n" for r, d in sorted(recorded.items())))
 

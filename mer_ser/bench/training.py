@@ -25,8 +25,8 @@ import optax
 from flax import nnx
 
 from mer_ser import losses
+from mer_ser.bench.machine import describe
 from mer_ser.losses import l1_penalty
-from mer_ser.machine import describe
 from mer_ser.models import ContinuousRegressor
 from mer_ser.models.conv import ADCRNN, DCNN
 from mer_ser.train.engine import merge_pure

@@ -31,6 +31,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mer_ser.bench import training as bench
+from mer_ser.bench.features import cached_rerun, extraction_speed
+from mer_ser.bench.machine import describe
+from mer_ser.bench.training import matmul_ceiling_gflops
+from mer_ser.models.conv import DCNN
+
 #: Each speed target's threshold (:data:`TARGET_TEXT` says
 #: what it bounds and in which direction).
 TARGETS = {
@@ -92,13 +98,10 @@ def describe_machine() -> dict:
     """The machine as notebook 08 states it: a measured matmul rate, then ``machine.describe()``.
 
     ``matmul_gflops`` is what JAX reaches on large float32 matrix products on the default device
-    (:func:`mer_ser.train.bench.matmul_ceiling_gflops`). A shared machine's speed varies from
+    (:func:`mer_ser.bench.training.matmul_ceiling_gflops`). A shared machine's speed varies from
     day to day, so the figure lets two runs' timings be compared; it is also the ceiling against
     which part (a) reads the regressor's matrix-product rate.
     """
-    from mer_ser.machine import describe
-    from mer_ser.train.bench import matmul_ceiling_gflops
-
     return {"matmul_gflops": round(matmul_ceiling_gflops(), 1), **describe()}
 
 
@@ -134,25 +137,22 @@ def training_rows(cfg: PerfConfig, device: str, matmul_gflops: float) -> list[di
     """(a) seconds per training step, mer_ser and PyTorch measured one after the other.
 
     Each framework runs as it trains: mer_ser's regressor ten steps per call of one compiled
-    ``lax.scan`` (:func:`mer_ser.train.bench.regressor_step_jax`), PyTorch one Python call per
+    ``lax.scan`` (:func:`mer_ser.bench.training.regressor_step_jax`), PyTorch one Python call per
     step; the two (and the products of the fourth row) take turns over
     ``cfg.regressor_rounds`` rounds and each keeps its fastest
-    (:func:`~mer_ser.train.bench.compare_regressor_steps`), so a spell of load on a shared
+    (:func:`~mer_ser.bench.training.compare_regressor_steps`), so a spell of load on a shared
     machine does not decide the ratios. A third row states the regressor's step as
-    matrix-product work (:func:`~mer_ser.train.bench.regressor_matmul_flops` over the step
+    matrix-product work (:func:`~mer_ser.bench.training.regressor_matmul_flops` over the step
     time, in GFLOP/s) against
     ``matmul_gflops``, the rate JAX reaches on large products on the same device
     (:func:`describe_machine`, measured once per run); its ``ratio`` is that share (the
     issue's CPU target reads "about 70% of this CPU's float32 matrix-multiply ceiling"), which,
     unlike the ratio to PyTorch, does not move with PyTorch's own kernels on the machine.
     A fourth row times the first LSTM layer's matrix products alone
-    (:func:`~mer_ser.train.bench.first_layer_products`, 97 % of the step's product work):
+    (:func:`~mer_ser.bench.training.first_layer_products`, 97 % of the step's product work):
     no implementation of the step built on JAX's products on this device can be faster, so
     PyTorch's step over it is the highest ratio to PyTorch the step could reach here.
     """
-    from mer_ser.models.conv import DCNN
-    from mer_ser.train import bench
-
     rows = []
     shape = {"batch": cfg.regressor_batch, "frames": cfg.regressor_frames}
     turns = bench.compare_regressor_steps(
@@ -230,8 +230,6 @@ def vmapped_rows(cfg: PerfConfig, device: str) -> list[dict]:
     A sequential PyTorch loop over K models advances ``1 / t`` model-steps per second whatever
     K is (``t``: one model's step), so its reference is measured once at the same shape.
     """
-    from mer_ser.train import bench
-
     shape = {"batch": cfg.k_batch, "frames": cfg.k_frames}
     th = bench.regressor_step_torch(steps=max(3, cfg.k_model_steps // 10), **shape)
     rows = []
@@ -268,8 +266,6 @@ def feature_rows(corpora: dict, cache_dir, cfg: PerfConfig, device: str) -> list
         cfg: the profile's settings.
         device: :func:`device_label` of this machine.
     """
-    from mer_ser.features.bench import cached_rerun, extraction_speed
-
     few = {name: c.subset(c.clips.index[: cfg.feature_clips]) for name, c in corpora.items()}
     speed = extraction_speed(few, n_jobs=1)
     target = TARGETS["features_x_real_time_per_core"]

@@ -5,7 +5,7 @@ costs there what ``mer-ser bench train`` measures for a single jitted step, at t
 (batch 32, 1001 x 40 x 3), so the projection of the thesis' experiments holds. Meant for a GPU
 (docs/performance.md); prints one JSON line.
 
-Run: ``PYTHONPATH=. python benchmarks/engine_fit.py``.
+Run: ``python -m mer_ser.bench.engine_fit``.
 """
 
 import json
@@ -15,8 +15,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from mer_ser.bench import training as bench
 from mer_ser.models import ADCRNN, DCNN
-from mer_ser.train import TrainConfig, bench, folds_from_masks, make_classifier_fit
+from mer_ser.train import TrainConfig, folds_from_masks, make_classifier_fit
 
 
 def seconds(f, key) -> float:
