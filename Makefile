@@ -1,6 +1,6 @@
-# Two commands for users: `make figures` and `make test` (README "Quick start").
-# Both build the pinned virtual environment in .venv when it is missing or older than
-# pyproject.toml / requirements-lock.txt, then do their job.
+# The commands of the README's "Quick start": `make figures`, `make test`, `make test-fast`.
+# Each builds the pinned virtual environment in .venv when it is missing or older than
+# pyproject.toml / requirements-lock.txt, then does its job.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +9,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 PROFILE ?= default
 SEED ?= 0
 
-.PHONY: figures test lint env bench clean-build lab
+.PHONY: figures figures-torch test test-fast lint env bench clean-build lab
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,19 +17,30 @@ $(STAMP): pyproject.toml requirements-lock.txt
 	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[dev]"
 	touch $(STAMP)
 
-# The optional `bench` extra (PyTorch, CPU build): the performance notebook (08) compares training
-# steps with PyTorch in the same run; `make figures` installs it so the committed figure has both.
+# The optional `bench` extra (PyTorch): notebook 08 and `mer-ser bench train` compare training
+# steps with it. PyPI's Linux wheel of torch is a CUDA build; for the CPU-only build, add its
+# index: make figures-torch TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+TORCH_PIP_ARGS ?=
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[dev,bench]"
+	$(BIN)/python -m pip install --quiet $(TORCH_PIP_ARGS) -c requirements-lock.txt -e ".[dev,bench]"
 	touch $(BENCH_STAMP)
 
 env: $(STAMP)
 
-figures: $(BENCH_STAMP)
+figures: $(STAMP)
 	$(BIN)/mer-ser figures --profile $(PROFILE) --seed $(SEED)
 
+# The same with PyTorch installed, so notebook 08 times the same models in PyTorch beside mer_ser.
+figures-torch: $(BENCH_STAMP)
+	$(BIN)/mer-ser figures --profile $(PROFILE) --seed $(SEED)
+
+# The whole suite, notebooks included: what CI runs.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Everything but the tests marked slow (notebook runs, corpus builds, whole protocols).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 # JupyterLab on the exploration notebook (the clip scrubber); run `make figures` first.
 lab: $(STAMP)
@@ -42,6 +53,7 @@ bench: $(BENCH_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check mer_ser tests notebooks
 	$(BIN)/ruff format --check mer_ser tests
+	$(BIN)/lint-imports
 
 clean-build:
 	rm -rf build

@@ -13,12 +13,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import multiprocessing as mp
 import os
 import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+import numpy as np
+from tqdm.auto import tqdm
 
 
 def repo_root() -> Path:
@@ -195,8 +200,6 @@ def sha256_arrays(names, arrays) -> str:
 
     The cache key of a data set: equal names and equal arrays give equal keys.
     """
-    import numpy as np
-
     h = hashlib.sha256()
     for part in names:
         h.update(str(part).encode() + b"\0")
@@ -215,9 +218,6 @@ def process_context(*, clean: bool = False):
     process (forking a multithreaded JAX runtime can deadlock; JAX warns about it), with the
     usual multiprocessing rule that scripts then need the main guard.
     """
-    import multiprocessing as mp
-    import sys
-
     methods = mp.get_all_start_methods()
     if "fork" in methods and not clean and "jax" not in sys.modules:
         return mp.get_context("fork")
@@ -256,11 +256,6 @@ def parallel_map(
     Yields:
         ``fn(item)`` in completion order.
     """
-    import os
-    import sys
-
-    from tqdm.auto import tqdm
-
     n_jobs = max(1, min(n_jobs or os.cpu_count() or 1, len(items) or 1))
     with tqdm(total=len(items), desc=desc, unit=unit, disable=not progress, file=sys.stderr) as bar:
         if not items:

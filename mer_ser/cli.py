@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import mer_ser
+from mer_ser import figures
 from mer_ser import sweep as sw
 from mer_ser._io import atomic_write
 from mer_ser.bench import training
@@ -28,7 +29,6 @@ from mer_ser.bench.machine import describe
 from mer_ser.corpora import open_corpora
 from mer_ser.corpora.synthetic import SyntheticConfig, build_corpus
 from mer_ser.errors import MerSerError
-from mer_ser.figures import run_all
 from mer_ser.widgets.browser import benchmark, screenshot
 
 
@@ -56,7 +56,6 @@ def _corpus_build(args) -> int:
 
 
 def _figures(args) -> int:
-    import json
 
     extra = {}
     given = [("--corpora", "corpora", args.corpora)]
@@ -70,7 +69,7 @@ def _figures(args) -> int:
             extra[name] = json.loads(text)
         except json.JSONDecodeError as e:
             raise ValueError(f"{flag} {name}: not JSON ({e})") from e
-    run_all(
+    figures.run_all(
         profile=args.profile,
         seed=args.seed,
         only=args.only,
@@ -162,7 +161,6 @@ def _bench_train(args) -> int:
 
 
 def _bench_scrubber(args) -> int:
-    import json
 
     durations = tuple(float(d) for d in args.seconds.split(","))
     print(json.dumps(benchmark(durations, ticks=args.ticks)))
@@ -170,8 +168,8 @@ def _bench_scrubber(args) -> int:
 
 
 def _sweep(args) -> int:
-    import json
-
+    if os.getcwd() not in sys.path:  # a "module:function" task in this folder, as `python -m`
+        sys.path.insert(0, os.getcwd())
     parsed = {}
     for flag, text in (("--grid", args.grid), ("--base", args.base)):
         try:
@@ -185,7 +183,8 @@ def _sweep(args) -> int:
     configs = sw.grid(parsed["--base"], **parsed["--grid"])
     store = sw.ResultStore(args.store)
     units = [sw.Unit(args.task, c) for c in configs]
-    before = sum(store.done(u) for u in units) if args.task in sw.TASKS else 0
+    sw.resolve_task(args.task)  # an unknown task is an error before the store is read
+    before = sum(store.done(u) for u in units)
     res = sw.sweep(args.task, configs, store, cluster=args.cluster, progress=not args.no_progress)
     done = sum(store.done(u) for u in units)
     with atomic_write(store.root / "results.csv", "w") as f:
@@ -274,7 +273,11 @@ def parser() -> argparse.ArgumentParser:
         "sweep",
         help="run a protocol grid (in-process or on a Dask cluster), results in a store",
     )
-    sw.add_argument("task", help="a sweep task, e.g. continuous_condition or regressor_grid")
+    sw.add_argument(
+        "task",
+        help="a sweep task: continuous_condition, or your own as module:function (importable "
+        "from this folder or PYTHONPATH)",
+    )
     sw.add_argument("--grid", required=True, help="JSON axes, e.g. '{\"seed\": [0, 1]}'")
     sw.add_argument("--base", default="{}", help="JSON settings shared by every unit")
     sw.add_argument("--store", type=Path, required=True, help="results folder (resumable)")

@@ -25,33 +25,30 @@ loopback; a ``"tcp://host:port"`` address joins an existing scheduler; a
 ``docs/sweeps.md``). The same seed gives the same results on every route: units are deterministic
 and share nothing but the store.
 
-Tasks are registered by name (:func:`task`) so that workers import them from the package.
+Tasks are the package's, registered by name (:func:`task`), or any importable function named
+``"module:function"``: workers import it themselves, so a user's own task runs on a cluster too.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
+import importlib
 import io
 import itertools
 import json
 import os
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from mer_ser._io import atomic_write, sha256_json, write_json, write_text
 from mer_ser.errors import MerSerError
 from mer_ser.experiments import ContinuousTrack, default_jobs_dir, load_sets
-from mer_ser.experiments.jobs import predict, run_job
-from mer_ser.models import ContinuousRegressor
-from mer_ser.train import TrainConfig, folds_from_masks, make_fit
 
 TASKS: dict[str, Callable[[dict], pd.DataFrame]] = {}
 #: The configuration keys each task needs (checked for every unit before any runs).
@@ -66,15 +63,47 @@ class StoreError(MerSerError, OSError):
     """A sweep store's file cannot be read; nothing was deleted."""
 
 
-def task(name: str, *, required: tuple[str, ...] = ()):
-    """Register ``fn(config) -> DataFrame`` as sweep task ``name`` needing ``required`` keys."""
+def task(name: str | None = None, *, required: tuple[str, ...] = ()):
+    """Mark ``fn(config) -> DataFrame`` as a sweep task needing the config keys ``required``.
+
+    With ``name`` it is registered in :data:`TASKS` under that name (the package's tasks). A task
+    in any other importable module needs no registration: give it as ``"module:function"``
+    (:func:`resolve_task`), and workers import the module themselves.
+    """
 
     def register(fn):
-        TASKS[name] = fn
-        REQUIRED[name] = tuple(required)
+        fn.sweep_required = tuple(required)
+        if name is not None:
+            TASKS[name] = fn
+            REQUIRED[name] = tuple(required)
         return fn
 
     return register
+
+
+def resolve_task(name: str) -> Callable[[dict], pd.DataFrame]:
+    """The task called ``name``: a registered one, or ``"module:function"`` imported.
+
+    Raises:
+        KeyError: no such task; the message lists the registered ones.
+    """
+    if name in TASKS:
+        return TASKS[name]
+    module, sep, attr = name.partition(":")
+    fn = None
+    if sep and module and attr:
+        try:
+            fn = getattr(importlib.import_module(module), attr, None)
+        except ImportError as e:
+            raise KeyError(f"sweep task {name!r}: cannot import {module!r} ({e})") from e
+    if not callable(fn):
+        raise KeyError(f"unknown sweep task {name!r}; known: {sorted(TASKS)}, or 'module:function'")
+    return fn
+
+
+def required_keys(name: str) -> tuple[str, ...]:
+    """The config keys the task ``name`` needs."""
+    return tuple(getattr(resolve_task(name), "sweep_required", ()))
 
 
 @dataclass(frozen=True)
@@ -229,9 +258,7 @@ def run_unit(task_name: str, config: dict, root: str) -> str:
     store = ResultStore(root)
     if store.done(unit):
         return unit.key
-    if task_name not in TASKS:
-        raise KeyError(f"unknown sweep task {task_name!r}; known: {sorted(TASKS)}")
-    table = TASKS[task_name](dict(config))
+    table = resolve_task(task_name)(dict(config))
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"task {task_name!r} returned {type(table).__name__}, not a DataFrame")
     store.write(unit, table)
@@ -270,7 +297,7 @@ def sweep(task_name: str, configs: list[dict], store: str | os.PathLike | Result
     """Run every unit of ``task_name`` over ``configs`` that the store does not hold yet.
 
     Args:
-        task_name: a registered task (:data:`TASKS`).
+        task_name: a registered task (:data:`TASKS`) or ``"module:function"``.
         configs: resolved configurations (e.g. from :func:`grid`).
         store: the results folder (or a :class:`ResultStore`).
         cluster: ``None`` (in-process), ``"local:N"``, a scheduler address or a
@@ -282,15 +309,12 @@ def sweep(task_name: str, configs: list[dict], store: str | os.PathLike | Result
     Returns:
         :meth:`ResultStore.collect` of all units (finished ones).
     """
-    from tqdm.auto import tqdm
-
-    if task_name not in TASKS:
-        raise KeyError(f"unknown sweep task {task_name!r}; known: {sorted(TASKS)}")
+    required = required_keys(task_name)  # an unknown task fails here, before anything runs
     store = store if isinstance(store, ResultStore) else ResultStore(store)
     if isinstance(cluster, str) and cluster.startswith("local:"):
         _local_workers(cluster)  # before anything is written
     for c in configs:
-        missing = [k for k in REQUIRED.get(task_name, ()) if k not in c]
+        missing = [k for k in required if k not in c]
         if missing:
             raise ValueError(
                 f"sweep task {task_name!r} needs the config keys {missing} (give them in --base "
@@ -347,55 +371,3 @@ def continuous_condition(config: dict) -> pd.DataFrame:
                             seed=config.get("seed", 0), progress=False)  # fmt: skip
     res = track.run(config["condition"], config.get("normalisation", "paper"))
     return res.long()
-
-
-@task("regressor_grid", required=("seed", "learning_rate"))
-def regressor_grid(config: dict) -> pd.DataFrame:
-    """A small continuous-regressor grid point on generated sequences (the sweep's own tests).
-
-    Config: ``seed`` (data and trials), ``learning_rate``, ``hidden`` (first layer), ``trials``,
-    ``folds``, ``epochs`` (default 20), optional ``sleep`` (seconds, to keep a unit in flight in
-    tests).
-    Trials x folds train as ``vmap`` axes of one program; returns the held-out CCC of every
-    (trial, fold).
-    """
-    time.sleep(float(config.get("sleep", 0.0)))
-    rng = np.random.default_rng(config["seed"])
-    n, t, f = 48, 20, 8
-    x = rng.normal(size=(n, t, f)).astype(np.float32)
-    w = rng.normal(size=(f, 2)).astype(np.float32)
-    y = np.tanh(x @ w * 0.5).astype(np.float32)
-    m = np.ones((n, t), bool)
-    k = int(config.get("folds", 3))
-    test = np.arange(n)[None] % k == np.arange(k)[:, None]
-    val = np.roll(test, 1, axis=0)
-    folds = folds_from_masks(~(test | val), val)
-    fit, apply = _regressor_fit(f, int(config.get("hidden", 8)), int(config.get("epochs", 20)))
-    trials = int(config.get("trials", 2))
-    hyper = [{"learning_rate": float(config["learning_rate"])}]  # traced: one program for all
-    job = run_job(fit, key="", seed=int(config["seed"]), trials=trials, folds=folds, x=x, m=m,
-                  y=y, hyper=hyper)  # fmt: skip
-    pred = predict(apply, job, x, m).astype(np.float64)  # (trials * folds, n, t, 2)
-    rows = []
-    for j in range(trials * k):
-        trial, fold = divmod(j, k)
-        sel = test[fold]
-        score = np.mean([_ccc(pred[j][sel][..., d].ravel(), y[sel][..., d].ravel())
-                         for d in range(2)])  # fmt: skip
-        rows.append({"trial": trial, "fold": fold, "ccc": float(score)})
-    return pd.DataFrame(rows)
-
-
-@functools.lru_cache(maxsize=8)
-def _regressor_fit(n_in: int, hidden: int, epochs: int):
-    """One fit per shape (a worker compiles it once and reuses it for every unit)."""
-    cfg = TrainConfig(optimizer="adam", learning_rate=1e-2, batch_size=4, max_epochs=epochs,
-                      patience=epochs, loss="mse")  # fmt: skip
-    return make_fit(lambda r: ContinuousRegressor(n_in, (hidden, 4), 2, rngs=r), cfg)
-
-
-def _ccc(a: np.ndarray, b: np.ndarray) -> float:
-    """Lin's concordance correlation coefficient (float64)."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    cov = np.mean((a - a.mean()) * (b - b.mean()))
-    return float(2 * cov / (a.var() + b.var() + (a.mean() - b.mean()) ** 2))

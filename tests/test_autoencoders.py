@@ -30,6 +30,7 @@ def patches():
     return jnp.asarray(rng.standard_normal((6, 128, 31, 1)), jnp.float32)
 
 
+@pytest.mark.slow
 def test_scae_latent_is_over_complete(patches):
     """1 x 128 x 31 inputs (3,968 values) -> a 128 x 2 x 31 latent (7,936 values), Fig. 1."""
     z = SCAEEncoder(rngs=nnx.Rngs(0))(patches)
@@ -37,6 +38,7 @@ def test_scae_latent_is_over_complete(patches):
     assert z[0].size == 2 * 128 * 31 > 128 * 31
 
 
+@pytest.mark.slow
 def test_scae_reconstructs_the_input_shape_and_adds_noise_only_in_training(patches):
     ae = SCAE(rngs=nnx.Rngs(0))
     assert ae(patches).shape == patches.shape
@@ -66,6 +68,7 @@ def _fit(model, loss_fn, steps=12, lr=1e-3):
     return history
 
 
+@pytest.mark.slow
 def test_scae_denoising_pretraining_lowers_the_reconstruction_error(patches):
     hist = _fit(
         SCAE(rngs=nnx.Rngs(0)),
@@ -94,6 +97,7 @@ def test_multitask_loss_is_the_sum_of_the_three_tasks():
     assert float(multitask_loss(logits, q)) == pytest.approx(float(want))
 
 
+@pytest.mark.slow
 def test_classifier_learns_quadrants_on_a_small_batch(patches):
     """Gradients reach every task (dropout off: nine dropout layers make a 6-clip batch noise)."""
     q = jnp.array([0, 1, 2, 3, 0, 1])
@@ -105,6 +109,7 @@ def test_classifier_learns_quadrants_on_a_small_batch(patches):
     assert hist[-1] < 0.85 * hist[0]
 
 
+@pytest.mark.slow
 def test_cpc_binary_objective_learns_to_tell_consecutive_patches(patches):
     rng = np.random.default_rng(1)
     seq = jnp.asarray(np.cumsum(rng.standard_normal((4, 6, 128, 31, 1)), axis=1) / 3, jnp.float32)
@@ -125,6 +130,7 @@ def test_cpc_binary_objective_learns_to_tell_consecutive_patches(patches):
     assert np.isfinite(float(info)) and float(info) > 0
 
 
+@pytest.mark.slow
 def test_dae_classifier_reads_the_last_valid_step_and_takes_a_dae_encoder():
     m = jnp.asarray(np.arange(5)[None] < np.array([[5], [3]]))
     h = jnp.arange(2 * 5 * 1, dtype=jnp.float32).reshape(2, 5, 1)
@@ -181,6 +187,7 @@ def _fold(n_train: int, n_val: int):
     return jax.tree.map(lambda a: a[0], folds_from_masks(tr, va))
 
 
+@pytest.mark.slow
 def test_autoencoder_fit_keeps_the_best_clean_reconstruction():
     """The engine's SCAE pretraining: its validation score is the clean-input MSE of the kept
     model (checked against float64 numpy), and it falls from the first epoch."""
@@ -198,6 +205,7 @@ def test_autoencoder_fit_keeps_the_best_clean_reconstruction():
     assert float(res.best_val_loss) < float(res.val_loss[0])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["feat_ext", "full"])
 def test_a_pretrained_encoder_is_loaded_and_kept_only_when_frozen(patches, mode):
     """Gomez-Canon 2021's transfer: the classifier starts from a SCAE's encoder (weights and batch

@@ -29,6 +29,7 @@ def test_checkpoint_round_trip_gives_identical_predictions(tmp_path):
     np.testing.assert_array_equal(fresh(x), model(x))
 
 
+@pytest.mark.slow
 def test_vmapped_states_round_trip(tmp_path):
     keys = jax.random.split(jax.random.key(0), 4)
     stacked = jax.vmap(
@@ -56,6 +57,7 @@ def test_incomplete_checkpoint_is_named(tmp_path):
         restore(tmp_path / "half")
 
 
+@pytest.mark.slow
 def test_bench_train_prints_its_figures(capsys):
     from mer_ser.cli import main
 
@@ -95,6 +97,7 @@ def test_bench_train_prints_its_figures(capsys):
     )
 
 
+@pytest.mark.slow
 def test_bench_train_with_no_dcnn_steps_times_the_regressor_only(capsys):
     from mer_ser.cli import main
 

@@ -10,8 +10,9 @@ import pytest
 from flax import nnx
 from sklearn.metrics import accuracy_score, f1_score
 
+from mer_ser import losses
 from mer_ser.models import MultiTaskHead
-from mer_ser.train import TrainConfig, folds_from_masks, losses, make_classifier_fit
+from mer_ser.train import TrainConfig, folds_from_masks, make_classifier_fit
 
 
 class TinyNet(nnx.Module):
@@ -71,6 +72,7 @@ def test_classifier_learns_and_keeps_the_best_epoch(clips, monitor):
     assert float(jnp.abs(rest["bn"]["mean"][...]).sum()) > 0  # batch statistics were updated
 
 
+@pytest.mark.slow
 def test_multitask_outputs_are_trained_on_all_three_tasks(clips):
     x, y, fold = clips
     cfg = TrainConfig(
@@ -125,6 +127,7 @@ def test_accuracy_and_macro_f1_match_scikit_learn(rng):
     )
 
 
+@pytest.mark.slow
 def test_runs_are_a_vmap_axis(clips):
     """Several runs (seeds) of a classifier with batch norm train in one compiled program."""
     x, y, fold = clips
@@ -147,6 +150,7 @@ def test_runs_are_a_vmap_axis(clips):
     assert logits.shape == (3, 20, 4)
 
 
+@pytest.mark.slow
 def test_a_job_trains_its_runs_one_by_one_or_vmapped_alike(clips, tmp_path):
     """``run_classifier_job`` loops over runs by default (faster for convolutions); the vmapped
     program gives the same runs, and a second call loads the stored job instead of training."""

@@ -6,11 +6,13 @@ import argparse
 import json
 
 import pytest
+from sweep_tasks import NAME as TASK
 
 from mer_ser import cli
 from mer_ser.cli import main
 
 
+@pytest.mark.slow
 def test_corpus_build_reports_the_corpus(quick_root, capsys):
     # A folder already holding this corpus is read back, not rebuilt.
     rc = main(["corpus", "build", "--profile", "quick", "--seed", "0", "--out", str(quick_root)])
@@ -47,7 +49,7 @@ def test_figures_passes_corpora_and_parameters_to_the_notebooks(monkeypatch):
     }
 
 
-SWEEP = ["sweep", "regressor_grid", "--store", "{tmp}/store"]
+SWEEP = ["sweep", TASK, "--store", "{tmp}/store"]
 
 
 @pytest.mark.parametrize(
@@ -58,7 +60,7 @@ SWEEP = ["sweep", "regressor_grid", "--store", "{tmp}/store"]
         ([*SWEEP, "--grid", '{"seed": [0]}', "--base", "[1]"], "--base must be a JSON object"),
         ([*SWEEP, "--grid", "{bad"], "--grid: not JSON"),
         (
-            ["sweep", "regressor_grid", "--grid", '{"seed": [0]}', "--store", "{tmp}/file"],
+            ["sweep", TASK, "--grid", '{"seed": [0]}', "--store", "{tmp}/file"],
             "file: exists and is not a folder",
         ),
         (

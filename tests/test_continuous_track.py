@@ -14,6 +14,9 @@ import pytest
 from mer_ser.experiments import CONDITIONS, ContinuousTrack, load_sets, results_frame
 from mer_ser.experiments.jobs import JobCache
 
+#: Every test here trains the continuous track on the quick corpus (minutes).
+pytestmark = pytest.mark.slow
+
 
 def _track(data_root, quick_root, cache_dir):
     music, speech, *pools = load_sets(
@@ -65,6 +68,7 @@ def _mean(result, metric="ccc", dim=0):
     return float(result.metrics()[metric][..., dim].mean())
 
 
+@pytest.mark.slow
 def test_dae_grid_reports_every_hidden_size_and_sigma_with_a_chosen_learning_rate(track):
     table = track.pretrain_table()
     p = track.protocol
@@ -74,6 +78,7 @@ def test_dae_grid_reports_every_hidden_size_and_sigma_with_a_chosen_learning_rat
     assert (table["r"] > 0.5).all()  # the DAEs reconstruct the held-out pool clips
 
 
+@pytest.mark.slow
 def test_intra_domain_arousal_is_learned_in_both_domains(track):
     m2m, s2s = track.run("M2M"), track.run("S2S")
     print(f"intra-domain arousal CCC (quick): M2M {_mean(m2m):.3f}, S2S {_mean(s2s):.3f}")
@@ -81,6 +86,7 @@ def test_intra_domain_arousal_is_learned_in_both_domains(track):
     assert _mean(s2s) > 0.3, _mean(s2s)
 
 
+@pytest.mark.slow
 def test_transfer_models_keep_the_dae_encoder_frozen(track):
     dev = track.develop("S2M_TL")
     size = track._size(dev.chosen["h1"], dev.chosen["h2"])[0]
@@ -92,6 +98,7 @@ def test_transfer_models_keep_the_dae_encoder_frozen(track):
             np.testing.assert_array_equal(w[:, f], np.asarray(enc[name]), err_msg=name)
 
 
+@pytest.mark.slow
 def test_the_search_follows_the_papers_order(track):
     search = track.develop("M2S").search
     steps = list(dict.fromkeys(search["step"]))
@@ -111,6 +118,7 @@ def test_results_are_long_format_with_one_row_per_trial_instance_dimension_and_m
     assert CONDITIONS["S2M"] == ("CD", "speech", "music")
 
 
+@pytest.mark.slow
 def test_cross_domain_arousal_transfers_when_the_code_is_shared(sweep):
     for cond in ("S2M", "M2S"):
         assert sweep[(cond, 1.0)] > 0.3, sweep

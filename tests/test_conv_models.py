@@ -41,6 +41,7 @@ def test_output_grid_follows_valid_conv_and_pooling():
     assert output_grid(1001, 40) == (249, 19)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cls", [DCNN, ADCRNN])
 def test_models_give_logits_for_small_inputs(cls):
     m = cls(n_frames=61, rngs=nnx.Rngs(0))
@@ -84,6 +85,7 @@ def test_l1_penalty_counts_kernels_only():
     assert float(l1_penalty(p, 0.001)) == pytest.approx(0.001 * want, rel=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cls", [DCNN, ADCRNN])
 def test_a_few_adam_steps_lower_the_loss_on_a_small_batch(cls):
     frames = 41

@@ -7,8 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from mer_ser.experiments.splits import leave_one_out
 from mer_ser.models import LSTMDAE, ContinuousRegressor
-from mer_ser.train import TrainConfig, folds_from_masks, leave_one_out, make_fit
+from mer_ser.train import TrainConfig, folds_from_masks, make_fit
 
 N, T, F = 6, 40, 12
 
@@ -33,6 +34,7 @@ def _one(fold, k):
     return jax.tree.map(lambda a: a[k], fold)
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss(data):
     x, m, y = data
     cfg = TrainConfig(optimizer="adam", learning_rate=1e-2, max_epochs=15, patience=100)
@@ -64,6 +66,7 @@ def test_dae_learns_to_reconstruct(data):
     assert hist[-1] < 0.5 * hist[0], hist
 
 
+@pytest.mark.slow
 def test_vmapped_models_equal_independent_runs(data):
     """K = trials x folds models in one program give the runs one gets one model at a time.
 
@@ -90,6 +93,7 @@ def test_vmapped_models_equal_independent_runs(data):
         np.testing.assert_allclose(np.asarray(many.train_loss)[k], one.train_loss, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_a_vmapped_model_does_not_depend_on_the_other_models_in_its_batch(data):
     """Bitwise: reordering the batch or retraining its other members leaves a model unchanged.
 
@@ -123,6 +127,7 @@ def test_a_vmapped_model_does_not_depend_on_the_other_models_in_its_batch(data):
     assert not np.array_equal(mixed.params["out"]["w"][0], ref.params["out"]["w"][0])
 
 
+@pytest.mark.slow
 def test_same_seed_is_bitwise_reproducible(data):
     x, m, y = data
     fit, _ = make_fit(build, TrainConfig(optimizer="sgd", learning_rate=1e-2, max_epochs=3))
@@ -136,6 +141,7 @@ def test_same_seed_is_bitwise_reproducible(data):
     assert not np.array_equal(a.params["out"]["w"], c.params["out"]["w"])
 
 
+@pytest.mark.slow
 def test_early_stopping_keeps_the_best_epoch(data):
     x, m, y = data
     cfg = TrainConfig(optimizer="adam", learning_rate=5e-2, max_epochs=200, patience=4)
@@ -149,6 +155,7 @@ def test_early_stopping_keeps_the_best_epoch(data):
     assert np.isnan(val[epochs:]).all()
 
 
+@pytest.mark.slow
 def test_a_diverging_model_stops_and_the_others_carry_on(data):
     x, m, y = data
     x = x.copy()
@@ -168,6 +175,7 @@ def test_a_diverging_model_stops_and_the_others_carry_on(data):
     assert int(res.epochs[0]) == 1 and int(res.epochs[1]) == 6
 
 
+@pytest.mark.slow
 def test_standardisation_uses_training_sequences_only(data):
     x, m, y = data
     x = x.copy()
@@ -182,6 +190,7 @@ def test_standardisation_uses_training_sequences_only(data):
     np.testing.assert_allclose(res.stats.x_std, frames.std(axis=0), rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_frozen_first_layer_does_not_move(data):
     x, m, y = data
     cfg = TrainConfig(optimizer="sgd", learning_rate=1e-1, max_epochs=3, freeze=("lstm1",))
@@ -218,6 +227,7 @@ def _small_from_big(p, h1, h2):
     }
 
 
+@pytest.mark.slow
 def test_inactive_blocks_make_a_large_regressor_train_as_a_small_one(data):
     """Layer sizes as a vmap axis: a (16, 4) model restricted to (5, 2) is a (5, 2) model."""
     from flax import nnx

@@ -12,6 +12,7 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -113,6 +114,7 @@ def test_an_upward_import_inside_a_function_breaks_the_layers(tmp_path):
     assert "mer_ser.models.lstm -> mer_ser.experiments.coutinho2017" in out.stdout
 
 
+@pytest.mark.slow
 def test_the_console_script_runs_the_cli():
     script = Path(sys.executable).with_name("mer-ser")
     out = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=True)

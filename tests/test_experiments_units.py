@@ -10,11 +10,12 @@ import pytest
 from scipy import stats as st
 
 from mer_ser.errors import CorruptCacheEntry
-from mer_ser.experiments.coutinho2017 import cv_masks, sequence_metrics
+from mer_ser.experiments.coutinho2017 import sequence_metrics
 from mer_ser.experiments.jobs import JobCache, Trained, job_key, predict, run_job
 from mer_ser.experiments.sequences import SequenceSet, concatenate, pad_sequences
+from mer_ser.experiments.splits import cv_masks, leave_one_out
 from mer_ser.models.lstm import ContinuousRegressor
-from mer_ser.train.engine import TrainConfig, folds_from_masks, leave_one_out, make_fit
+from mer_ser.train.engine import TrainConfig, folds_from_masks, make_fit
 
 
 @pytest.mark.parametrize("n,k", [(16, 4), (16, 8), (9, 3), (7, None), (5, 5)])
@@ -96,6 +97,7 @@ def _tiny_job(rng, tmp_path, hyper, cache=True):
     return fit, apply, args, jc, data
 
 
+@pytest.mark.slow
 def test_a_job_trains_candidates_x_trials_x_folds_and_a_zero_learning_rate_changes_nothing(
     rng, tmp_path
 ):
@@ -115,6 +117,7 @@ def test_a_job_trains_candidates_x_trials_x_folds_and_a_zero_learning_rate_chang
     assert pred.shape == (16, 4, data.x.shape[1], 2)
 
 
+@pytest.mark.slow
 def test_finished_jobs_are_loaded_not_retrained_and_corrupt_entries_are_rebuilt(rng, tmp_path):
     hyper = [{"learning_rate": 0.05, "input_noise": 0.0}]
     fit, _, args, jc, _ = _tiny_job(rng, tmp_path, hyper)
@@ -137,6 +140,7 @@ def test_finished_jobs_are_loaded_not_retrained_and_corrupt_entries_are_rebuilt(
         assert isinstance(jc.load(args["key"]), Trained)
 
 
+@pytest.mark.slow
 def test_same_seed_same_models_bitwise(rng, tmp_path):
     hyper = [{"learning_rate": 0.05, "input_noise": 0.2}]
     fit, _, args, _, _ = _tiny_job(rng, tmp_path, hyper, cache=False)

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 from corpus_fixtures import FOURQ, tone, write_4q, write_deam, write_ravdess
+from sweep_tasks import NAME as TASK
 
 from mer_ser import _io
 from mer_ser import sweep as sw
@@ -176,7 +177,7 @@ def test_a_clip_stored_twice_is_kept_once_and_different_content_is_an_error(tmp_
 
 # ----------------------------------------------------------------------- finished work lost
 def test_a_store_never_deletes_a_result_it_merely_cannot_read(tmp_path, monkeypatch):
-    unit = sw.Unit("regressor_grid", {"seed": 0})
+    unit = sw.Unit(TASK, {"seed": 0})
     store = sw.ResultStore(tmp_path)
     store.write(unit, pd.DataFrame({"ccc": [0.5]}))
     real = Path.read_bytes

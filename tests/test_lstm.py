@@ -189,6 +189,7 @@ def test_regressor_takes_a_dae_encoder_as_first_layer():
         ContinuousRegressor(260, (200, 4), rngs=nnx.Rngs(0)).load_encoder(dae)
 
 
+@pytest.mark.slow
 def test_resize_pads_with_inactive_blocks_and_refuses_to_cut_active_ones(rng):
     from mer_ser.models.lstm import resize_lstm
 

@@ -74,6 +74,7 @@ def test_notebooks_wait_for_what_they_read_and_the_two_tracks_run_side_by_side()
     assert _schedule(["07", "08"], jobs=4) == [["07"], ["08"]]  # 08 always alone, last
 
 
+@pytest.mark.slow
 def test_a_failing_notebook_stops_the_run_and_names_its_executed_copy(tmp_path, capfd):
     from mer_ser.figures import NotebookFailed
 
@@ -112,6 +113,7 @@ def executed(quick_root, data_root, tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_notebooks_run_on_quick_and_write_their_figures(executed):
     figs = executed / "figures"
     for name in FIGURES:
@@ -141,6 +143,7 @@ def test_notebooks_run_on_quick_and_write_their_figures(executed):
     assert t2["model"].iloc[0] == "DAE-Classifier" and t2["head"].iloc[0] == "Q"
 
 
+@pytest.mark.slow
 def test_performance_notebook_times_this_run_and_every_notebook_before_it(executed):
     perf = pd.read_csv(executed / "figures" / "performance.csv")
     here = perf[perf["source"] == "this run"]
@@ -185,6 +188,7 @@ def test_performance_notebook_times_this_run_and_every_notebook_before_it(execut
     assert d.loc["08_performance", "value"] <= times["08_performance"]["wall_s"]
 
 
+@pytest.mark.slow
 def test_second_run_of_the_features_notebook_extracts_nothing(executed):
     nb = json.loads((executed / "build" / "notebooks" / "01_features.ipynb").read_text())
     text = "".join(
@@ -212,6 +216,7 @@ def real_layouts(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::mer_ser.corpora.adapters.UnmatchedWarning")
 def test_notebooks_run_on_real_corpus_layouts(real_layouts, tmp_path):
     """00 on four real layouts; the continuous track (03, 04, 06) on RECOLA + DEAM; the quadrant
@@ -269,6 +274,7 @@ def test_notebooks_run_on_real_corpus_layouts(real_layouts, tmp_path):
     assert (tmp_path / "figures" / "confusion_rodningen2022_SER2MER.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_scrubber_scrubs_in_jupyterlab_in_a_real_browser(executed, data_root):
     """JupyterLab on 127.0.0.1 with a token, Debian's Chromium driven by Playwright: notebook 07
     runs, a click on the slider moves the cursor and the arousal-valence points, the audio is

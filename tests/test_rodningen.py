@@ -62,6 +62,7 @@ def test_splits_follow_the_thesis(sets):
     assert len(s.train) + len(s.val) == 60 and len(s.test) == 0
 
 
+@pytest.mark.slow
 def test_experiments_learn_report_and_resume_from_the_cache(sets, tmp_path):
     speech, music = sets
     track = QuadrantTrack(TINY, speech=speech, music=music, cache_dir=tmp_path, seed=0)
@@ -119,6 +120,7 @@ def test_notebook_05_transfers_exactly_when_the_code_is_shared(tmp_path):
         assert margin[0.0][("SER2MER", norm)] < 0.10, margin[0.0]
 
 
+@pytest.mark.slow
 def test_the_thesis_future_work_options(sets, tmp_path):
     """Section 7.2's options: class-balanced loss and macro-F1 checkpointing change the training
     configuration; SER pretraining then MER fine-tuning starts each MER run from its SER run."""

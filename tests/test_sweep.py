@@ -10,6 +10,7 @@ import time
 
 import pandas as pd
 import pytest
+from sweep_tasks import NAME as TASK
 
 from mer_ser import sweep as sw
 from mer_ser.cli import main
@@ -27,15 +28,16 @@ def test_grid_is_the_cartesian_product_last_axis_fastest():
     ]
 
 
+@pytest.mark.slow
 def test_an_interrupted_sweep_resumes_without_recomputing_and_repairs_a_corrupt_result(tmp_path):
     cfgs = sw.grid(BASE, seed=[0, 1], learning_rate=[1e-3, 1e-2])
-    part = sw.sweep("regressor_grid", cfgs, tmp_path, progress=False, max_units=2)
+    part = sw.sweep(TASK, cfgs, tmp_path, progress=False, max_units=2)
     assert part["unit"].nunique() == 2  # "interrupted" after two units
     store = sw.ResultStore(tmp_path)
-    units = [sw.Unit("regressor_grid", c) for c in cfgs]
+    units = [sw.Unit(TASK, c) for c in cfgs]
     assert all(store.config_path(u).is_file() for u in units)  # every config registered first
     first = {u.key: store.result_path(u).stat().st_mtime_ns for u in units if store.done(u)}
-    full = sw.sweep("regressor_grid", cfgs, tmp_path, progress=False)
+    full = sw.sweep(TASK, cfgs, tmp_path, progress=False)
     assert full["unit"].nunique() == 4 and len(full) == 4 * 2 * 3  # units x trials x folds
     for key, mtime in first.items():  # finished units were not run again
         assert (tmp_path / "results" / f"{key}.parquet").stat().st_mtime_ns == mtime
@@ -49,14 +51,14 @@ def test_an_interrupted_sweep_resumes_without_recomputing_and_repairs_a_corrupt_
     blob[len(blob) // 2] ^= 0xFF  # one flipped byte: may still parse, but not as written
     broken.write_bytes(bytes(blob))
     with pytest.warns(sw.RerunWarning, match=r"does not match its checksum \(corrupt\)"):
-        again = sw.sweep("regressor_grid", cfgs, tmp_path, progress=False)
+        again = sw.sweep(TASK, cfgs, tmp_path, progress=False)
     pd.testing.assert_frame_equal(again, full)
     cfg = json.loads(store.config_path(units[0]).read_text())
-    assert cfg["config"] == cfgs[0] and cfg["task"] == "regressor_grid"
+    assert cfg["config"] == cfgs[0] and cfg["task"] == TASK
     with pytest.raises(KeyError, match="unknown sweep task"):
         sw.sweep("nope", cfgs, tmp_path)
     with pytest.raises(ValueError, match="duplicates"):
-        sw.sweep("regressor_grid", cfgs + cfgs[:1], tmp_path)
+        sw.sweep(TASK, cfgs + cfgs[:1], tmp_path)
 
 
 @pytest.mark.slow
@@ -66,7 +68,7 @@ def test_a_local_cluster_matches_in_process_and_loses_nothing_when_a_worker_dies
     from distributed import Client, LocalCluster
 
     cfgs = sw.grid({**BASE, "sleep": 1.5}, seed=[0, 1, 2], learning_rate=[1e-2, 3e-3])
-    ref = sw.sweep("regressor_grid", cfgs, tmp_path / "inproc", progress=False)
+    ref = sw.sweep(TASK, cfgs, tmp_path / "inproc", progress=False)
     store = tmp_path / "dask"
     out: dict = {}
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -74,7 +76,7 @@ def test_a_local_cluster_matches_in_process_and_loses_nothing_when_a_worker_dies
         pids = client.run(os.getpid)
 
         def run():
-            out["res"] = sw.sweep("regressor_grid", cfgs, store, cluster=client, progress=False)
+            out["res"] = sw.sweep(TASK, cfgs, store, cluster=client, progress=False)
 
         th = threading.Thread(target=run)
         th.start()
@@ -91,8 +93,9 @@ def test_a_local_cluster_matches_in_process_and_loses_nothing_when_a_worker_dies
     pd.testing.assert_frame_equal(res, ref)
 
 
+@pytest.mark.slow
 def test_the_command_line_runs_a_sweep_and_resumes(tmp_path, capsys):
-    args = ["sweep", "regressor_grid", "--grid", '{"seed": [0], "learning_rate": [0.01, 0.001]}',
+    args = ["sweep", TASK, "--grid", '{"seed": [0], "learning_rate": [0.01, 0.001]}',
             "--base", json.dumps(BASE), "--store", str(tmp_path), "--no-progress"]  # fmt: skip
     assert main(args) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -37,6 +37,7 @@ def test_quick_profile_has_every_part(quick):
     assert quick["music_static"].kind == "static"
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path, quick_root):
     cfg = SyntheticConfig(profile="quick", seed=0, parts=SMALL)
     build_corpus(tmp_path / "a", cfg, progress=False)
@@ -90,6 +91,7 @@ def one_part_reference(tmp_path_factory):
     return _digest(root)
 
 
+@pytest.mark.slow
 def test_a_killed_build_resumed_with_another_seed_is_refused_and_force_rebuilds(
     tmp_path, monkeypatch
 ):
@@ -105,6 +107,7 @@ def test_a_killed_build_resumed_with_another_seed_is_refused_and_force_rebuilds(
     assert _digest(tmp_path) == _digest(clean)
 
 
+@pytest.mark.slow
 def test_a_resumed_build_regenerates_exactly_the_missing_truncated_changed_and_unrecorded_clips(
     tmp_path, monkeypatch, one_part_reference
 ):
@@ -294,6 +297,7 @@ def continuous_at(tmp_path_factory):
     return build
 
 
+@pytest.mark.slow
 def test_loudness_and_rate_cues_follow_arousal_in_both_domains(continuous_at):
     r = continuous_at(1.0)
     print("cue-arousal correlations at shared_code=1:", r)
@@ -302,6 +306,7 @@ def test_loudness_and_rate_cues_follow_arousal_in_both_domains(continuous_at):
         assert r[domain]["rate"] >= 0.6, (domain, r)
 
 
+@pytest.mark.slow
 def test_without_a_shared_code_music_loudness_ignores_arousal(continuous_at):
     """Negative control: at shared_code = 0 music's loudness follows an independent latent."""
     r = continuous_at(0.0)

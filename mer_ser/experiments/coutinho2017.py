@@ -57,12 +57,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from mer_ser import losses
 from mer_ser.experiments.jobs import JobCache, Trained, job_key, predict, run_job
 from mer_ser.experiments.sequences import SequenceSet, concatenate
+from mer_ser.experiments.splits import cv_masks
 from mer_ser.models.lstm import LSTMDAE, ContinuousRegressor, resize_lstm
-from mer_ser.train.engine import TrainConfig, folds_from_masks, leave_one_out, make_fit
+from mer_ser.train.engine import TrainConfig, folds_from_masks, make_fit
 
 DIMENSIONS = ("arousal", "valence")
 METRICS = ("ccc", "r", "rmse")
@@ -205,26 +207,6 @@ PROTOCOLS: dict[str, Protocol] = {
         ),
     ),
 }
-
-
-def cv_masks(n: int, k: int | None, *, nested: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cross-validation membership masks ``(train, val, test)``, each ``(F, n)`` bool.
-
-    ``k=None`` (or ``k >= n``) is the paper's leave-one-out (:func:`~mer_ser.train.leave_one_out`).
-    Otherwise the instances form ``k`` contiguous groups; nested fold ``g`` tests on group ``g``,
-    validates on group ``g + 1 (mod k)`` and trains on the rest; non-nested fold ``g`` holds out
-    group ``g`` for validation and trains on the rest.
-    """
-    if k is None or k >= n:
-        return leave_one_out(n, nested=nested)
-    if k < (3 if nested else 2):
-        raise ValueError(f"need at least {3 if nested else 2} folds, got {k}")
-    group = np.zeros(n, int)
-    for g, rows in enumerate(np.array_split(np.arange(n), k)):
-        group[rows] = g
-    test = group[None, :] == np.arange(k)[:, None]
-    val = np.roll(test, -1, axis=0) if nested else test.copy()
-    return ~(test | val), val, test
 
 
 def sequence_metrics(pred: np.ndarray, y: np.ndarray, m: np.ndarray) -> dict[str, np.ndarray]:
@@ -400,7 +382,6 @@ class ContinuousTrack:
         return pool.standardised()  # z-scored with the pooled statistics
 
     def _bar(self, total: int, desc: str):
-        from tqdm.auto import tqdm
 
         return tqdm(total=total, desc=desc, unit="job", disable=not self.progress, leave=False)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import nnx
 
 from mer_ser._io import read_checked, sha256_json, write_checked
 from mer_ser.errors import CorruptCacheEntry
@@ -279,7 +280,6 @@ def _pure_state(rest) -> dict:
 
     Random number streams are left out: evaluation never draws from them.
     """
-    from flax import nnx
 
     def clean(tree):
         out = {}
@@ -375,8 +375,6 @@ def flatten_tree(tree) -> dict:
 
 def classifier_state(build, trained: Trained, k: int):
     """``(params, state)`` of run ``k`` of a classifier job, ready for the fit's ``apply``."""
-    from flax import nnx
-
     model = build(nnx.Rngs(0))
     _, params, rest = nnx.split(model, nnx.Param, ...)
     take = lambda a: jnp.asarray(np.asarray(a)[k])  # noqa: E731

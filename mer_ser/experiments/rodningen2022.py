@@ -32,6 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
+from flax import nnx
 
 from mer_ser import metrics
 from mer_ser._io import sha256_arrays
@@ -383,8 +384,6 @@ def table5_1(results: pd.DataFrame, baseline: dict[str, float]) -> pd.DataFrame:
 
 def _preset(build, trained, k: int):
     """Run ``k`` of a trained job as a fit preset: all weights and batch statistics."""
-    from flax import nnx
-
     params, rest = classifier_state(build, trained, k)
     return params, nnx.to_pure_dict(nnx.filter_state(rest, nnx.BatchStat))
 

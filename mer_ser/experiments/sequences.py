@@ -7,6 +7,7 @@ folds are index sets into one array and every model of a vmapped run has the sam
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -176,7 +177,6 @@ def load_sets(
         One :class:`SequenceSet` per spec, in order (labelled when the corpus has continuous
         labels).
     """
-    import json
 
     def spec_key(spec) -> str:
         return json.dumps(spec, sort_keys=True) if isinstance(spec, dict) else str(spec)

@@ -1,5 +1,9 @@
-"""Data splits of the quadrant-classification protocols.
+"""Every fold and partition of the protocols, in one place.
 
+* :func:`leave_one_out`, :func:`cv_masks`: the nested leave-one-out cross-validation of Coutinho &
+  Schuller 2017 (test instance, the next one validates, the rest train) and its k-fold version
+  for the smaller profiles, as boolean membership masks the engine turns into folds
+  (:func:`mer_ser.train.folds_from_masks`).
 * :func:`stratified_split`: class-stratified random partition (Gomez-Canon et al. 2020/2021: 70 %
   train / 30 % test "stratified by class", then 85 % / 15 % train / validation).
 * :func:`stratified_group_split`: class-stratified partition that never puts one group (song,
@@ -7,7 +11,7 @@
   quadrant" with "every song in one partition only"; the thesis' data repository recommends
   scikit-learn's ``StratifiedGroupKFold`` for it).
 
-Both return one partition index per item and are deterministic for a seed.
+The stratified splits return one partition index per item and are deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -98,3 +102,39 @@ def stratified_group_split(labels, groups, fractions, *, seed: int = 0) -> np.nd
         have[best] += counts[gi]
         part_of_group[gi] = best
     return part_of_group[g]
+
+
+def leave_one_out(n: int, *, nested: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Leave-one-out folds of Coutinho & Schuller 2017.
+
+    Nested: in fold ``k`` sequence ``k`` is the test instance, ``(k + 1) mod n`` the validation
+    instance and the other ``n - 2`` train. Not nested: one held out, ``n - 1`` train, and the
+    held-out instance also serves for validation (the CD development phase).
+
+    Returns:
+        ``(train, val, test)`` boolean masks of shape ``(n, n)``.
+    """
+    eye = np.eye(n, dtype=bool)
+    val = np.roll(eye, 1, axis=1) if nested else eye.copy()
+    train = ~(eye | val)
+    return train, val, eye
+
+
+def cv_masks(n: int, k: int | None, *, nested: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cross-validation membership masks ``(train, val, test)``, each ``(F, n)`` bool.
+
+    ``k=None`` (or ``k >= n``) is the paper's leave-one-out (:func:`leave_one_out`).
+    Otherwise the instances form ``k`` contiguous groups; nested fold ``g`` tests on group ``g``,
+    validates on group ``g + 1 (mod k)`` and trains on the rest; non-nested fold ``g`` holds out
+    group ``g`` for validation and trains on the rest.
+    """
+    if k is None or k >= n:
+        return leave_one_out(n, nested=nested)
+    if k < (3 if nested else 2):
+        raise ValueError(f"need at least {3 if nested else 2} folds, got {k}")
+    group = np.zeros(n, int)
+    for g, rows in enumerate(np.array_split(np.arange(n), k)):
+        group[rows] = g
+    test = group[None, :] == np.arange(k)[:, None]
+    val = np.roll(test, -1, axis=0) if nested else test.copy()
+    return ~(test | val), val, test

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,8 +82,6 @@ def extract(
         AudioError: a file is unreadable, truncated, shorter or longer than the clip table
             says, or the extractor fails on it (the file is named).
     """
-    import time
-
     cache = FeatureCache(cache_dir)
     keys = {cid: cache.key(corpus.audio_file(cid), extractor) for cid in corpus.clips.index}
     out: dict[str, np.ndarray] = {}

@@ -1,7 +1,8 @@
 """Training: losses and metrics, the vmapped training engine, checkpoints.
 
 Public face: :class:`TrainConfig`, :class:`Fold`, :func:`make_fit`, :func:`folds_from_masks`,
-:func:`make_classifier_fit`, :func:`leave_one_out` (losses and metrics: :mod:`mer_ser.losses`).
+:func:`make_classifier_fit` (losses and metrics: :mod:`mer_ser.losses`; folds:
+:mod:`mer_ser.experiments.splits`).
 """
 
 from mer_ser.train.engine import (
@@ -10,7 +11,6 @@ from mer_ser.train.engine import (
     Standardiser,
     TrainConfig,
     folds_from_masks,
-    leave_one_out,
     make_autoencoder_fit,
     make_classifier_fit,
     make_cpc_fit,
@@ -23,7 +23,6 @@ __all__ = [
     "Standardiser",
     "TrainConfig",
     "folds_from_masks",
-    "leave_one_out",
     "losses",
     "make_autoencoder_fit",
     "make_classifier_fit",

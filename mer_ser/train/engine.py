@@ -124,22 +124,6 @@ def folds_from_masks(train: np.ndarray, val: np.ndarray) -> Fold:
     return Fold(ti, tw, vi, vw)
 
 
-def leave_one_out(n: int, *, nested: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Leave-one-out folds of Coutinho & Schuller 2017.
-
-    Nested: in fold ``k`` sequence ``k`` is the test instance, ``(k + 1) mod n`` the validation
-    instance and the other ``n - 2`` train. Not nested: one held out, ``n - 1`` train, and the
-    held-out instance also serves for validation (the CD development phase).
-
-    Returns:
-        ``(train, val, test)`` boolean masks of shape ``(n, n)``.
-    """
-    eye = np.eye(n, dtype=bool)
-    val = np.roll(eye, 1, axis=1) if nested else eye.copy()
-    train = ~(eye | val)
-    return train, val, eye
-
-
 def _standardiser(x, m, y, idx, w, cfg: TrainConfig) -> Standardiser:
     fw = m[idx] * w[:, None]  # (n, T) frame weights of the training sequences
     n = jnp.maximum(fw.sum(), 1.0)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import warnings
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -366,8 +367,6 @@ def unique_rows(df: pd.DataFrame, key, path: Path, *, what: str = "id") -> pd.Da
 
 def natural_key(s: str):
     """Sort ``"2" < "10"`` and ``"S0002" < "S0010"`` while keeping ids as strings."""
-    import re
-
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(s))]
 
 

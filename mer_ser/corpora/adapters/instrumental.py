@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from mer_ser.corpora.adapters._common import (
     audio_index,
@@ -219,7 +220,6 @@ def cut_instrumental_clips(
             under = find_optional(base, pattern, kind="dir") if pattern else None
             sources[key] = audio_index(base, under=under)
     report = {"written": [], "kept": [], "missing": []}
-    from tqdm.auto import tqdm
 
     for _, r in tqdm(list(t.iterrows()), desc="cutting clips", unit="clip"):
         dest = out / f"{r['clip_id']}.wav"

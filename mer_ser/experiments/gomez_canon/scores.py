@@ -1,0 +1,88 @@
+"""Scores of the protocol: clip-level decisions from patch probabilities, and the Table 2 analog.
+
+2020, Table II; 2021, Table 2: precision, recall and F-score per head, "macro-weighted" (the
+support-weighted average over classes). A clip's class is the arg-max of its patches' mean
+quadrant probabilities; arousal and valence are positive when their mean probability exceeds 0.5.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mer_ser import metrics
+from mer_ser.experiments.gomez_canon.encoders import ENCODER_TYPES
+from mer_ser.experiments.gomez_canon.protocol import DAE_VARIANTS, MODES, MUSIC, SETTINGS
+
+#: Table 2's rows in order (2020's Table II: the DAE classifiers first), the baseline last.
+TABLE2_ROWS = (
+    *((v, "feat_ext") for v in DAE_VARIANTS),
+    *((e, m) for e in ("SCAE", "CPC") for m in MODES),
+    ("CNN", "baseline"),
+)
+
+
+def clip_confusions(prob: dict[str, np.ndarray], y_clip: np.ndarray, clip: np.ndarray, clips):
+    """Per-head confusion of clip-level decisions from patch probabilities.
+
+    ``prob``: ``"quadrant"`` ``(P, 4)`` softmax and, for multi-task models, ``"arousal"`` /
+    ``"valence"`` ``(P,)`` sigmoid. Returns head -> ``(K, K)`` confusion over the clips ``clips``
+    (rows true), for the heads in ``prob``.
+    """
+    idx = {c: np.flatnonzero(clip == c) for c in clips}
+    y = y_clip[np.asarray(clips)]
+    q = np.stack([prob["quadrant"][idx[c]].mean(axis=0) for c in clips])
+    out = {"quadrant": metrics.confusion(y, q.argmax(axis=1), 4)}
+    for head, positive in (("arousal", (0, 1)), ("valence", (0, 3))):
+        if head in prob:
+            p = np.asarray([prob[head][idx[c]].mean() for c in clips])
+            out[head] = metrics.confusion(
+                np.isin(y, positive).astype(int), (p > 0.5).astype(int), 2
+            )
+    return out
+
+
+def head_scores(cm: np.ndarray) -> dict[str, float]:
+    """Weighted precision, recall, F-score (the papers' "macro-weighted") and accuracy."""
+    sc = metrics.classification_scores(cm)
+    return {
+        "precision": float(sc.loc["weighted", "precision"]),
+        "recall": float(sc.loc["weighted", "recall"]),
+        "f1": float(sc.loc["weighted", "f1"]),
+        "macro_f1": float(sc.loc["macro", "f1"]),
+        "accuracy": float(sc.loc["accuracy", "f1"]),
+    }
+
+
+def table2(results: pd.DataFrame, amount: str = "exp2") -> pd.DataFrame:
+    """The analog of Gomez-Canon et al. 2021, Table 2 (and of 2020, Table II).
+
+    Rows: ``model`` ("DAE-Classifier", "SCAE-Feat. Ext.", ...) x ``head`` (Q, A, V; the DAE
+    classifiers have the quadrant head only, as 2020's Table II); columns: ``<setting> P``,
+    ``<setting> R``, ``<setting> F`` for the settings in Table 2's order, each the mean over runs
+    of the weighted precision, recall and F-score on the music's test clips. The baseline CNN
+    (trained on music only) has one column block per music set instead.
+    """
+    sel = results[(results["protocol"] == "gomezcanon2021")]
+    columns = {"precision": "P", "recall": "R", "f1": "F"}
+    sel = sel[sel["metric"].isin(list(columns))]
+    head = {"quadrant": "Q", "arousal": "A", "valence": "V"}
+    rows = []
+    for enc, mode in TABLE2_ROWS:
+        g = sel[(sel["encoder"] == enc) & (sel["mode"] == mode)]
+        if mode != "baseline":
+            g = g[g["amount"] == amount]
+        if g.empty:
+            continue
+        name = "Baseline CNN" if mode == "baseline" else ENCODER_TYPES[enc].label(mode)
+        means = g.groupby(["head", "setting", "metric"])["value"].mean()
+        order = [f"music_{m}" for m in MUSIC] if mode == "baseline" else list(SETTINGS)
+        for h, short in head.items():
+            if h not in set(g["head"]):
+                continue
+            row = {"model": name, "head": short}
+            for s in order:
+                for met, col in columns.items():
+                    row[f"{s} {col}"] = means.get((h, s, met), np.nan)
+            rows.append(row)
+    return pd.DataFrame(rows)

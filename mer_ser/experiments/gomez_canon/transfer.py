@@ -1,0 +1,347 @@
+"""The language-sensitive transfer experiments: every encoder, setting and amount, and baselines."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+from flax import nnx
+from tqdm.auto import tqdm
+
+from mer_ser.experiments.gomez_canon.data import (
+    MusicPatches,
+    fold,
+    music_fingerprint,
+    rank_in_clip,
+    window_seconds,
+)
+from mer_ser.experiments.gomez_canon.encoders import ENCODER_TYPES, Encoder
+from mer_ser.experiments.gomez_canon.protocol import ENCODERS, MUSIC, PROTOCOLS, SETTINGS
+from mer_ser.experiments.gomez_canon.scores import clip_confusions, head_scores
+from mer_ser.experiments.jobs import JobCache, classifier_state, job_key, run_classifier_job
+from mer_ser.experiments.splits import stratified_group_split
+from mer_ser.features.mel import MelPatches
+from mer_ser.models.autoencoders import LatentClassifier, SCAEClassifier, SCAEEncoder
+from mer_ser.train.engine import _deep_merge, make_classifier_fit
+
+
+class LanguageTransfer:
+    """Gomez-Canon et al.'s experiments on speech pools and music sets of two languages.
+
+    Args:
+        protocol: a :class:`~mer_ser.experiments.gomez_canon.Protocol` or a key of
+            :data:`~mer_ser.experiments.gomez_canon.PROTOCOLS`.
+        speech: ``{"eng": blocks, "man": blocks}`` from
+            :func:`~mer_ser.experiments.gomez_canon.speech_blocks`.
+        music: ``{"eng": MusicPatches, "man": MusicPatches}``.
+        extractor: the :class:`~mer_ser.features.MelPatches` that made them.
+        frames: 1 Hz ComParE frames for the DAE encoders, from
+            :func:`~mer_ser.experiments.gomez_canon.load_frame_sets`: ``{"speech": {"eng":
+            [(T, 260), ...], "man": [...]}, "music": {"eng": {clip id: (T, 260)}, "man": {...}}}``
+            (the music clips those of ``music``).
+        cache_dir: trained jobs (``None``: no cache).
+        seed: draws, splits and every run.
+        progress: a progress bar over the experiments in :meth:`run`.
+        cached_only: never train: a job missing from ``cache_dir`` raises
+            :class:`~mer_ser.experiments.jobs.NotTrained` (reading results another run made).
+
+    Attributes:
+        confusions: ``(encoder, mode, setting, amount)`` -> test-clip confusion summed over runs.
+        jobs: ``(encoder, mode, setting, amount)`` -> the trained runs.
+        pretraining: ``(encoder, speech, amount)`` -> windows, seconds, epochs, loss.
+    """
+
+    def __init__(
+        self,
+        protocol,
+        *,
+        speech,
+        music,
+        extractor=None,
+        frames=None,
+        cache_dir=None,
+        seed=0,
+        progress=True,
+        cached_only=False,
+    ):
+        self.protocol = PROTOCOLS[protocol] if isinstance(protocol, str) else protocol
+        unknown = set(self.protocol.encoders) - set(ENCODERS)
+        if unknown:
+            raise ValueError(f"unknown encoders {sorted(unknown)}; choose from {ENCODERS}")
+        self.speech, self.music, self.frames = speech, music, frames
+        self.extractor = extractor or MelPatches()
+        self.cache = JobCache(cache_dir, read_only=cached_only)
+        self.seed = seed
+        self.progress = progress
+        p = self.protocol
+        self.splits = {}
+        for lang, m in music.items():
+            part = stratified_group_split(m.quadrant, m.groups, p.music_fractions, seed=seed)
+            self.splits[lang] = [np.flatnonzero(part == k) for k in range(3)]
+        self._fits: dict = {}
+        self._memo: dict = {}
+        self.confusions: dict = {}
+        self.pretraining: dict = {}
+        self.jobs: dict = {}  # (encoder, mode, setting, amount) -> trained runs
+
+    # -- compiled fits, shared by every job of a stage (jobs of equal shapes compile once) -----
+    def _fit(self, key: tuple, make):
+        """``(fit, apply)`` under ``key``, made by ``make()`` once."""
+        if key not in self._fits:
+            self._fits[key] = make()
+        return self._fits[key]
+
+    def _stage_fit(self, stage: str):
+        """The multi-task classifier's fit of ``feat_ext`` (on latents), ``full``, ``baseline``."""
+        kind = "latent" if stage == "feat_ext" else "classifier"
+        cfg = self.protocol.config(stage)
+        return self._fit((stage,), lambda: make_classifier_fit(self.classifier(kind), cfg))
+
+    def classifier(self, kind: str):
+        """Build function of the multi-task classifier.
+
+        ``kind``: ``"latent"`` (the head on a frozen encoder's latents) or ``"classifier"``
+        (encoder and head).
+        """
+        block = self.protocol.head_block
+        if kind == "latent":
+            return lambda r: LatentClassifier(block=block, rngs=r)
+        return lambda r: SCAEClassifier(block=block, rngs=r)
+
+    def encoder(self, name: str) -> Encoder:
+        """The encoder type of ``name`` (:data:`~mer_ser.experiments.gomez_canon.ENCODER_TYPES`)."""
+        if name not in ENCODER_TYPES:
+            raise ValueError(f"encoder must be one of {ENCODERS}, got {name!r}")
+        return ENCODER_TYPES[name]
+
+    # -- pretraining ---------------------------------------------------------------------------
+    def pretrain(self, encoder: str, language: str, amount: str):
+        """The encoder pretrained on a speech pool: ``(job, mean, std)`` (cached).
+
+        ``encoder``: a key of :data:`~mer_ser.experiments.gomez_canon.ENCODER_TYPES`;
+        ``language``: ``"eng"``, ``"man"``, ``"mix"``; ``amount``: a key of the protocol's
+        ``amounts``.
+        """
+        return self.encoder(encoder).pretrain(self, language, amount)
+
+    def pretrain_dae(self, variant: str, language: str, amount: str):
+        """The LSTM-DAE of ``variant`` pretrained on a speech pool (as :meth:`pretrain`)."""
+        return self.pretrain(variant, language, amount)
+
+    def _windows(self, amount: str, window_s: float | None = None) -> int:
+        sec = window_s if window_s is not None else window_seconds(self.extractor)
+        return max(1, round(self.protocol.amounts[amount] / sec))
+
+    def _latents(self, preset, x) -> np.ndarray:
+        """The frozen encoder's latents of patches ``x`` (inference mode), ``(P, 2, 31, 128)``."""
+        model = SCAEEncoder(rngs=nnx.Rngs(0))
+        graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+        nnx.replace_by_pure_dict(params, preset[0]["encoder"])
+        nnx.replace_by_pure_dict(rest, _deep_merge(nnx.to_pure_dict(rest), preset[1]["encoder"]))
+        if "encode" not in self._memo:
+            self._memo["encode"] = jax.jit(
+                lambda p, r, x: nnx.merge(graphdef, p, r, copy=True)(x, train=False)
+            )
+        return self._chunked(self._memo["encode"], x, params, rest)
+
+    @staticmethod
+    def _chunked(fn, x, *args, chunk: int = 128):
+        """``fn(*args, x_chunk)`` over fixed-size chunks of ``x``, outputs concatenated.
+
+        The last chunk is zero-padded, so one compiled program serves every length.
+        """
+        outs = []
+        for i in range(0, len(x), chunk):
+            part = x[i : i + chunk]
+            n = len(part)
+            if n < chunk:
+                part = np.concatenate([part, np.zeros((chunk - n, *part.shape[1:]), part.dtype)])
+            out = jax.device_get(fn(*args, jnp.asarray(part)))
+            outs.append(jax.tree.map(lambda a, n=n: np.asarray(a)[:n], out))
+        return jax.tree.map(lambda *a: np.concatenate(a), *outs)
+
+    # -- transfer ------------------------------------------------------------------------------
+    def _music_fold(self, lang: str, sets: dict | None = None):
+        """The training / validation rows of one music set, padded to the widest set's.
+
+        ``sets``: the music sets as rows (default: the patches; the DAE: its windows).
+        """
+        sets = sets or self.music
+        widths = [tuple(len(m.rows(self.splits[k][i])) for i in (0, 1)) for k, m in sets.items()]
+        m, (tr, va, _) = sets[lang], self.splits[lang]
+        return fold(m.rows(tr), m.rows(va), tuple(max(w) for w in zip(*widths, strict=True)))
+
+    def _job(self, fit, spec, x, music: MusicPatches, f, presets=None):
+        """The protocol's runs of a transfer stage on one music set (labels: clip quadrants)."""
+        return run_classifier_job(
+            fit,
+            key=job_key(spec),
+            seed=self.seed,
+            runs=self.protocol.runs,
+            fold=f,
+            x=jnp.asarray(x),
+            labels=jnp.asarray(music.quadrant[music.clip]),
+            cache=self.cache,
+            presets=presets,
+        )
+
+    def _probabilities(self, stage, job, x, runs=None) -> list[dict[str, np.ndarray]]:
+        """Patch probabilities per run: quadrant softmax, arousal and valence sigmoid.
+
+        ``runs``: which runs (default: all).
+        """
+        kind = "latent" if stage == "feat_ext" else "classifier"  # Full and baseline share it
+        build = self.classifier(kind)
+        if ("predict", kind) not in self._memo:
+            _, apply = self._stage_fit(stage)
+            self._memo[("predict", kind)] = jax.jit(lambda s, x: apply(s, x, heads=True))
+        fn = self._memo[("predict", kind)]
+        out = []
+        for k in range(len(job.epochs)) if runs is None else runs:
+            logits = self._chunked(fn, x, classifier_state(build, job, k))
+            out.append(
+                {
+                    "quadrant": np.asarray(jax.nn.softmax(logits["quadrant"], axis=-1)),
+                    "arousal": np.asarray(jax.nn.sigmoid(logits["arousal"])),
+                    "valence": np.asarray(jax.nn.sigmoid(logits["valence"])),
+                }
+            )
+        return out
+
+    def _rows(self, probs, lang, *, encoder, setting, mode, amount, normalisation, music=None):
+        """Score rows of every run (``probs``: per run, on the test rows of ``music``, in order).
+
+        ``music``: the rows' set (default: the music's patches).
+        """
+        m, test = music or self.music[lang], self.splits[lang][2]
+        clip = m.clip[m.rows(test)]
+        rows, total = [], 0
+        for r, prob in enumerate(probs):
+            cms = clip_confusions(prob, m.quadrant, clip, test)
+            total = total + cms["quadrant"]
+            for head, cm in cms.items():
+                for metric, v in head_scores(cm).items():
+                    rows.append(
+                        {"protocol": "gomezcanon2021", "encoder": encoder, "setting": setting,
+                         "mode": mode, "head": head, "run": r, "metric": metric, "value": v,
+                         "normalisation": normalisation, "partition": "test", "amount": amount}
+                    )  # fmt: skip
+        self.confusions[(encoder, mode, setting, amount)] = total
+        return rows
+
+    def transfer(self, encoder: str, setting: str, amount: str) -> pd.DataFrame:
+        """The transfer experiments of one pretrained encoder on one music set.
+
+        Mel-patch encoders: Feat. Ext. (and Full where the protocol asks); the DAE encoders:
+        their classifier (frozen DAE, new LSTM block, softmax).
+
+        Returns:
+            Long format ``protocol, encoder, setting, mode, head, run, metric, value,
+            normalisation, partition, amount``: weighted precision, recall, F-score, macro F1
+            and accuracy per head on the music's test clips.
+        """
+        if setting not in SETTINGS:
+            raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
+        return self.encoder(encoder).transfer(self, setting, amount)
+
+    def baseline(self, lang: str) -> pd.DataFrame:
+        """The baseline CNN: the classifier's architecture trained on the music only.
+
+        Randomly initialised, every weight trained at Full's learning rate, patches standardised
+        with the music's own training statistics. Rows as :meth:`transfer` (``encoder`` "CNN",
+        ``setting`` ``music_<lang>``, ``mode`` "baseline", ``amount`` "none").
+        """
+        p = self.protocol
+        m = self.music[lang]
+        mean, std = self._baseline_statistics(lang)
+        xs = (m.x - mean) / std
+        spec = {"kind": "gc_baseline", "music": music_fingerprint(m), "runs": p.runs,
+                "split": [s.tolist() for s in self.splits[lang]], "head_block": p.head_block,
+                "cfg": dataclasses.asdict(p.config("baseline")), "seed": self.seed}  # fmt: skip
+        job = self._job(self._stage_fit("baseline")[0], spec, xs, m, self._music_fold(lang))
+        self.jobs[("CNN", "baseline", f"music_{lang}", "none")] = job
+        probs = self._probabilities("baseline", job, xs[m.rows(self.splits[lang][2])])
+        kw = {"encoder": "CNN", "setting": f"music_{lang}", "amount": "none"}
+        return pd.DataFrame(self._rows(probs, lang, mode="baseline", normalisation="domain", **kw))
+
+    def _baseline_statistics(self, lang: str) -> tuple[float, float]:
+        m = self.music[lang]
+        tr = m.rows(self.splits[lang][0])
+        return float(m.x[tr].mean()), float(m.x[tr].std()) or 1.0
+
+    def run(self, *, amounts=None, encoders=None, settings=SETTINGS) -> pd.DataFrame:
+        """Every (amount, encoder, setting) transfer and the two baselines, in one frame."""
+        p = self.protocol
+        todo = [(a, e, s) for a in amounts or list(p.amounts) for e in encoders or p.encoders
+                for s in settings]  # fmt: skip
+        bar = tqdm(total=len(MUSIC) + len(todo), desc="gomez-canon", unit="experiment",
+                   disable=not self.progress, leave=False)  # fmt: skip
+        out = []
+        for lang in MUSIC:
+            out.append(self.baseline(lang))
+            bar.update()
+        for amount, encoder, setting in todo:
+            bar.set_postfix_str(f"{encoder} {setting} {amount}")
+            out.append(self.transfer(encoder, setting, amount))
+            bar.update()
+        bar.close()
+        return pd.concat(out, ignore_index=True)
+
+    def _patch_times(self, m: MusicPatches, rows) -> np.ndarray:
+        """Centre of each patch in seconds: mel frames ``s .. s + 30`` at frame ``s + 15``."""
+        ex = self.extractor
+        frame = rank_in_clip(m.clip)[rows] * m.stride * ex.patch_step + ex.patch_frames // 2
+        return frame * ex.hop_length / ex.sr
+
+    def patch_probabilities(self, encoder: str, mode: str, setting: str, amount: str, *,
+                            run: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+        """Quadrant probabilities over time of each test clip, from one trained run.
+
+        The transfer is trained (or read from the cache) as :meth:`transfer` does. Each patch
+        (each window for the DAE classifiers) is placed at its centre: a patch of mel frames
+        ``s .. s + 30`` at frame ``s + 15`` (librosa's centred frames), a window of 1 Hz frames
+        ``i .. i + W - 1`` midway between their centres ``i + 1 .. i + W`` s.
+
+        Args:
+            encoder: ``"SCAE"``, ``"CPC"``, a DAE variant or ``"CNN"`` (the baseline: ``setting``
+                ``music_<lang>``, ``amount`` ``"none"``).
+            mode: ``"feat_ext"``, ``"full"`` or ``"baseline"``.
+            setting: as :meth:`transfer`.
+            amount: as :meth:`transfer`.
+            run: which run.
+
+        Returns:
+            clip id -> ``(time (P,), prob (P, 4))`` for the music set's test clips.
+        """
+        key = (encoder, mode, setting, amount)
+        if key not in self.jobs:
+            if mode == "baseline":
+                self.baseline(setting.removeprefix("music_"))
+            else:
+                self.transfer(encoder, setting, amount)
+        if key not in self.jobs:
+            raise ValueError(f"{key}: not part of the protocol (modes {self.protocol.modes})")
+        lang = setting.split("2")[-1].removeprefix("music_")
+        test = self.splits[lang][2]
+        job = self.jobs[key]
+        if mode == "baseline":
+            m = self.music[lang]
+            rows = m.rows(test)
+            mean, std = self._baseline_statistics(lang)
+            prob = self._probabilities(mode, job, (m.x[rows] - mean) / std, runs=[run])[0]
+            prob, times = prob["quadrant"], self._patch_times(m, rows)
+        else:
+            m, rows, times, prob = self.encoder(encoder).probabilities(
+                self, mode, setting, amount, run, job
+            )
+        clip = m.clip[rows]
+        return {m.clip_ids[c]: (times[clip == c], prob[clip == c]) for c in test}
+
+    def pretraining_summary(self) -> pd.DataFrame:
+        """Windows, seconds, epochs and best validation loss of each pretrained encoder."""
+        rows = [{"encoder": e, "speech": lang, "amount": a, **v}
+                for (e, lang, a), v in sorted(self.pretraining.items())]  # fmt: skip
+        return pd.DataFrame(rows)
