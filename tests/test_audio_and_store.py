@@ -69,12 +69,20 @@ def test_stereo_44k_is_downmixed_and_resampled(tmp_path):
     assert np.abs(y).max() == pytest.approx(0.5, abs=0.01)
 
 
-def test_write_wav_is_deterministic(tmp_path, rng):
-    y = 0.3 * rng.standard_normal(1000)
+def test_write_wav_stores_16_bit_samples_deterministically(tmp_path, rng):
+    y = np.clip(0.3 * rng.standard_normal(1000), -1.2, 1.2)
+    y[:2] = [1.5, -1.5]  # beyond full scale: clipped
     write_wav(tmp_path / "a.wav", y, 16000)
     write_wav(tmp_path / "b.wav", y, 16000)
     assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+    pcm, sr = sf.read(tmp_path / "a.wav", dtype="int16")  # read back by libsndfile
+    want = np.clip(np.round(y * 32767.0), -32768, 32767).astype(np.int16)
+    assert sr == 16000 and sf.info(tmp_path / "a.wav").subtype == "PCM_16"
+    np.testing.assert_array_equal(pcm, want)
+    back, _ = load_audio(tmp_path / "a.wav", sr=16000)
+    # half a step of rounding plus the reader's 1/32768 scale against the writer's 1/32767
+    np.testing.assert_allclose(back, np.clip(y, -1, 1), atol=2 / 32767)
 
 
 def _tiny_corpus(root, *, gold=None, static=None, clips=None):

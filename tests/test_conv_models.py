@@ -155,19 +155,29 @@ def test_no_model_starts_with_weakly_typed_state(build):
 @pytest.mark.parametrize("dilation", [1, 2])
 @pytest.mark.parametrize("shape", [(2, 9, 8, 3), (2, 10, 7, 4)])
 def test_written_out_conv_gradient_equals_xla_autodiff(rng, padding, dilation, shape):
-    """The CPU convolution's custom VJP (per-tap kernel gradient, flipped-kernel input gradient)
+    """On a CPU, ``conv2d``'s custom VJP (per-tap kernel gradient, flipped-kernel input gradient)
     against JAX's differentiation of ``lax.conv_general_dilated``, odd and even sizes."""
-    from mer_ser.models.conv import _conv2d, _conv2d_cpu
+    from mer_ser.models.conv import conv2d
+
+    assert jax.default_backend() == "cpu"  # the written-out gradient is the CPU path
+
+    def reference(x, w, padding, dilation):
+        dims = ("NHWC", "HWIO", "NHWC")
+        return jax.lax.conv_general_dilated(x, w, (1, 1), padding,
+                                            rhs_dilation=(dilation, dilation),
+                                            dimension_numbers=dims)  # fmt: skip
 
     x = jnp.asarray(rng.standard_normal(shape), jnp.float32)
     w = jnp.asarray(rng.standard_normal((3, 3, shape[-1], 5)), jnp.float32)
-    ct = jnp.asarray(rng.standard_normal(_conv2d(x, w, padding, dilation).shape), jnp.float32)
+    ct = jnp.asarray(rng.standard_normal(reference(x, w, padding, dilation).shape), jnp.float32)
 
     def loss(f):
         return lambda x, w: (f(x, w, padding, dilation) * ct).sum()
 
-    want = jax.grad(loss(_conv2d), argnums=(0, 1))(x, w)
-    got = jax.grad(loss(_conv2d_cpu), argnums=(0, 1))(x, w)
+    np.testing.assert_allclose(conv2d(x, w, padding, dilation), reference(x, w, padding, dilation),
+                               rtol=1e-5, atol=1e-5)  # fmt: skip
+    want = jax.grad(loss(reference), argnums=(0, 1))(x, w)
+    got = jax.grad(loss(conv2d), argnums=(0, 1))(x, w)
     for g, r in zip(got, want, strict=True):
         np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5)
 

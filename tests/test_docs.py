@@ -152,14 +152,33 @@ def test_every_relative_link_and_named_path_resolves(path):
         assert (ROOT / name).exists(), f"{path.name}: names {name}, which does not exist"
 
 
+def _tracked(*suffixes) -> list[str]:
+    out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
+    return [f for f in out.stdout.split() if f.endswith(suffixes)]
+
+
+def test_every_repository_path_a_file_names_exists():
+    """Docstrings, comments, pages and notebooks name only files that are there."""
+    pattern = re.compile(
+        r"(?<![\w./-])((?:docs|tests|notebooks|benchmarks|figures|mer_ser)/[\w./-]*\w"
+        r"\.(?:md|py|ipynb|json|png|csv|js|css))"
+    )
+    missing = [
+        f"{name}: {m.group(1)}"
+        for name in _tracked(".py", ".md", ".ipynb", ".toml", "Makefile")
+        if name != "tests/test_docs.py"
+        for m in pattern.finditer((ROOT / name).read_text())
+        if not (ROOT / m.group(1)).exists()
+    ]
+    assert not missing, missing
+
+
 def test_the_readme_is_a_guide_of_at_most_250_lines():
     assert len(README.splitlines()) <= 250
 
 
 def test_no_tracked_file_tells_development_history_or_points_outside_the_repository():
-    files = subprocess.run(
-        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split()
+    files = _tracked("")
     pattern = re.compile(r"\bsessions? \d+|\bissues? \d+\b|\.\./shared", re.IGNORECASE)
     offenders = []
     for name in files:

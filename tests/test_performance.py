@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-import pandas as pd
+import numpy as np
 import pytest
 
 from mer_ser._io import repo_root
@@ -110,13 +110,31 @@ def test_feature_speed_extracts_once_then_reads_everything_from_the_cache(quick,
 def test_performance_figure_draws_every_part(tmp_path):
     from mer_ser import plots
 
-    rows = perf.notebook_rows({"00_datasets": {"wall_s": 60.0, "cpu_s": 60.0, "run": RUN}}, "cpu")
+    times = {"00_datasets": {"wall_s": 60.0, "cpu_s": 60.0, "run": RUN}}
+    rows = perf.notebook_rows(times, "cpu")
     rows += perf.recorded_gpu_rows(repo_root() / "benchmarks")
-    rows.append(perf._row("c", "ComParE 1 Hz extraction", "30 s", "cpu", 55.0, "x"))
+    rows.append(perf.row("c", "ComParE 1 Hz extraction", "30 s", "cpu", 55.0, "x"))
     df = perf.performance_table(rows)
-    plots.save(plots.performance(df, machine="test"), tmp_path / "p.png")
-    assert (tmp_path / "p.png").stat().st_size > 10_000
-    assert isinstance(df, pd.DataFrame)
+    fig = plots.performance(df, machine="test machine")
+    a, b, c, d = fig.axes[:4]
+    assert [ax.get_title().split(" ")[0] for ax in (a, b, c, d)] == ["(a)", "(b)", "(c)", "(d)"]
+    gpu = df[(df["part"] == "e") & df["ratio"].notna()]
+    steps = gpu[gpu["measure"].isin(["continuous regressor step", "DCNN step"])]
+    # (a): one bar per recorded GPU step ratio, at its height
+    assert sorted(round(r.get_height(), 6) for r in a.patches) == sorted(
+        round(float(v), 6) for v in steps["ratio"]
+    )
+    # (b): the GPU record's K sweep as one line of ratios against K
+    k = gpu[gpu["measure"] == "vmapped regressors"].sort_values("k")
+    line = next(ln for ln in b.get_lines() if "GPU record" in str(ln.get_label()))
+    np.testing.assert_allclose(line.get_xdata(), k["k"])
+    np.testing.assert_allclose(line.get_ydata(), k["ratio"])
+    # (c): the extraction bar at 55x; (d): the notebook's bar one minute long
+    assert [round(r.get_height(), 6) for r in c.patches] == [55.0]
+    assert [round(r.get_width(), 6) for r in d.patches] == [1.0]
+    assert fig.get_suptitle() == "test machine"
+    plots.save(fig, tmp_path / "p.png")
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_machine_description_names_the_cpu_its_vector_width_and_cores():

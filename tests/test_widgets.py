@@ -1,6 +1,7 @@
 """The clip scrubber, headless: the view it shows, the message it sends, its exports.
 
-The same widget in a real browser is tested in ``tests/test_browser.py``.
+The same widget in a real browser is tested in ``tests/test_notebooks.py``
+(``test_scrubber_scrubs_in_jupyterlab_in_a_real_browser``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The clip scrubber in a real browser: JupyterLab on loopback, Chromium driven by Playwright.
 
-Used by the browser test (``tests/test_browser.py``) and by ``mer-ser screenshot``, which writes
+Used by the browser test (``tests/test_notebooks.py``) and by ``mer-ser screenshot``, which writes
 the picture of the scrubber in the README. Chromium is Debian's (``/usr/bin/chromium``; ``.ci/run``
 installs it with apt when absent), started headless with background networking off, as the
 machine's closed network needs.
