@@ -204,10 +204,10 @@ def run_all(
     failure = None
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         while (waiting and failure is None) or running:
-            ready = [] if failure else _ready(waiting, selected, running, jobs)
-            if failure is None and not ready and not running:  # cannot happen with NEEDS' order
-                ready = [min(waiting)]
-            for num in ready:
+            startable = [] if failure else ready(waiting, selected, running, jobs)
+            if failure is None and not startable and not running:  # not with NEEDS' order
+                startable = [min(waiting)]
+            for num in startable:
                 running[pool.submit(execute, waiting.pop(num))] = num
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in done:
@@ -220,7 +220,7 @@ def run_all(
     return times
 
 
-def _ready(waiting: dict, selected: dict, running: dict, jobs: int) -> list[str]:
+def ready(waiting: dict, selected: dict, running: dict, jobs: int) -> list[str]:
     """Notebooks that may start now: their selected needs done, a free worker, ALONE respected."""
     busy = set(running.values())
     if busy & ALONE:

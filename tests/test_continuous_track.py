@@ -89,8 +89,8 @@ def test_intra_domain_arousal_is_learned_in_both_domains(track):
 @pytest.mark.slow
 def test_transfer_models_keep_the_dae_encoder_frozen(track):
     dev = track.develop("S2M_TL")
-    size = track._size(dev.chosen["h1"], dev.chosen["h2"])[0]
-    enc = track._encoders(dev.chosen["h1"], dev.chosen["dae_sigma"], "paper", size)["lstm1"]
+    size = track.layer_sizes(dev.chosen["h1"], dev.chosen["h2"])[0]
+    enc = track.dae_encoders(dev.chosen["h1"], dev.chosen["dae_sigma"], "paper", size)["lstm1"]
     trials, folds = dev.trained.shape[1:]
     for name, w in dev.trained.params["lstm1"].items():
         w = np.asarray(w).reshape(trials, folds, *w.shape[1:])

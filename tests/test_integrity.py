@@ -24,8 +24,7 @@ from sweep_tasks import NAME as TASK
 from mer_ser import _io
 from mer_ser import sweep as sw
 from mer_ser.corpora import Corpus, load, read_corpus, write_corpus
-from mer_ser.corpora.adapters import UnmatchedWarning
-from mer_ser.corpora.adapters._common import DuplicateWarning
+from mer_ser.corpora.adapters import DuplicateWarning, UnmatchedWarning, probe
 from mer_ser.corpora.audio import AudioRepair, load_audio, write_wav
 from mer_ser.errors import AlignmentError, AnnotationError, AudioError, CorpusError
 from mer_ser.features import ComParE1Hz, CueMeasures, MelPatches, NoFrames, extract
@@ -77,8 +76,6 @@ def test_a_truncated_wav_is_an_error_naming_the_file(tmp_path):
     with pytest.raises(AudioError, match=r"clip\.wav: truncated: the header declares 96000 bytes"):
         load_audio(wav)
     with pytest.raises(AudioError, match=r"clip\.wav: truncated"):
-        from mer_ser.corpora.adapters._common import probe
-
         probe(wav)
 
 

@@ -51,12 +51,12 @@ def test_notebook_is_thin_and_parameterised(path):
 
 def _schedule(numbers, jobs):
     """The notebooks running at each moment of a run where the lowest-numbered one ends first."""
-    from mer_ser.figures import _ready
+    from mer_ser.figures import ready
 
     selected = {n: n for n in numbers}
     waiting, running, moments = dict(selected), {}, []
     while waiting or running:
-        for num in _ready(waiting, selected, running, jobs):
+        for num in ready(waiting, selected, running, jobs):
             running[object()] = waiting.pop(num)
         moments.append(sorted(running.values()))
         running.pop(min(running, key=running.get))

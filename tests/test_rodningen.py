@@ -137,8 +137,8 @@ def test_the_thesis_future_work_options(sets, tmp_path):
     assert set(ft["setting"]) == {"SER2MER_FT"} and set(ft["run"]) == {0, 1}
     acc = ft[(ft["metric"] == "accuracy") & (ft["partition"] == "test")]["value"]
     assert acc.mean() > track.baseline()["music"] + 0.3, acc.tolist()
-    pretrained = track._train("DCNN", "speech")
-    tuned = track._train("DCNN", "music", stats_from="music", init=pretrained)[0]
-    assert tuned.key != track._train("DCNN", "music")[0].key  # not the MER2MER job
+    pretrained = track.train("DCNN", "speech")
+    tuned = track.train("DCNN", "music", stats_from="music", init=pretrained)[0]
+    assert tuned.key != track.train("DCNN", "music")[0].key  # not the MER2MER job
     with pytest.raises(ValueError, match="setting must be"):
         track.run("DCNN", "MER2SER")

@@ -103,13 +103,13 @@ def test_scrubber_sends_one_clip_and_follows_its_pickers(recola, tmp_path):
     s = ClipScrubber(corpus, models, trail=3.0, export_dir=tmp_path)
     cv = s.canvas
     # the first clip a model predicts is shown, with every model that predicts it
-    assert s.view.clip_id == "dev_1" and s._models.value == ("M2M",)
+    assert s.view.clip_id == "dev_1" and s.model_picker.value == ("M2M",)
     assert len(cv.spectrogram) == np.prod(cv.spec_shape) and cv.audio[:4] == b"RIFF"
     assert cv.curves[0]["name"] == "gold standard" and cv.curves[-1]["name"] == "M2M"
     token = cv.clip_token
     s.select(clip="dev_2")
     assert cv.clip_token == token + 1 and cv.title == "recola / dev_2"
-    assert s._models.value == ("M2M", "SCAE-Full") and len(cv.quadrants) == 1
+    assert s.model_picker.value == ("M2M", "SCAE-Full") and len(cv.quadrants) == 1
     s.position = 5.0
     assert cv.position == 5.0 and s.points()["M2M"] == pytest.approx((0.1, 0.1))
     s.position = 99.0  # clamped to the clip
@@ -119,10 +119,10 @@ def test_scrubber_sends_one_clip_and_follows_its_pickers(recola, tmp_path):
     assert cv.quadrants == [] and cv.clip_token == token + 2
     assert cv.audio is audio  # a model toggle does not resend (or rebuild) the clip's audio
     s.position = 4.0
-    s._export.click()
+    s.export_button.click()
     out = sorted(tmp_path.glob("scrubber_recola_dev_2_*.png"))
     assert len(out) == 1 and out[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "0004.00s" in out[0].name and str(out[0]) in s._status.value
+    assert "0004.00s" in out[0].name and str(out[0]) in s.status_line.value
     with pytest.raises(ValueError, match="corpora that are not given"):
         ClipScrubber(corpus, [ContinuousPredictions("x", "deam", {})])
 

@@ -113,7 +113,8 @@ def device_label(info: dict) -> str:
     return f"{info['accelerator']}"
 
 
-def _row(part, measure, setting, device, value, unit, *, source="this run", **extra) -> dict:
+def row(part, measure, setting, device, value, unit, *, source="this run", **extra) -> dict:
+    """One measurement as a row of :func:`performance_table` (``extra``: ratio, target, ...)."""
     return {
         "part": part,
         "measure": measure,
@@ -161,7 +162,7 @@ def training_rows(cfg: PerfConfig, device: str, matmul_gflops: float) -> list[di
     jx, th = turns["mer_ser"], turns["torch"]
     cpu = device.startswith("cpu")
     rows.append(
-        _row(
+        row(
             "a",
             "continuous regressor step",
             f"260-200-10-2, batch {cfg.regressor_batch} x {cfg.regressor_frames} frames"
@@ -178,7 +179,7 @@ def training_rows(cfg: PerfConfig, device: str, matmul_gflops: float) -> list[di
     )
     gflop = bench.regressor_matmul_flops(cfg.regressor_batch, cfg.regressor_frames) / 1e9
     rows.append(
-        _row(
+        row(
             "a",
             "continuous regressor matmul rate",
             f"{gflop:.2f} GFLOP of matrix products per step; reference: JAX on 1024 x 1024"
@@ -192,7 +193,7 @@ def training_rows(cfg: PerfConfig, device: str, matmul_gflops: float) -> list[di
     )
     products = turns["products"]
     rows.append(
-        _row(
+        row(
             "a",
             "continuous regressor first-layer products alone",
             "the first LSTM layer's matrix products of one step timed alone (input projection,"
@@ -209,7 +210,7 @@ def training_rows(cfg: PerfConfig, device: str, matmul_gflops: float) -> list[di
     jd = bench.conv_step_jax(DCNN, **shape)
     td = bench.dcnn_step_torch(**shape)
     rows.append(
-        _row(
+        row(
             "a",
             "DCNN step",
             f"batch {cfg.dcnn_batch} x {cfg.dcnn_frames} x 40 x 3",
@@ -238,7 +239,7 @@ def vmapped_rows(cfg: PerfConfig, device: str) -> list[dict]:
         s = bench.regressor_step_jax(steps=steps, k=k, warmup=1 if k >= 100 else 2, **shape)
         torch_rate = 1.0 / th if th else None
         rows.append(
-            _row(
+            row(
                 "b",
                 "vmapped regressors",
                 f"K={k}, batch {cfg.k_batch} x {cfg.k_frames} frames",
@@ -270,7 +271,7 @@ def feature_rows(corpora: dict, cache_dir, cfg: PerfConfig, device: str) -> list
     speed = extraction_speed(few, n_jobs=1)
     target = TARGETS["features_x_real_time_per_core"]
     rows = [
-        _row(
+        row(
             "c",
             "ComParE 1 Hz extraction",
             f"{speed['audio_seconds']:.0f} s of audio, 1 process",
@@ -286,7 +287,7 @@ def feature_rows(corpora: dict, cache_dir, cfg: PerfConfig, device: str) -> list
     rerun = cached_rerun(corpora, cache_dir=cache_dir)
     target = TARGETS["cached_rerun_seconds"]
     rows.append(
-        _row(
+        row(
             "c",
             "cached rerun",
             f"{rerun['clips']} clips ({filled} were not cached before)",
@@ -331,7 +332,7 @@ def notebook_rows(times: dict, device: str, *, this_notebook: tuple[str, float] 
         run = t.get("run", {})
         runs.add((run.get("started"), run.get("cold")))
         rows.append(
-            _row(
+            row(
                 "d",
                 "notebook wall time",
                 stem,
@@ -352,7 +353,7 @@ def notebook_rows(times: dict, device: str, *, this_notebook: tuple[str, float] 
             r["start_s"], end = end, end + r["value"]
     if this_notebook:
         rows.append(
-            _row(
+            row(
                 "d",
                 "notebook wall time",
                 this_notebook[0],
@@ -370,7 +371,7 @@ def notebook_rows(times: dict, device: str, *, this_notebook: tuple[str, float] 
         setting = "one run from an empty data root" if one_cold_run else "one run, filled data root"
     target = TARGETS["make_figures_minutes"]
     rows.append(
-        _row(
+        row(
             "d",
             "make figures",
             setting,
@@ -413,7 +414,7 @@ def recorded_gpu_rows(bench_dir: str | os.PathLike) -> list[dict]:
             steps.append(("DCNN step", "batch {batch} x {frames} x 40 x 3", d))
         for measure, setting, r in steps:
             rows.append(
-                _row(
+                row(
                     "e",
                     measure,
                     setting.format(**r),
@@ -430,7 +431,7 @@ def recorded_gpu_rows(bench_dir: str | os.PathLike) -> list[dict]:
             target = TARGETS["gpu_k100_vs_torch_loop"] if k == 100 else None
             ratio = v.get("speedup_vs_torch_loop")
             rows.append(
-                _row(
+                row(
                     "e",
                     "vmapped regressors",
                     f"K={k}, batch {reg['batch']} x {reg['frames']} frames",

@@ -458,7 +458,7 @@ class ContinuousTrack:
         """Blocks a DAE with ``h`` active blocks is built with."""
         return max(self.protocol.dae_hidden) if self.protocol.pad_hidden else h
 
-    def _size(self, h1: int, h2: int) -> tuple[int, int]:
+    def layer_sizes(self, h1: int, h2: int) -> tuple[int, int]:
         """Layer sizes a regressor with ``(h1, h2)`` active blocks is built with."""
         p = self.protocol
         return (max(p.hidden1), max(p.hidden2)) if p.pad_hidden else (h1, h2)
@@ -518,7 +518,7 @@ class ContinuousTrack:
                 )
         return pd.concat(rows, ignore_index=True)
 
-    def _encoders(self, h: int, sigma: float, normalisation: str, size: int) -> dict:
+    def dae_encoders(self, h: int, sigma: float, normalisation: str, size: int) -> dict:
         """The DAE encoders of (H, sigma), one per trial, as a ``{"lstm1": ...}`` preset.
 
         ``size``: the blocks of the regressor's first layer (``h``, or more with inactive ones).
@@ -570,7 +570,7 @@ class ContinuousTrack:
         """
         groups: dict[tuple[int, int], list[int]] = {}
         for i, c in enumerate(cands):
-            groups.setdefault(self._size(c["h1"], c["h2"]), []).append(i)
+            groups.setdefault(self.layer_sizes(c["h1"], c["h2"]), []).append(i)
         trained: list = [None] * len(cands)
         dev: list = [None] * len(cands)
         pred: list = [None] * len(cands)
@@ -608,7 +608,7 @@ class ContinuousTrack:
         presets = None
         if transfer:
             presets = [
-                self._encoders(c["h1"], c["dae_sigma"], normalisation, size[0]) for c in cands
+                self.dae_encoders(c["h1"], c["dae_sigma"], normalisation, size[0]) for c in cands
             ]
         key = job_key(
             {
@@ -663,7 +663,7 @@ class ContinuousTrack:
         return lambda rngs: ContinuousRegressor(f_in, (h1, h2), peephole=peephole, rngs=rngs)
 
     def _apply_for(self, chosen: dict):
-        size = self._size(chosen["h1"], chosen["h2"])
+        size = self.layer_sizes(chosen["h1"], chosen["h2"])
         return self._fit_for(self.sets["music"].x.shape[-1], size, self.protocol.training())[1]
 
     def _cross_predict(self, trained: Trained, chosen: dict, tgt: SequenceSet) -> np.ndarray:

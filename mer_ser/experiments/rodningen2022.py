@@ -175,7 +175,7 @@ class QuadrantTrack:
         mean, std = src.channel_stats(self.splits[stats_from].train)
         return self.sets[domain].standardise(mean, std)
 
-    def _train(self, model: str, domain: str, *, stats_from: str | None = None, init=None):
+    def train(self, model: str, domain: str, *, stats_from: str | None = None, init=None):
         """The protocol's runs of ``model`` trained on ``domain``'s training partition.
 
         ``stats_from``: whose training statistics standardise the inputs (default ``domain``).
@@ -262,10 +262,10 @@ class QuadrantTrack:
         if normalisation not in ("source", "domain"):
             raise ValueError(f"normalisation must be 'source' or 'domain', got {normalisation!r}")
         source = {"SER2MER": "speech", "MER2MER": "music", "SER2MER_FT": "speech"}[setting]
-        trained, build, apply = self._train(model, source)
+        trained, build, apply = self.train(model, source)
         stats_from = source if normalisation == "source" else "music"
         if setting == "SER2MER_FT":
-            trained, build, apply = self._train(
+            trained, build, apply = self.train(
                 model, "music", stats_from=stats_from, init=(trained, build, apply)
             )
             source = "music"  # its validation partition is the music's

@@ -147,16 +147,16 @@ class ClipScrubber(W.VBox):
         self._bases: dict = {}  # (corpus, clip) -> (view without models, WAV bytes)
         self._corpus = W.Dropdown(options=list(self.corpora), description="corpus")
         self._clip = W.Dropdown(description="clip")
-        self._models = W.SelectMultiple(description="models", rows=3)
-        self._export = W.Button(description="Export PNG", icon="download")
-        self._status = W.HTML()
-        self._export.on_click(lambda _: self._on_export())
+        self.model_picker = W.SelectMultiple(description="models", rows=3)
+        self.export_button = W.Button(description="Export PNG", icon="download")
+        self.status_line = W.HTML()
+        self.export_button.on_click(lambda _: self._on_export())
         super().__init__(
             [
                 W.HBox([self._corpus, self._clip]),
-                self._models,
+                self.model_picker,
                 self.canvas,
-                W.HBox([self._export, self._status]),
+                W.HBox([self.export_button, self.status_line]),
             ]
         )
         self._updating = False  # pickers being filled in code: one refresh at the end
@@ -164,7 +164,7 @@ class ClipScrubber(W.VBox):
         self._fill_clips(clip)
         self._corpus.observe(lambda _: self._user(self._fill_clips, None), "value")
         self._clip.observe(lambda _: self._user(self._fill_models), "value")
-        self._models.observe(lambda _: self._user(self._refresh), "value")
+        self.model_picker.observe(lambda _: self._user(self._refresh), "value")
 
     # -- selection --------------------------------------------------------------------------
     def _user(self, fn, *args):
@@ -193,8 +193,8 @@ class ClipScrubber(W.VBox):
         names = [m.name for m in self._for(self._corpus.value) if clip in m.predictions]
         self._updating = True
         try:
-            self._models.options = names
-            self._models.value = tuple(names)
+            self.model_picker.options = names
+            self.model_picker.value = tuple(names)
         finally:
             self._updating = False
         self._refresh()
@@ -202,7 +202,7 @@ class ClipScrubber(W.VBox):
     def _refresh(self):
         corpus = self.corpora[self._corpus.value]
         clip = self._clip.value
-        chosen = [m for m in self._for(corpus.name) if m.name in self._models.value]
+        chosen = [m for m in self._for(corpus.name) if m.name in self.model_picker.value]
         preds = {m.name: m.predictions[clip] for m in chosen if m.kind == "continuous"}
         quads = {m.name: m.predictions[clip] for m in chosen if m.kind == "quadrant"}
         key = (corpus.name, clip)
@@ -232,7 +232,7 @@ class ClipScrubber(W.VBox):
         if clip is not None:
             self._clip.value = clip
         if models is not None:
-            self._models.value = tuple(models)
+            self.model_picker.value = tuple(models)
         return self
 
     def points(self) -> dict[str, tuple[float, float]]:
@@ -249,4 +249,4 @@ class ClipScrubber(W.VBox):
         v = self.view
         name = f"scrubber_{v.corpus}_{v.clip_id}_{self.position:07.2f}s.png"
         path = self.save_png(self.export_dir / name)
-        self._status.value = f"saved <code>{path}</code>"
+        self.status_line.value = f"saved <code>{path}</code>"

@@ -14,7 +14,7 @@ or from a notebook's ``corpora`` parameter as ``"recola:/data/RECOLA_2016"`` (op
 
 from __future__ import annotations
 
-from mer_ser.corpora.adapters._common import UnmatchedWarning
+from mer_ser.corpora.adapters._common import DuplicateWarning, UnmatchedWarning, probe
 from mer_ser.corpora.adapters.continuous import load_continuous_csv, load_pmemo, load_semaine
 from mer_ser.corpora.adapters.deam import load_deam, load_emomusic
 from mer_ser.corpora.adapters.instrumental import cut_instrumental_clips, load_instrumental
@@ -54,6 +54,8 @@ ADAPTERS = {
 }
 
 __all__ = [
+    "DuplicateWarning",
+    "probe",
     "ADAPTERS",
     "UnmatchedWarning",
     "cut_instrumental_clips",
