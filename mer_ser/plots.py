@@ -217,13 +217,18 @@ def markdown_table(df: pd.DataFrame, *, floatfmt: str = ".3f") -> str:
     return "\n".join(lines) + "\n"
 
 
+def save_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write a tidy table as CSV, atomically: no index, 6 significant digits, Unix line ends."""
+    with atomic_write(path, "w") as f:
+        df.to_csv(f, index=False, float_format="%.6g", lineterminator="\n")
+
+
 def save_table(df: pd.DataFrame, path: str | os.PathLike, *, floatfmt: str = ".3f") -> None:
     """Write a table as ``<path>.csv`` and ``<path>.md`` atomically (``path`` without suffix)."""
     base = os.fspath(path)
     base = base[:-4] if base.endswith((".csv", ".md")) else base
     d = df.reset_index() if df.index.name or isinstance(df.index, pd.MultiIndex) else df
-    with atomic_write(base + ".csv", "w") as f:
-        d.to_csv(f, index=False, float_format="%.6g", lineterminator="\n")
+    save_csv(d, base + ".csv")
     write_text(base + ".md", markdown_table(df, floatfmt=floatfmt))
 
 

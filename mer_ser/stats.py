@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from mer_ser.experiments.coutinho2017 import CONDITIONS
 from mer_ser.metrics import (
     HIGH_AROUSAL,
     POSITIVE_VALENCE,
@@ -35,6 +36,7 @@ __all__ = [
     "HIGH_AROUSAL",
     "POSITIVE_VALENCE",
     "RESULT_COLUMNS",
+    "TABLE6_ORDER",
     "aggregate_trials",
     "av_breakdown",
     "bonferroni",
@@ -43,6 +45,8 @@ __all__ = [
     "cohens_d",
     "compare_conditions",
     "confusion",
+    "sweep_summary",
+    "table6",
     "weighted_random_accuracy",
 ]
 
@@ -198,3 +202,78 @@ def compare_conditions(
                 }
             )
     return pd.DataFrame(rows)
+
+
+#: Table 6's column order (Coutinho & Schuller 2017): music targets, then speech targets.
+TABLE6_ORDER = ("M2M", "S2M", "S2M_TL", "S2S", "M2S", "M2S_TL")
+
+
+def _hyper_text(v) -> str:
+    return "–" if v is None or v != v else f"{v:g}"
+
+
+def table6(long: pd.DataFrame, runs, *, best: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Table 6 analog of Coutinho & Schuller 2017 from the six conditions' results.
+
+    Args:
+        long: :func:`~mer_ser.experiments.results_frame` of the runs (rows of the ``paper``
+            normalisation are used).
+        runs: the conditions' :class:`~mer_ser.experiments.ConditionResult` (their chosen
+            hyper-parameters head the table).
+        best: trials in the paper's best-trials aggregate.
+
+    Returns:
+        ``(agg, table)``: :func:`aggregate_trials` with each condition's target ``domain``, and
+        the table: chosen hyper-parameters, then ``best (all-trial mean ± sd)`` per dimension and
+        metric, one column per condition in :data:`TABLE6_ORDER`.
+    """
+    paper = long[long["normalisation"] == "paper"]
+    agg = aggregate_trials(paper, best=best)
+    agg["domain"] = agg["condition"].map({c: v[2] for c, v in CONDITIONS.items()})
+    order = list(TABLE6_ORDER)
+    text = [
+        f"{b:.3f} ({m:.3f} ± {s:.3f})"
+        for b, m, s in zip(agg["paper_best5"], agg["all_mean"], agg["all_sd"], strict=False)
+    ]
+    table = agg.assign(text=text).pivot(
+        index=["dimension", "metric"], columns="condition", values="text"
+    )[order]
+    names = {"h1": "first layer size", "h2": "second layer size", "lr": "learning rate",
+             "noise": "Gaussian noise σ", "dae_sigma": "DAE σ"}  # fmt: skip
+    hyper = pd.DataFrame(
+        {
+            r.condition: {names[k]: r.chosen[k] for k in names}
+            for r in runs
+            if r.normalisation == "paper"
+        }
+    )[order]
+    hyper.index = pd.MultiIndex.from_product(
+        [["hyper-parameters"], hyper.index], names=["dimension", "metric"]
+    )
+    return agg, pd.concat([hyper.map(_hyper_text), table])
+
+
+def table6_tests(long: pd.DataFrame) -> pd.DataFrame:
+    """Table 6's t-tests: the three conditions of each target domain compared pairwise.
+
+    Music targets (M2M, S2M, S2M_TL) and speech targets (S2S, M2S, M2S_TL) separately, each with
+    Bonferroni over its 3 comparisons, on the ``paper`` normalisation's rows of ``long``
+    (:func:`compare_conditions`).
+    """
+    paper = long[long["normalisation"] == "paper"]
+    groups = (TABLE6_ORDER[:3], TABLE6_ORDER[3:])
+    tests = [compare_conditions(paper[paper["condition"].isin(g)], n_comparisons=3) for g in groups]
+    return pd.concat(tests, ignore_index=True)
+
+
+def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
+    """CCC of the shared-code sweep: mean and sd over trials (each trial's mean over clips).
+
+    Returns:
+        ``shared_code, condition, dimension, mean, sd``.
+    """
+    ccc = sweep[sweep["metric"] == "ccc"]
+    keys = ["shared_code", "condition", "dimension"]
+    per_trial = ccc.groupby([*keys, "trial"])["value"].mean().reset_index()
+    summary = per_trial.groupby(keys)["value"].agg(["mean", "std"]).reset_index()
+    return summary.rename(columns={"std": "sd"})

@@ -47,6 +47,10 @@ def test_notebook_is_thin_and_parameterised(path):
         tree = ast.parse(cell.source)
         defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)]
         assert not defs, f"{path.name}: move function/class definitions into the package"
+        lambdas = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
+        assert not lambdas, f"{path.name}: a lambda in a cell is logic; move it into the package"
+        writes = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "to_csv"]
+        assert not writes, f"{path.name}: write tables with plots.save_csv / plots.save_table"
 
 
 def _schedule(numbers, jobs):
