@@ -196,12 +196,12 @@ class _MelEncoder(Encoder):
 
     def probabilities(self, lt, mode: str, setting: str, amount: str, run: int, job):
         speech_lang, _, lang = setting.partition("2")
-        _, mean, std = self.pretrain(lt, speech_lang, amount)
+        pretrained, mean, std = self.pretrain(lt, speech_lang, amount)
         m = lt.music[lang]
         rows = m.rows(lt.splits[lang][2])
         xs = (m.x[rows] - mean) / std
         if mode == "feat_ext":
-            xs = lt._latents(self.preset(lt, self.pretrain(lt, speech_lang, amount)[0]), xs)
+            xs = lt._latents(self.preset(lt, pretrained), xs)
         prob = lt._probabilities(mode, job, xs, runs=[run])[0]["quadrant"]
         return m, rows, lt._patch_times(m, rows), prob
 
