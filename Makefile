@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[dev]"
 	touch $(STAMP)
 
-# The optional `bench` extra (PyTorch): notebook 08 and `mer-ser bench train` compare training
+# The optional `bench` extra (PyTorch): notebook 09 and `mer-ser bench train` compare training
 # steps with it. PyPI's Linux wheel of torch is a CUDA build; for the CPU-only build, add its
 # index: make figures-torch TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 TORCH_PIP_ARGS ?=
@@ -30,7 +30,7 @@ env: $(STAMP)
 figures: $(STAMP)
 	$(BIN)/mer-ser figures --profile $(PROFILE) --seed $(SEED)
 
-# The same with PyTorch installed, so notebook 08 times the same models in PyTorch beside mer_ser.
+# The same with PyTorch installed, so notebook 09 times the same models in PyTorch beside mer_ser.
 figures-torch: $(BENCH_STAMP)
 	$(BIN)/mer-ser figures --profile $(PROFILE) --seed $(SEED)
 
@@ -44,7 +44,7 @@ test-fast: $(STAMP)
 
 # JupyterLab on the exploration notebook (the clip scrubber); run `make figures` first.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/07_explore.ipynb
+	$(BIN)/jupyter lab notebooks/08_explore.ipynb
 
 # Speed benchmarks against PyTorch (installs the optional `bench` extra: torch).
 bench: $(BENCH_STAMP)

@@ -291,7 +291,7 @@ def parser() -> argparse.ArgumentParser:
 
     sc = sub.add_parser(
         "screenshot",
-        help="run notebook 07 in JupyterLab in Chromium and save the clip scrubber's picture",
+        help="run notebook 08 in JupyterLab in Chromium and save the clip scrubber's picture",
     )
     sc.add_argument("--profile", choices=PROFILES, default="default", help=PROFILE_HELP)
     sc.add_argument(

@@ -57,10 +57,10 @@ def run_notebook(
 
 
 #: What each notebook reads that another writes (notebook number -> the numbers it waits for).
-#: The corpus (00) comes first. The continuous track (01-04, 06) and the quadrant track (05)
-#: share nothing else, and their training loops keep about one core busy each, so with
-#: ``jobs=2`` they run side by side; 07 reads both tracks' models; 08 times the machine and
-#: runs alone, after everything else (:data:`ALONE`).
+#: The corpus (00) comes first. The continuous track (01-04, 07) and the quadrant track (05,
+#: then 06) share nothing else, and their training loops keep about one core busy each, so with
+#: ``jobs=2`` they run side by side; 08 reads the continuous models and Gomez-Canon's; 09 times
+#: the machine and runs alone, after everything else (:data:`ALONE`).
 NEEDS = {
     "00": (),
     "01": ("00",),
@@ -68,10 +68,11 @@ NEEDS = {
     "03": ("02",),
     "04": ("03",),
     "05": ("00",),
-    "06": ("04",),
-    "07": ("05", "06"),
+    "06": ("00",),
+    "07": ("04",),
+    "08": ("06", "07"),
 }
-ALONE = {"08"}
+ALONE = {"09"}
 
 
 class NotebookFailed(MerSerError, RuntimeError):

@@ -48,7 +48,7 @@ from tqdm.auto import tqdm
 
 from mer_ser._io import atomic_write, sha256_json, write_json, write_text
 from mer_ser.errors import MerSerError
-from mer_ser.experiments import ContinuousTrack, default_jobs_dir, load_sets
+from mer_ser.experiments import ContinuousTrack, Data, default_jobs_dir
 
 TASKS: dict[str, Callable[[dict], pd.DataFrame]] = {}
 #: The configuration keys each task needs (checked for every unit before any runs).
@@ -362,9 +362,8 @@ def continuous_condition(config: dict) -> pd.DataFrame:
         "pools": ["builtin:music_pool", "builtin:speech_pool"],
     }
     opts = {k: config[k] for k in ("data_root", "profile", "seed", "shared_code") if k in config}
-    music, speech, *pools = load_sets(
-        [corpora["music"], corpora["speech"], *corpora["pools"]], progress=False, **opts
-    )
+    data = Data(progress=False, **opts)
+    music, speech, *pools = data.sequences([corpora["music"], corpora["speech"], *corpora["pools"]])
     track = ContinuousTrack(config.get("protocol") or config.get("profile", "default"),
                             music=music, speech=speech, pools=pools,
                             cache_dir=default_jobs_dir(config["data_root"]),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mer_ser.experiments import CONDITIONS, ContinuousTrack, load_sets, results_frame
+from mer_ser.experiments import CONDITIONS, ContinuousTrack, Data, results_frame
 from mer_ser.experiments.jobs import JobCache
 
 #: Every test here trains the continuous track on the quick corpus (minutes).
@@ -19,16 +19,13 @@ pytestmark = pytest.mark.slow
 
 
 def _track(data_root, quick_root, cache_dir):
-    music, speech, *pools = load_sets(
+    music, speech, *pools = Data(data_root, profile="quick", progress=False).sequences(
         [
             "builtin:music_continuous",
             "builtin:speech_continuous",
             "builtin:music_pool",
             "builtin:speech_pool",
-        ],
-        data_root=data_root,
-        profile="quick",
-        progress=False,
+        ]
     )
     return ContinuousTrack(
         "quick", music=music, speech=speech, pools=pools, cache_dir=cache_dir, progress=False
@@ -49,14 +46,8 @@ def track(data_root, quick_root, jobs_dir):
 def sweep(track, data_root):
     levels = {}
     for level in (0.0, 0.5, 1.0):
-        (levels[level],) = load_sets(
-            ["builtin:music_continuous"],
-            data_root=data_root,
-            profile="quick",
-            shared_code=level,
-            only_parts=True,
-            progress=False,
-        )
+        data = Data(data_root, profile="quick", shared_code=level, progress=False)
+        (levels[level],) = data.sequences(["builtin:music_continuous"], only_parts=True)
     long = track.shared_code_sweep(levels, normalisation="domain")
     ccc = long[(long["metric"] == "ccc") & (long["dimension"] == "arousal")]
     out = ccc.groupby(["condition", "shared_code"])["value"].mean()

@@ -10,6 +10,7 @@ import pytest
 from mer_ser.experiments.splits import leave_one_out
 from mer_ser.models import LSTMDAE, ContinuousRegressor
 from mer_ser.train import TrainConfig, folds_from_masks, make_fit
+from mer_ser.train.engine import deep_merge
 
 N, T, F = 6, 40, 12
 
@@ -281,3 +282,14 @@ def test_inactive_blocks_of_a_dae_stay_off(data):
     assert not enc["w_x"].reshape(F, 4, 8)[..., 3:].any() and not enc["w_h"][3:].any()
     assert not res.params["decoder"]["w"][3:].any()
     assert np.isfinite(res.train_loss[:5]).all() and res.train_loss[4] < res.train_loss[0]
+
+
+def test_deep_merge_puts_the_new_leaves_into_nested_dicts_and_keeps_the_rest():
+    base = {"encoder": {"conv": {"w": 1, "b": 2}, "gru": 3}, "head": 4}
+    new = {"encoder": {"conv": {"w": 10}}, "extra": 5}
+    assert deep_merge(base, new) == {
+        "encoder": {"conv": {"w": 10, "b": 2}, "gru": 3},
+        "head": 4,
+        "extra": 5,
+    }
+    assert base["encoder"]["conv"]["w"] == 1  # the inputs are not changed

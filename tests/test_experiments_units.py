@@ -10,7 +10,7 @@ import pytest
 from scipy import stats as st
 
 from mer_ser.errors import CorruptCacheEntry
-from mer_ser.experiments.coutinho2017 import sequence_metrics
+from mer_ser.experiments.continuous_results import sequence_metrics
 from mer_ser.experiments.jobs import JobCache, Trained, job_key, predict, run_job
 from mer_ser.experiments.sequences import SequenceSet, concatenate, pad_sequences
 from mer_ser.experiments.splits import cv_masks, leave_one_out

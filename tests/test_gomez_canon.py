@@ -15,6 +15,7 @@ from sklearn.metrics import precision_recall_fscore_support
 
 from mer_ser import losses
 from mer_ser.errors import CorpusError
+from mer_ser.experiments import Data
 from mer_ser.experiments import gomez_canon as gc
 from mer_ser.experiments.jobs import classifier_state
 from mer_ser.features import MelPatches
@@ -381,20 +382,20 @@ def test_patch_sets_come_from_real_corpus_layouts(tmp_path):
         "music_eng": f"4q:{tmp_path / '4Q'}",
         "music_man": ch818,
     }
-    speech, music = gc.load_patch_sets(corpora, data_root=tmp_path / "data", progress=False)
+    data = Data(tmp_path / "data", progress=False)
+    speech, music = data.patches(corpora)
     # a 4 s utterance holds 7 patches: one window of 6
     assert speech["eng"].shape == (5, 6, 128, 31, 1) and speech["man"].shape[1:] == (6, 128, 31, 1)
     assert music["eng"].name == "4q" and len(music["eng"].clip_ids) == 5  # "und": taken whole
     assert sorted(music["eng"].quadrant.tolist()) == [0, 1, 2, 3, 3]
     assert music["man"].quadrant.tolist() == [0, 1, 2]  # -10..10 arousal/valence -> Q1, Q2, Q3
     assert len(music["man"].x) == 3 * 3  # 2 s clips: 3 patches each
-    frames = gc.load_frame_sets(corpora, data_root=tmp_path / "data", progress=False)
+    frames = data.frames(corpora)
     assert [f.shape for f in frames["speech"]["eng"]] == [(3, 260)] * 5  # 4 s: 3 frames at 1 Hz
     assert set(frames["music"]["eng"]) == set(music["eng"].clip_ids)
     dae = gc.music_windows(music["man"], frames["music"]["man"], 5)
     assert dae.x.shape == (3, 5, 261) and dae.x[..., -1].sum(axis=1).tolist() == [1, 1, 1]
     with pytest.raises(ValueError, match="missing"):
-        gc.load_patch_sets({"speech_eng": corpora["speech_eng"]}, data_root=tmp_path / "data")
+        data.patches({"speech_eng": corpora["speech_eng"]})
     with pytest.raises(CorpusError, match="no clip in language 'zh'"):
-        gc.load_patch_sets({**corpora, "speech_man": corpora["speech_eng"]},
-                           data_root=tmp_path / "data", progress=False)  # fmt: skip
+        data.patches({**corpora, "speech_man": corpora["speech_eng"]})

@@ -70,12 +70,12 @@ def _schedule(numbers, jobs):
 def test_notebooks_wait_for_what_they_read_and_the_two_tracks_run_side_by_side():
     every = [p.name[:2] for p in NOTEBOOKS]
     assert _schedule(every, jobs=2) == [
-        ["00"], ["01", "05"], ["02", "05"], ["03", "05"], ["04", "05"], ["05", "06"], ["06"],
-        ["07"], ["08"],
+        ["00"], ["01", "05"], ["02", "05"], ["03", "05"], ["04", "05"], ["05", "06"],
+        ["06", "07"], ["07"], ["08"], ["09"],
     ]  # fmt: skip
     assert _schedule(every, jobs=1) == [[n] for n in every]
-    assert _schedule(["03", "05", "08"], jobs=2) == [["03", "05"], ["05"], ["08"]]
-    assert _schedule(["07", "08"], jobs=4) == [["07"], ["08"]]  # 08 always alone, last
+    assert _schedule(["03", "05", "09"], jobs=2) == [["03", "05"], ["05"], ["09"]]
+    assert _schedule(["08", "09"], jobs=4) == [["08"], ["09"]]  # 09 always alone, last
 
 
 @pytest.mark.slow
@@ -134,9 +134,9 @@ def test_notebooks_run_on_quick_and_write_their_figures(executed):
     assert set(long["normalisation"]) == {"paper", "domain"}
     tt = pd.read_csv(figs / "ttests.csv")
     assert (tt["p_bonferroni"] >= tt["p"]).all() and len(tt) == 2 * 2 * 3 * 3
-    quad = pd.read_csv(figs / "quadrant_results.csv")
-    assert set(quad["protocol"]) == {"rodningen2022", "gomezcanon2021"}
-    gc = quad[quad["protocol"] == "gomezcanon2021"]
+    assert set(pd.read_csv(figs / "rodningen2022_results.csv")["protocol"]) == {"rodningen2022"}
+    gc = pd.read_csv(figs / "gomezcanon2021_results.csv")
+    assert set(gc["protocol"]) == {"gomezcanon2021"}
     assert set(gc["setting"]) == {"eng2eng", "man2eng", "mix2eng", "man2man", "eng2man", "mix2man",
                                   "music_eng", "music_man"}  # fmt: skip
     assert set(gc["amount"]) == {"exp1", "exp2", "none"} and gc["value"].between(0, 1).all()
@@ -183,13 +183,13 @@ def test_performance_notebook_times_this_run_and_every_notebook_before_it(execut
     stems = [p.stem for p in NOTEBOOKS]
     assert list(d.index) == [*stems, "one run, filled data root"]  # the corpus fixture's root
     times = json.loads((executed / "build" / "notebook_times_quick.json").read_text())
-    rerun = times.pop("01_features")  # the fixture reran 01 after 08: a later run replaced it
+    rerun = times.pop("01_features")  # the fixture reran 01 after 09: a later run replaced it
     assert rerun["run"]["started"] >= times["00_datasets"]["run"]["started"]
     assert d.loc["01_features", "value"] > 0
-    for stem in times:  # 08 itself and the notebooks before it, as they were recorded
-        if stem != "08_performance":
+    for stem in times:  # 09 itself and the notebooks before it, as they were recorded
+        if stem != "09_performance":
             assert d.loc[stem, "value"] == times[stem]["wall_s"] > 0
-    assert d.loc["08_performance", "value"] <= times["08_performance"]["wall_s"]
+    assert d.loc["09_performance", "value"] <= times["09_performance"]["wall_s"]
 
 
 @pytest.mark.slow
@@ -223,8 +223,8 @@ def real_layouts(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::mer_ser.corpora.adapters.UnmatchedWarning")
 def test_notebooks_run_on_real_corpus_layouts(real_layouts, tmp_path):
-    """00 on four real layouts; the continuous track (03, 04, 06) on RECOLA + DEAM; the quadrant
-    track (05) on MSP-Podcast + 4Q."""
+    """00 on four real layouts; the continuous track (03, 04, 07) on RECOLA + DEAM; Rodningen's
+    quadrant track (05) on MSP-Podcast + 4Q."""
     r = real_layouts
     kwargs = {
         "profile": "quick",
@@ -249,7 +249,7 @@ def test_notebooks_run_on_real_corpus_layouts(real_layouts, tmp_path):
         "speech": f"recola:{r / 'RECOLA'}",
         "pools": [f"deam:{r / 'DEAM'}", f"recola:{r / 'RECOLA'}"],
     }
-    run_all(only=["03", "04", "06"], extra={"corpora": continuous, "sweep_levels": []}, **kwargs)
+    run_all(only=["03", "04", "07"], extra={"corpora": continuous, "sweep_levels": []}, **kwargs)
     long = pd.read_csv(tmp_path / "figures" / "continuous_results.csv")
     assert set(long["source"]) == {"deam", "recola"} and set(long["target"]) == {"deam", "recola"}
     ccc = long[(long["metric"] == "ccc") & (long["dimension"] == "arousal")]
@@ -268,8 +268,8 @@ def test_notebooks_run_on_real_corpus_layouts(real_layouts, tmp_path):
     assert ccc["value"].between(-1, 1).all()
     # The quadrant track (05) on MSP-Podcast speech and 4Q music.
     quadrant = {"speech": f"msp_podcast:{r / 'MSP'}", "music": f"4q:{r / '4Q'}"}
-    run_all(only=["05"], extra={"corpora": quadrant, "protocols": ["rodningen2022"]}, **kwargs)
-    results = pd.read_csv(tmp_path / "figures" / "quadrant_results.csv")
+    run_all(only=["05"], extra={"corpora": quadrant}, **kwargs)
+    results = pd.read_csv(tmp_path / "figures" / "rodningen2022_results.csv")
     assert set(results["setting"]) == {"SER2MER", "MER2MER"}
     assert set(results["normalisation"]) == {"source", "domain"}
     assert results["value"].between(0, 1).all()
@@ -280,7 +280,7 @@ def test_notebooks_run_on_real_corpus_layouts(real_layouts, tmp_path):
 
 @pytest.mark.slow
 def test_scrubber_scrubs_in_jupyterlab_in_a_real_browser(executed, data_root):
-    """JupyterLab on 127.0.0.1 with a token, Debian's Chromium driven by Playwright: notebook 07
+    """JupyterLab on 127.0.0.1 with a token, Debian's Chromium driven by Playwright: notebook 08
     runs, a click on the slider moves the cursor and the arousal-valence points, the audio is
     loaded and plays from the cursor, which follows it; the screenshot goes to the ignored build
     folder."""
@@ -292,7 +292,7 @@ def test_scrubber_scrubs_in_jupyterlab_in_a_real_browser(executed, data_root):
                     "unavailable or failed): the browser test cannot run")  # fmt: skip
     lab = executed / "lab"
     params = {"profile": "quick", "data_root": str(data_root), "figures_dir": str(lab / "figures")}
-    name = prepare_notebook(repo_root() / "notebooks" / "07_explore.ipynb", lab, params)
+    name = prepare_notebook(repo_root() / "notebooks" / "08_explore.ipynb", lab, params)
     shot = repo_root() / "build" / "browser" / "scrubber.png"
     with jupyterlab(lab) as (base, token):
         res = drive_scrubber(base, token, name, chromium=chromium, screenshot=shot, at=0.7)
@@ -300,7 +300,7 @@ def test_scrubber_scrubs_in_jupyterlab_in_a_real_browser(executed, data_root):
     print(json.dumps(res, default=str))
     duration = after["audio_duration"]
     assert after["slider"] == pytest.approx(0.7 * duration, abs=0.03 * duration)  # the click
-    assert after["cursor_x"] > before["cursor_x"]  # notebook 07 leaves it at 30 s, before 70 %
+    assert after["cursor_x"] > before["cursor_x"]  # notebook 08 leaves it at 30 s, before 70 %
     moved = [k for k in before["av"] if before["av"][k] != after["av"][k]]
     assert "gold standard" in moved and "M2M" in moved, (before["av"], after["av"])
     assert after["audio_src"].startswith("blob:") and after["audio_duration"] > 1

@@ -17,7 +17,7 @@ RUN = {"started": "2026-11-23T06:00:00+00:00", "cold": True, "cpus": 2}
 
 def test_notebook_times_are_recorded_one_by_one_and_keep_other_notebooks(tmp_path):
     path = tmp_path / "notebook_times_default.json"
-    path.write_text(json.dumps({"07_explore": 52.6}))  # the old flat format is dropped
+    path.write_text(json.dumps({"08_explore": 52.6}))  # the old flat format is dropped
     record_notebook_time(path, "00_datasets", wall_s=60.0, cpu_s=110.0, run=RUN)
     record_notebook_time(path, "01_features", wall_s=30.0, cpu_s=30.0, run=RUN)
     later = {**RUN, "started": "2026-11-23T07:00:00+00:00", "cold": False}
@@ -36,18 +36,18 @@ def test_make_figures_total_is_judged_only_for_one_run_from_an_empty_data_root()
     times = {  # 01 and 05 side by side after 00; 01 ends last, at 1,080 s
         "00_datasets": {"wall_s": 600.0, "cpu_s": 1200.0, "run": {**RUN, "start_s": 0.0}},
         "01_features": {"wall_s": 480.0, "cpu_s": 400.0, "run": {**RUN, "start_s": 600.0}},
-        "05_quadrant_transfer": {"wall_s": 400.0, "cpu_s": 540.0, "run": {**RUN, "start_s": 600}},
+        "05_ser_to_mer": {"wall_s": 400.0, "cpu_s": 540.0, "run": {**RUN, "start_s": 600}},
     }
-    rows = perf.notebook_rows(times, "cpu", this_notebook=("08_performance", 120.0))
+    rows = perf.notebook_rows(times, "cpu", this_notebook=("09_performance", 120.0))
     df = perf.performance_table(rows)
     nb = df[df["measure"] == "notebook wall time"].set_index("setting")
-    assert list(nb.index) == [*times, "08_performance"]
+    assert list(nb.index) == [*times, "09_performance"]
     assert nb.loc["00_datasets", "cores_busy"] == 2.0
-    assert list(nb["start_s"]) == [0.0, 600.0, 600.0, 1080.0]  # 08 after the last one ended
+    assert list(nb["start_s"]) == [0.0, 600.0, 600.0, 1080.0]  # 09 after the last one ended
     total = df[df["measure"] == "make figures"].iloc[0]
     assert total["value"] == pytest.approx(20.0) and total["unit"] == "min"
     assert bool(total["met"])  # 20 min: within the target
-    times["05_quadrant_transfer"]["run"] = {**RUN, "started": "later", "start_s": 0.0}
+    times["05_ser_to_mer"]["run"] = {**RUN, "started": "later", "start_s": 0.0}
     df = perf.performance_table(perf.notebook_rows(times, "cpu"))
     assert list(df["start_s"].iloc[:3]) == [0.0, 600.0, 1080.0]  # no common clock: in sequence
     total = df.iloc[-1]

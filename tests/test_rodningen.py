@@ -107,7 +107,7 @@ def test_notebook_05_transfers_exactly_when_the_code_is_shared(tmp_path):
             data_root=tmp_path / "data",
             figures_dir=out,
             build_dir=tmp_path / "build",
-            extra={"shared_code": level, "protocols": ["rodningen2022"]},
+            extra={"shared_code": level},
             progress=False,
         )
         t = pd.read_csv(out / "table5_1.csv")

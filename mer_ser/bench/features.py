@@ -1,6 +1,6 @@
 """Feature-extraction speed: times real time per core, and a rerun over a cached corpus.
 
-Used by ``mer-ser bench features`` and by ``notebooks/08_performance.ipynb`` (panel c and the
+Used by ``mer-ser bench features`` and by ``notebooks/09_performance.ipynb`` (panel c and the
 targets "ComParE 1 Hz at >= 50x real time per core; a rerun over a cached corpus under 5 s").
 """
 

@@ -1,4 +1,4 @@
-"""Where a measurement ran: one description for the benchmarks, the CLI and notebook 08.
+"""Where a measurement ran: one description for the benchmarks, the CLI and notebook 09.
 
 Timings on shared machines are only comparable with the machine beside them. The CPU model name
 alone ("AMD EPYC") does not say whether the cores have 512-bit vector units, which changes how

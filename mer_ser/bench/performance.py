@@ -1,6 +1,6 @@
 """The performance notebook's measurements: one tidy table of speed figures and its targets.
 
-``notebooks/08_performance.ipynb`` measures on the machine it runs on and adds what was recorded
+``notebooks/09_performance.ipynb`` measures on the machine it runs on and adds what was recorded
 on a GPU machine (``benchmarks/*_h100.json``, committed with the machine's description):
 
 * (a) training-step time of mer_ser against the same model in PyTorch, in one run: the
@@ -95,7 +95,7 @@ PROFILES = {
 
 
 def describe_machine() -> dict:
-    """The machine as notebook 08 states it: a measured matmul rate, then ``machine.describe()``.
+    """The machine as notebook 09 states it: a measured matmul rate, then ``machine.describe()``.
 
     ``matmul_gflops`` is what JAX reaches on large float32 matrix products on the default device
     (:func:`mer_ser.bench.training.matmul_ceiling_gflops`). A shared machine's speed varies from

@@ -9,29 +9,29 @@ Each paper's protocol table is its module's ``PROTOCOLS`` (profiles ``quick``, `
 * :mod:`~mer_ser.experiments.gomez_canon`: speech-pretrained encoders (SCAE, CPC, LSTM-DAE)
   transferred to music quadrants, by language.
 
-Shared parts: :mod:`~mer_ser.experiments.splits` (every fold and partition),
+Shared parts: :class:`~mer_ser.experiments.data.Data` (the one way in: corpus specs to each
+track's input), :mod:`~mer_ser.experiments.splits` (every fold and partition),
 :mod:`~mer_ser.experiments.jobs` (cached, vmapped training jobs),
+:mod:`~mer_ser.experiments.dae` (the LSTM-DAE pretraining on unlabelled pools),
+:mod:`~mer_ser.experiments.continuous_results` (the continuous track's per-clip results),
 :mod:`~mer_ser.experiments.sequences` and :mod:`~mer_ser.experiments.quadrants` (padded sets).
 """
 
-from mer_ser.experiments.coutinho2017 import (
-    CONDITIONS,
-    ConditionResult,
-    ContinuousTrack,
-    results_frame,
-)
+from mer_ser.experiments.continuous_results import ConditionResult, results_frame
+from mer_ser.experiments.coutinho2017 import CONDITIONS, ContinuousTrack
+from mer_ser.experiments.data import Data
 from mer_ser.experiments.jobs import JobCache, default_jobs_dir
-from mer_ser.experiments.sequences import SequenceSet, concatenate, load_sets, sequence_set
+from mer_ser.experiments.sequences import SequenceSet, concatenate, sequence_set
 
 __all__ = [
     "CONDITIONS",
     "ConditionResult",
     "ContinuousTrack",
+    "Data",
     "JobCache",
     "SequenceSet",
     "concatenate",
     "default_jobs_dir",
-    "load_sets",
     "results_frame",
     "sequence_set",
 ]

@@ -59,15 +59,25 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from mer_ser import losses
-from mer_ser.experiments.jobs import JobCache, Trained, job_key, predict, run_job
-from mer_ser.experiments.sequences import SequenceSet, concatenate
+from mer_ser.experiments.continuous_results import (
+    ConditionResult,
+    sequence_metrics,
+)
+from mer_ser.experiments.dae import DAEPretraining
+from mer_ser.experiments.data import Data
+from mer_ser.experiments.jobs import (
+    JobCache,
+    Trained,
+    default_jobs_dir,
+    job_key,
+    predict,
+    run_job,
+)
+from mer_ser.experiments.sequences import SequenceSet
 from mer_ser.experiments.splits import cv_masks
-from mer_ser.models.lstm import LSTMDAE, ContinuousRegressor, resize_lstm
+from mer_ser.models.lstm import ContinuousRegressor
 from mer_ser.train.engine import TrainConfig, folds_from_masks, make_fit
 
-DIMENSIONS = ("arousal", "valence")
-METRICS = ("ccc", "r", "rmse")
 #: Learning rates here = the paper's x LR_SCALE (see the module docstring).
 LR_SCALE = 5e4
 #: DAE learning rates here = the paper's x DAE_LR_SCALE.
@@ -209,28 +219,7 @@ PROTOCOLS: dict[str, Protocol] = {
 }
 
 
-def sequence_metrics(pred: np.ndarray, y: np.ndarray, m: np.ndarray) -> dict[str, np.ndarray]:
-    """CCC, Pearson r and RMSE of each sequence and dimension (Coutinho & Schuller, "Measures").
-
-    Args:
-        pred: predictions ``(..., N, T, D)``.
-        y: gold standard ``(N, T, D)``.
-        m: valid frames ``(N, T)``.
-
-    Returns:
-        ``{"ccc", "r", "rmse"}`` -> arrays ``(..., N, D)``.
-    """
-    p = jnp.moveaxis(jnp.asarray(pred), -1, -2)  # (..., N, D, T)
-    t = jnp.moveaxis(jnp.asarray(y), -1, -2)
-    mask = jnp.asarray(m)[:, None, :]
-    return {
-        "ccc": np.asarray(losses.ccc(p, t, mask)),
-        "r": np.asarray(losses.pearson(p, t, mask)),
-        "rmse": np.asarray(losses.rmse(p, t, mask)),
-    }
-
-
-@dataclass
+@dataclass(kw_only=True)
 class Development:
     """One condition's hyper-parameter search and its final models.
 
@@ -254,73 +243,6 @@ class Development:
     trained: Trained
     dev_by_trial: np.ndarray
     source_pred: np.ndarray
-
-
-@dataclass
-class ConditionResult:
-    """Test-set predictions and metrics of one condition.
-
-    Attributes:
-        condition: ``M2M``, ``S2S``, ``S2M``, ``M2S``, ``S2M_TL`` or ``M2S_TL``.
-        source: source corpus name.
-        target: target corpus name.
-        normalisation: ``"paper"`` or ``"domain"``.
-        chosen: the selected hyper-parameters.
-        clip_ids: the target instances.
-        predictions: ``(trials, N_target, T, 2)`` on the label scale.
-        gold: ``(N_target, T, 2)``; ``mask`` ``(N_target, T)``.
-        dev_by_trial: development score per trial (used to pick the trial shown in plots).
-        search: the development log.
-    """
-
-    condition: str
-    source: str
-    target: str
-    normalisation: str
-    chosen: dict
-    clip_ids: tuple[str, ...]
-    predictions: np.ndarray
-    gold: np.ndarray
-    mask: np.ndarray
-    dev_by_trial: np.ndarray
-    search: pd.DataFrame
-
-    def metrics(self) -> dict[str, np.ndarray]:
-        """Per trial, instance and dimension: ``{"ccc", "r", "rmse"}`` -> ``(trials, N, 2)``."""
-        return sequence_metrics(self.predictions, self.gold, self.mask)
-
-    def long(self) -> pd.DataFrame:
-        """Per-instance results in long format.
-
-        Columns ``condition, source, target, dimension, metric, trial, instance, value`` plus the
-        chosen hyper-parameters (``h1, h2, lr, noise, dae_sigma``) and ``normalisation``.
-        """
-        rows = []
-        for metric, v in self.metrics().items():
-            t, n, d = np.indices(v.shape)
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "condition": self.condition,
-                        "source": self.source,
-                        "target": self.target,
-                        "dimension": np.asarray(DIMENSIONS)[d.ravel()],
-                        "metric": metric,
-                        "trial": t.ravel(),
-                        "instance": np.asarray(self.clip_ids)[n.ravel()],
-                        "value": v.ravel(),
-                    }
-                )
-            )
-        out = pd.concat(rows, ignore_index=True)
-        for k in ("h1", "h2", "lr", "noise", "dae_sigma"):
-            out[k] = self.chosen.get(k)
-        out["normalisation"] = self.normalisation
-        return out
-
-    def best_trial(self) -> int:
-        """The trial with the best development score (never chosen on test data)."""
-        return int(np.argmax(self.dev_by_trial))
 
 
 class ContinuousTrack:
@@ -359,12 +281,40 @@ class ContinuousTrack:
             jax.config.update("jax_compilation_cache_dir", str(Path(cache_dir) / "xla"))
         self.seed = seed
         self.progress = progress
-        self._dae: dict = {}
-        self._dae_rows: dict = {}
+        self.dae = DAEPretraining(self.protocol, self.pools, self.cache, seed, self._bar)
         self._dev: dict = {}
         self._fits: dict = {}
 
     # ----------------------------------------------------------------- data and jobs
+
+    @classmethod
+    def from_corpora(
+        cls, data: Data, corpora: dict, protocol: Protocol | str | None = None
+    ) -> ContinuousTrack:
+        """The track on a notebook's ``corpora``: specs under ``music``, ``speech``, ``pools``.
+
+        Sets come through ``data`` (:meth:`~mer_ser.experiments.data.Data.sequences`); jobs are
+        cached under its data root; ``data.seed`` seeds every trial.
+
+        Args:
+            data: where the corpora, the feature cache and the job cache are.
+            corpora: ``{"music": spec, "speech": spec, "pools": [spec, ...]}`` (``pools``
+                optional: the DAE conditions need them).
+            protocol: a :class:`Protocol` or a key of :data:`PROTOCOLS` (default: the data's
+                profile).
+        """
+        specs = [corpora["music"], corpora["speech"], *corpora.get("pools", ())]
+        music, speech, *pools = data.sequences(specs)
+        return cls(
+            protocol or data.profile,
+            music=music,
+            speech=speech,
+            pools=pools,
+            cache_dir=default_jobs_dir(data.data_root),
+            seed=data.seed,
+            progress=data.progress,
+        )
+
     def _data(self, domain: str, normalisation: str) -> SequenceSet:
         s = self.sets[domain]
         if normalisation == "paper":
@@ -373,185 +323,31 @@ class ContinuousTrack:
             return s.standardised()
         raise ValueError(f"normalisation must be 'paper' or 'domain', got {normalisation!r}")
 
-    def _pool(self, normalisation: str) -> SequenceSet:
-        if not self.pools:
-            raise ValueError("DAE pretraining needs unlabelled pools (pools=[...])")
-        if normalisation == "domain":  # each domain z-scored with its own statistics
-            return concatenate([p.standardised() for p in self.pools], "pool")
-        pool = concatenate(self.pools, "pool")
-        return pool.standardised()  # z-scored with the pooled statistics
-
     def _bar(self, total: int, desc: str):
 
         return tqdm(total=total, desc=desc, unit="job", disable=not self.progress, leave=False)
-
-    # ----------------------------------------------------------------- DAE pretraining
-    def _dae_job(self, h: int, hyper: list[dict], normalisation: str) -> tuple[Trained, dict]:
-        p = self.protocol
-        pool = self._pool(normalisation)
-        n = len(pool)
-        val = (np.arange(n) % 5) == 0
-        fold = folds_from_masks((~val)[None], val[None])
-        cfg = TrainConfig(
-            optimizer="sgd",
-            learning_rate=p.dae_learning_rates[0],
-            momentum=0.9,
-            batch_size=p.dae_batch_size,
-            max_epochs=p.dae_max_epochs,
-            patience=p.dae_patience,
-            loss="mse",
-            standardise_inputs=False,
-            standardise_outputs=False,
-        )
-        f_in = pool.x.shape[-1]
-        size = self._dae_size(h)
-        build = lambda rngs: LSTMDAE(f_in, size, peephole=p.peephole, rngs=rngs)  # noqa: E731
-        fit, apply = make_fit(build, cfg, restrict=LSTMDAE.restrict if p.pad_hidden else None)
-        if p.pad_hidden:
-            hyper = [{**d, "hidden": h} for d in hyper]
-        x = jnp.asarray(pool.x)
-        m = jnp.asarray(pool.m)
-        y = jnp.where(m[..., None], jax.nn.sigmoid(x), 0.0)
-        key = job_key(
-            {
-                "kind": "dae",
-                "data": pool.fingerprint(),
-                "hidden": h,
-                "size": size,
-                "hyper": hyper,
-                "trials": p.dae_trials,
-                "cfg": dataclasses.asdict(cfg),
-                "peephole": p.peephole,
-                "seed": self.seed,
-            }
-        )
-        trained = run_job(
-            fit,
-            key=key,
-            seed=self.seed,
-            trials=p.dae_trials,
-            folds=fold,
-            x=x,
-            m=m,
-            y=y,
-            hyper=hyper,
-            cache=self.cache,
-        )
-        xv, mv = x[val], m[val]
-        yv = np.asarray(y[val])
-
-        def recon(pred):  # (k, Nv, T, F) -> per-model RMSE and r over valid values
-            sel = np.broadcast_to(np.asarray(mv)[None, :, :, None], pred.shape)
-            out = []
-            for k in range(pred.shape[0]):
-                a = pred[k][sel[k]].astype(np.float64)
-                b = np.broadcast_to(yv, pred.shape[1:])[sel[k]].astype(np.float64)
-                rmse = np.sqrt(np.mean((a - b) ** 2))
-                r = np.corrcoef(a, b)[0, 1] if a.std() > 0 and b.std() > 0 else 0.0
-                out.append((rmse, r))
-            return np.asarray(out)
-
-        rec = predict(apply, trained, xv, mv, chunk=8, reduce=recon)
-        return trained, {"rmse": rec[:, 0], "r": rec[:, 1]}
-
-    def _dae_size(self, h: int) -> int:
-        """Blocks a DAE with ``h`` active blocks is built with."""
-        return max(self.protocol.dae_hidden) if self.protocol.pad_hidden else h
 
     def layer_sizes(self, h1: int, h2: int) -> tuple[int, int]:
         """Layer sizes a regressor with ``(h1, h2)`` active blocks is built with."""
         p = self.protocol
         return (max(p.hidden1), max(p.hidden2)) if p.pad_hidden else (h1, h2)
 
+    # ----------------------------------------------------------------- DAE pretraining
     def pretrain(self, normalisation: str = "paper") -> pd.DataFrame:
-        """The DAE grid (section "Pre-training of the first layer", Table 5).
-
-        For each ``H`` in ``dae_hidden``: the learning rate is chosen on the mean reconstruction
-        RMSE over trials at sigma 0.1; then every sigma in ``dae_noise`` is trained with it.
-
-        Returns:
-            One row per model: ``stage`` (``"lr"``: the learning-rate step at sigma 0.1,
-            ``"sigma"``: the noise grid), ``hidden, sigma, lr, trial, rmse, r, epochs,
-            best_epoch``.
-        """
-        if normalisation in self._dae_rows:
-            return self._dae_rows[normalisation]
-        p = self.protocol
-        rows = []
-        with self._bar(2 * len(p.dae_hidden), f"DAE grid ({normalisation})") as bar:
-            for h in p.dae_hidden:
-                hyper = [{"learning_rate": lr, "input_noise": 0.1} for lr in p.dae_learning_rates]
-                tr, rec = self._dae_job(h, hyper, normalisation)
-                bar.update()
-                score = rec["rmse"].reshape(len(hyper), -1).mean(axis=1)
-                lr = p.dae_learning_rates[int(np.argmin(score))]
-                rows += _dae_rows(tr, rec, hyper, h, "lr")
-                hyper = [{"learning_rate": lr, "input_noise": s} for s in p.dae_noise]
-                tr, rec = self._dae_job(h, hyper, normalisation)
-                bar.update()
-                rows += _dae_rows(tr, rec, hyper, h, "sigma")
-                self._dae[(normalisation, h)] = (tr, hyper)
-        self._dae_rows[normalisation] = pd.DataFrame(rows)
-        return self._dae_rows[normalisation]
-
-    def dae_curves(self, normalisation: str = "paper") -> pd.DataFrame:
-        """Per-epoch training and validation reconstruction MSE of the sigma-grid DAEs."""
-        self.pretrain(normalisation)
-        rows = []
-        for (norm, h), (tr, hyper) in sorted(self._dae.items()):
-            if norm != normalisation:
-                continue
-            c, t, _ = tr.shape
-            for k in range(c * t):
-                n = int(tr.epochs[k])
-                rows.append(
-                    pd.DataFrame(
-                        {
-                            "hidden": h,
-                            "sigma": hyper[k // t]["input_noise"],
-                            "trial": k % t,
-                            "epoch": np.arange(n),
-                            "train_mse": tr.train_loss[k, :n],
-                            "val_mse": tr.val_loss[k, :n],
-                        }
-                    )
-                )
-        return pd.concat(rows, ignore_index=True)
-
-    def dae_encoders(self, h: int, sigma: float, normalisation: str, size: int) -> dict:
-        """The DAE encoders of (H, sigma), one per trial, as a ``{"lstm1": ...}`` preset.
-
-        ``size``: the blocks of the regressor's first layer (``h``, or more with inactive ones).
-        """
-        if (normalisation, h) not in self._dae:
-            if normalisation == "paper":
-                self.pretrain("paper")
-            else:  # the learning rate chosen under the paper's normalisation, then one job
-                paper = self.pretrain_table("paper")
-                lr = float(paper.loc[paper["hidden"] == h, "chosen_lr"].iloc[0])
-                hyper = [{"learning_rate": lr, "input_noise": s} for s in self.protocol.dae_noise]
-                self._dae[(normalisation, h)] = (self._dae_job(h, hyper, normalisation)[0], hyper)
-        if (normalisation, h) not in self._dae:
-            raise ValueError(f"no DAE with {h} hidden blocks (dae_hidden must include hidden1)")
-        tr, hyper = self._dae[(normalisation, h)]
-        c = [round(d["input_noise"], 6) for d in hyper].index(round(sigma, 6))
-        sel = tr.select(c)
-        t = self.protocol.trials
-        reps = np.arange(t) % sel.shape[1]  # trial t of the regressor uses DAE trial t
-        enc = resize_lstm(sel.params["encoder"], size)
-        return {"lstm1": jax.tree.map(lambda a: np.asarray(a)[reps], enc)}
+        """The DAE grid on the pools (:meth:`DAEPretraining.grid`, Table 5): one row per model."""
+        return self.dae.grid(normalisation)
 
     def pretrain_table(self, normalisation: str = "paper") -> pd.DataFrame:
-        """Table 5 analog: mean RMSE and r over trials per (H, sigma), with H's learning rate."""
-        df = self.pretrain(normalisation)
-        g = df[df["stage"] == "sigma"].groupby(["hidden", "sigma"], sort=True)
-        out = g.agg(
-            rmse=("rmse", "mean"),
-            r=("r", "mean"),
-            chosen_lr=("lr", "first"),
-            trials=("trial", "nunique"),
-        ).reset_index()
-        return out
+        """Table 5 analog: mean RMSE and r per (H, sigma) (:meth:`DAEPretraining.table`)."""
+        return self.dae.table(normalisation)
+
+    def dae_curves(self, normalisation: str = "paper") -> pd.DataFrame:
+        """Per-epoch reconstruction MSE of the sigma-grid DAEs (:meth:`DAEPretraining.curves`)."""
+        return self.dae.curves(normalisation)
+
+    def dae_encoders(self, h: int, sigma: float, normalisation: str, size: int) -> dict:
+        """The frozen first layers of CD_TL regressors (:meth:`DAEPretraining.encoders`)."""
+        return self.dae.encoders(h, sigma, normalisation, size)
 
     # ----------------------------------------------------------------- regression
     def _regression_job(
@@ -624,7 +420,7 @@ class ContinuousTrack:
                 "seed": self.seed,
                 "dae": None
                 if not transfer
-                else sorted({self._dae[(normalisation, c["h1"])][0].key for c in cands}),
+                else sorted({self.dae.key(c["h1"], normalisation) for c in cands}),
             }
         )
         x, m, y = jnp.asarray(src.x), jnp.asarray(src.m), jnp.asarray(src.y)
@@ -711,13 +507,13 @@ class ContinuousTrack:
         chosen = dict(cands[c])
         k = tr[c].shape[1] * tr[c].shape[2]
         out = Development(
-            condition,
-            "paper",
-            chosen,
-            pd.DataFrame(log),
-            tr[c],
-            dev[c].mean(axis=1),
-            pred[c * k : (c + 1) * k],
+            condition=condition,
+            normalisation="paper",
+            chosen=chosen,
+            search=pd.DataFrame(log),
+            trained=tr[c],
+            dev_by_trial=dev[c].mean(axis=1),
+            source_pred=pred[c * k : (c + 1) * k],
         )
         self._dev[condition] = out
         return out
@@ -744,17 +540,17 @@ class ContinuousTrack:
         else:
             pred = self._cross_predict(trained, ch, tgt)
         return ConditionResult(
-            condition,
-            self.sets[src_domain].name,
-            self.sets[tgt_domain].name,
-            normalisation,
-            dict(ch),
-            tgt.clip_ids,
-            pred,
-            tgt.y,
-            tgt.m,
-            dev_by_trial,
-            dev.search,
+            condition=condition,
+            source=self.sets[src_domain].name,
+            target=self.sets[tgt_domain].name,
+            normalisation=normalisation,
+            chosen=dict(ch),
+            clip_ids=tgt.clip_ids,
+            predictions=pred,
+            gold=tgt.y,
+            mask=tgt.m,
+            dev_by_trial=dev_by_trial,
+            search=dev.search,
         )
 
     def shared_code_sweep(
@@ -788,43 +584,20 @@ class ContinuousTrack:
                     ("M2S", m2s, music, speech),
                 ):
                     res = ConditionResult(
-                        name,
-                        src.name,
-                        tgt.name,
-                        normalisation,
-                        ch,
-                        tgt.clip_ids,
-                        self._cross_predict(tr, ch, tgt),
-                        tgt.y,
-                        tgt.m,
-                        d[0].mean(axis=1),
-                        pd.DataFrame(),
+                        condition=name,
+                        source=src.name,
+                        target=tgt.name,
+                        normalisation=normalisation,
+                        chosen=ch,
+                        clip_ids=tgt.clip_ids,
+                        predictions=self._cross_predict(tr, ch, tgt),
+                        gold=tgt.y,
+                        mask=tgt.m,
+                        dev_by_trial=d[0].mean(axis=1),
+                        search=pd.DataFrame(),
                     )
                     long = res.long()
                     long.insert(0, "shared_code", level)
                     frames.append(long)
                     bar.update()
         return pd.concat(frames, ignore_index=True)
-
-
-def _dae_rows(tr: Trained, rec: dict, hyper: list[dict], h: int, stage: str) -> list[dict]:
-    c, t, _ = tr.shape
-    return [
-        {
-            "stage": stage,
-            "hidden": h,
-            "sigma": hyper[k // t]["input_noise"],
-            "lr": hyper[k // t]["learning_rate"],
-            "trial": k % t,
-            "rmse": float(rec["rmse"][k]),
-            "r": float(rec["r"][k]),
-            "epochs": int(tr.epochs[k]),
-            "best_epoch": int(tr.best_epoch[k]),
-        }
-        for k in range(c * t)
-    ]
-
-
-def results_frame(results: list[ConditionResult]) -> pd.DataFrame:
-    """All conditions' long-format results (``figures/continuous_results.csv``)."""
-    return pd.concat([r.long() for r in results], ignore_index=True)

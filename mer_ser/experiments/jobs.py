@@ -110,7 +110,7 @@ class JobCache:
     """Trained jobs on disk under ``root/<key[:2]>/<key>.npz`` (``root=None``: no caching).
 
     ``read_only=True``: a job that is not cached raises :class:`NotTrained` instead of being
-    trained (to show results "when present", e.g. notebook 07, without training anything).
+    trained (to show results "when present", e.g. notebook 08, without training anything).
     """
 
     def __init__(self, root: str | os.PathLike | None, *, read_only: bool = False):

@@ -13,11 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mer_ser.corpora import open_corpora
 from mer_ser.corpora.labels import QUADRANTS
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import CorpusError
-from mer_ser.features import default_cache_dir, extract
 from mer_ser.features.mel import LogMel3D
 
 
@@ -147,33 +145,3 @@ def clip_set(corpus: Corpus, features: dict[str, np.ndarray], extractor: LogMel3
         corpus.clips.loc[ids, "group"].astype(str).to_numpy(),
         corpus.clips.loc[ids, "split"].astype(str).to_numpy(),
     )
-
-
-def load_clip_sets(
-    specs,
-    *,
-    data_root,
-    profile: str = "default",
-    seed: int = 0,
-    shared_code: float = 0.75,
-    extractor: LogMel3D | None = None,
-    n_jobs: int | None = None,
-    progress: bool = True,
-) -> list[ClipSet]:
-    """Open static corpora by spec, extract (cached) 3-D log-mels, one :class:`ClipSet` each."""
-    extractor = extractor or LogMel3D()
-    cs = open_corpora(
-        specs,
-        data_root=data_root,
-        profile=profile,
-        seed=seed,
-        shared_code=shared_code,
-        progress=progress,
-    )
-    cache = default_cache_dir(data_root)
-    return [
-        clip_set(
-            c, extract(c, extractor, cache_dir=cache, n_jobs=n_jobs, progress=progress), extractor
-        )
-        for c in cs.values()
-    ]

@@ -36,7 +36,14 @@ from flax import nnx
 
 from mer_ser import metrics
 from mer_ser._io import sha256_arrays
-from mer_ser.experiments.jobs import JobCache, classifier_state, job_key, run_classifier_job
+from mer_ser.experiments.data import Data
+from mer_ser.experiments.jobs import (
+    JobCache,
+    classifier_state,
+    default_jobs_dir,
+    job_key,
+    run_classifier_job,
+)
 from mer_ser.experiments.quadrants import ClipSet
 from mer_ser.experiments.splits import stratified_group_split, stratified_split
 from mer_ser.features.mel import LogMel3D
@@ -169,6 +176,32 @@ class QuadrantTrack:
         self.seed = seed
         self._models: dict = {}
         self._confusion: dict = {}
+
+    @classmethod
+    def from_corpora(cls, data: Data, corpora: dict, protocol=None) -> QuadrantTrack:
+        """The track on a notebook's ``corpora``: specs under ``speech`` and ``music``.
+
+        Clips come through ``data`` (:meth:`~mer_ser.experiments.data.Data.clips`, with the
+        protocol's 3-D log-mel); jobs are cached under its data root; ``data.seed`` seeds the
+        splits and every run.
+
+        Args:
+            data: where the corpora, the feature cache and the job cache are.
+            corpora: ``{"speech": spec, "music": spec}`` (other keys are ignored).
+            protocol: a :class:`Protocol` or a key of :data:`PROTOCOLS` (default: the data's
+                profile).
+        """
+        proto = (
+            PROTOCOLS[protocol or data.profile] if isinstance(protocol, str | None) else protocol
+        )
+        speech, music = data.clips([corpora["speech"], corpora["music"]], proto.extractor())
+        return cls(
+            proto,
+            speech=speech,
+            music=music,
+            cache_dir=default_jobs_dir(data.data_root),
+            seed=data.seed,
+        )
 
     def _normalised(self, domain: str, stats_from: str) -> ClipSet:
         src = self.sets[stats_from]
@@ -311,6 +344,54 @@ class QuadrantTrack:
     def confusion(self, model: str, setting: str, normalisation: str = "source") -> np.ndarray:
         """Test confusion matrix summed over runs (run :meth:`run` first)."""
         return self._confusion[(model, setting, normalisation)]
+
+    def confusion_panels(self, setting: str, models, normalisations) -> dict[str, np.ndarray]:
+        """One setting's test confusions, a panel per model and normalisation (Figs. 5.1, 5.2).
+
+        Args:
+            setting: ``"SER2MER"``, ``"MER2MER"`` or ``"SER2MER_FT"``.
+            models: model names (``"DCNN"``, ``"ADCRNN"``).
+            normalisations: for the SER settings, which normalisations (each a panel labelled
+                ``"DCNN SER2MER (source)"``); MER2MER has one (``"source"``: its own).
+
+        Returns:
+            Panel label -> confusion summed over runs: the plot of
+            :func:`mer_ser.plots.confusion_matrices`.
+        """
+        if setting == "MER2MER":
+            return {f"{m} {setting}": self.confusion(m, setting, "source") for m in models}
+        return {
+            f"{m} {setting} ({norm})": self.confusion(m, setting, norm)
+            for m in models
+            for norm in normalisations
+        }
+
+    def summary(self) -> pd.DataFrame:
+        """Each corpus' clips, tensor shape, quadrant counts and partition sizes (one row each)."""
+        rows = {}
+        for domain in ("speech", "music"):
+            s, split = self.sets[domain], self.splits[domain]
+            rows[s.name] = {
+                "clips": len(s),
+                "tensor": s.x.shape[1:],
+                **{f"Q{q + 1}": int((s.quadrant == q).sum()) for q in range(4)},
+                **{part: len(getattr(split, part)) for part in ("train", "val", "test")},
+            }
+        return pd.DataFrame(rows).T
+
+    def margins(self, results: pd.DataFrame) -> pd.DataFrame:
+        """Mean test accuracy of each model, setting and normalisation above experiment 0.
+
+        Args:
+            results: the long results of :meth:`run` (concatenated).
+
+        Returns:
+            ``test accuracy - baseline`` by ``encoder, setting, normalisation``; the baseline is
+            weighted-random guessing with the music's training shares (:meth:`baseline`).
+        """
+        acc = results[(results["metric"] == "accuracy") & (results["partition"] == "test")]
+        mean = acc.groupby(["encoder", "setting", "normalisation"])["value"].mean()
+        return (mean - self.baseline()["music"]).rename("test accuracy - baseline").to_frame()
 
     def baseline(self) -> dict[str, float]:
         """Experiment 0: expected test accuracy of weighted-random guessing.

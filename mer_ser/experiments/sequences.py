@@ -7,16 +7,13 @@ folds are index sets into one array and every model of a vmapped run has the sam
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from mer_ser._io import sha256_arrays
-from mer_ser.corpora import open_corpora
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import CorpusError
-from mer_ser.features import ComParE1Hz, default_cache_dir, extract
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,59 +144,3 @@ def concatenate(sets: list[SequenceSet], name: str) -> SequenceSet:
     domain = "+".join(sorted({s.domain for s in sets}))
     norms = {s.normalisation for s in sets}
     return SequenceSet(name, domain, ids, x, m, None, norms.pop() if len(norms) == 1 else "mixed")
-
-
-def load_sets(
-    specs: list[str],
-    *,
-    data_root,
-    profile: str = "default",
-    seed: int = 0,
-    shared_code: float = 0.75,
-    n_jobs: int | None = None,
-    only_parts: bool = False,
-    progress: bool = True,
-) -> list[SequenceSet]:
-    """Open corpora by spec, extract their 1 Hz ComParE features (cached) and pad them.
-
-    Args:
-        specs: corpus specs as in :func:`mer_ser.corpora.open_corpora` (``"builtin:<part>"``,
-            ``"mer_ser:/path"``, or an adapter's ``"<kind>:/path"``).
-        data_root: where built-in corpora and the feature cache live.
-        profile: built-in corpus profile.
-        seed: built-in corpus seed.
-        shared_code: built-in corpus' shared-code level.
-        n_jobs: feature-extraction processes.
-        only_parts: build only the named built-in parts (see ``open_corpora``).
-        progress: progress bars.
-
-    Returns:
-        One :class:`SequenceSet` per spec, in order (labelled when the corpus has continuous
-        labels).
-    """
-
-    def spec_key(spec) -> str:
-        return json.dumps(spec, sort_keys=True) if isinstance(spec, dict) else str(spec)
-
-    unique = list({spec_key(s): s for s in specs}.values())  # a spec may repeat (music + pool)
-    cs = open_corpora(
-        unique,
-        data_root=data_root,
-        profile=profile,
-        seed=seed,
-        shared_code=shared_code,
-        progress=progress,
-        only_parts=only_parts,
-    )
-    by_key = dict(zip((spec_key(s) for s in unique), cs.values(), strict=True))
-    ex = ComParE1Hz()
-    cache = default_cache_dir(data_root)
-    sets: dict[str, SequenceSet] = {}
-    out = []
-    for spec in specs:
-        k = spec_key(spec)
-        if k not in sets:
-            feats = extract(by_key[k], ex, cache_dir=cache, n_jobs=n_jobs, progress=progress)
-            sets[k] = sequence_set(by_key[k], feats)
-        out.append(sets[k])
-    return out

@@ -312,15 +312,15 @@ def _apply_preset(params: dict, rest, preset):
         raise ValueError(f"preset names unknown submodules {sorted(unknown)}")
     params = {**params, **p_pre}
     if r_pre:  # e.g. only the batch statistics: merged leaf by leaf into the state
-        nnx.replace_by_pure_dict(rest, _deep_merge(nnx.to_pure_dict(rest), r_pre))
+        nnx.replace_by_pure_dict(rest, deep_merge(nnx.to_pure_dict(rest), r_pre))
     return params, rest
 
 
-def _deep_merge(base: dict, new: dict) -> dict:
+def deep_merge(base: dict, new: dict) -> dict:
     """``base`` with the leaves of ``new`` put in (nested dicts merged, not replaced)."""
     out = dict(base)
     for k, v in new.items():
-        out[k] = _deep_merge(base[k], v) if isinstance(v, dict) and k in base else v
+        out[k] = deep_merge(base[k], v) if isinstance(v, dict) and k in base else v
     return out
 
 

@@ -247,7 +247,7 @@ def prepare_notebook(src: str | os.PathLike, dest_dir: str | os.PathLike, parame
 
 
 def screenshot(out: str | os.PathLike, *, profile="default", data_root=None, timeout=900.0):
-    """Run notebook 07 in JupyterLab in Chromium and save the scrubber's picture to ``out``."""
+    """Run notebook 08 in JupyterLab in Chromium and save the scrubber's picture to ``out``."""
     chromium = find_chromium()
     if chromium is None:
         raise RuntimeError("no Chromium found: install Debian's chromium (see .ci/run)")
@@ -255,7 +255,7 @@ def screenshot(out: str | os.PathLike, *, profile="default", data_root=None, tim
     lab = root / "build" / "lab"
     params = {"profile": profile, "data_root": str(Path(data_root or root / "data").resolve()),
               "figures_dir": str(lab / "figures")}  # fmt: skip
-    name = prepare_notebook(root / "notebooks" / "07_explore.ipynb", lab, params)
+    name = prepare_notebook(root / "notebooks" / "08_explore.ipynb", lab, params)
     with jupyterlab(lab) as (base, token):
         res = drive_scrubber(base, token, name, chromium=chromium, screenshot=out,
                              timeout=timeout)  # fmt: skip

@@ -23,8 +23,10 @@ from pathlib import Path
 import anywidget
 import ipywidgets as W
 import numpy as np
+import pandas as pd
 import traitlets
 
+from mer_ser.experiments.gomez_canon import MODES, music_language
 from mer_ser.widgets.view import ClipView, clip_base, render_png, with_models
 
 
@@ -66,6 +68,26 @@ class QuadrantPredictions:
     corpus: str
     predictions: dict = field(repr=False)
     kind: str = "quadrant"
+
+    @classmethod
+    def from_transfer(cls, transfer, encoder: str, mode: str, setting: str, amount: str, *,
+                      run: int = 0) -> QuadrantPredictions:  # fmt: skip
+        """The test clips of one Gomez-Canon run (:meth:`LanguageTransfer.patch_probabilities`).
+
+        Args:
+            transfer: a :class:`~mer_ser.experiments.gomez_canon.LanguageTransfer`.
+            encoder: ``"SCAE"``, ``"CPC"``, a DAE variant, or ``"CNN"`` (the baseline).
+            mode: ``"feat_ext"``, ``"full"`` or ``"baseline"``.
+            setting: ``"mix2eng"``, ...; the baseline's ``"music_eng"``, ``"music_man"``.
+            amount: ``"exp1"``, ``"exp2"``; the baseline's ``"none"``.
+            run: which run.
+
+        Raises:
+            NotTrained: the transfer reads a cache only and the run is not in it.
+        """
+        probs = transfer.patch_probabilities(encoder, mode, setting, amount, run=run)
+        music = transfer.music[music_language(setting)]
+        return cls(f"{encoder}-{MODES.get(mode, mode)} {setting}", music.name, probs)
 
 
 class ScrubberCanvas(anywidget.AnyWidget):
@@ -244,6 +266,37 @@ class ClipScrubber(W.VBox):
         path = Path(path)
         render_png(self.view, self.position, path, trail=self.canvas.trail)
         return path
+
+    def export_views(self, position: float, music_png, quadrant_png) -> pd.DataFrame:
+        """Write the exploration notebook's two views and return what they show.
+
+        Args:
+            position: seconds; the cursor of the first view (clamped to the clip).
+            music_png: where the clip shown now goes, cursor at ``position``.
+            quadrant_png: where the first (sorted) clip of the first quadrant classifier goes,
+                cursor at the clip's middle; written only when a quadrant classifier is given.
+
+        Returns:
+            ``view`` (the PNG's path), ``curve``, ``arousal``, ``valence``: each shown curve at
+            the cursor of each view. The scrubber then shows the first view again.
+        """
+        start = {"corpus": self.view.corpus, "clip": self.view.clip_id}
+        self.position = position
+        points = {str(self.save_png(music_png)): self.points()}
+        quadrant = [m for m in self.models if m.kind == "quadrant"]
+        if quadrant:
+            q = quadrant[0]
+            self.select(corpus=q.corpus, clip=sorted(q.predictions)[0])
+            self.position = self.view.duration / 2
+            points[str(self.save_png(quadrant_png))] = self.points()
+            self.select(**start)
+            self.position = position
+        rows = [
+            {"view": view, "curve": curve, "arousal": a, "valence": v}
+            for view, at in points.items()
+            for curve, (a, v) in at.items()
+        ]
+        return pd.DataFrame(rows)
 
     def _on_export(self):
         v = self.view

@@ -1,8 +1,9 @@
 """The protocol's data: speech pools as windows of mel patches or 1 Hz frames, music as patches.
 
-:func:`load_patch_sets` and :func:`load_frame_sets` open the four corpora of the protocol
-(:data:`~mer_ser.experiments.gomez_canon.protocol.CORPORA`) through the feature cache;
-:func:`draw_pool` draws a seeded amount of speech (2021, Table 1).
+:func:`patch_sets` and :func:`frame_sets` open the four corpora of the protocol
+(:data:`~mer_ser.experiments.gomez_canon.protocol.CORPORA`) through a
+:class:`~mer_ser.experiments.data.Data`; :func:`draw_pool` draws a seeded amount of speech (2021,
+Table 1).
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import numpy as np
 import pandas as pd
 
 from mer_ser._io import sha256_arrays
-from mer_ser.corpora import open_corpora
 from mer_ser.corpora.labels import QUADRANTS
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import CorpusError
+from mer_ser.experiments.data import Data
 from mer_ser.experiments.gomez_canon.protocol import CORPORA, LANGUAGE_CODES, WINDOW
 from mer_ser.experiments.splits import stratified_split
-from mer_ser.features import ComParE1Hz, default_cache_dir, extract
+from mer_ser.features import ComParE1Hz
 from mer_ser.features.mel import MelPatches
 from mer_ser.train.engine import Fold
 
@@ -229,33 +230,31 @@ def fold(train, val, widths=None):
     return Fold(*pack(train, tw), *pack(val, vw))
 
 
-def load_patch_sets(corpora: dict, *, data_root, profile="default", seed=0, shared_code=0.75,
-                    extractor=None, music_stride: int = 1, n_jobs=None, progress=True):  # fmt: skip
-    """Open the four corpora of the protocol and extract (cached) mel patches.
+def patch_sets(
+    data: Data, corpora: dict, *, extractor: MelPatches | None = None, music_stride: int = 1
+) -> tuple[dict[str, np.ndarray], dict[str, MusicPatches]]:
+    """Mel patches of the protocol's four corpora (2021, section 3.1).
 
     Args:
+        data: where the corpora and the feature cache are.
         corpora: ``{"speech_eng", "speech_man", "music_eng", "music_man"}`` -> corpus spec
             (``"builtin:speech_pool"``, ``"librispeech:/path"``, ``"aishell1:/path"``,
             ``"builtin:music_static"``, ``"4q:/path"``, a ``static_csv`` dict for CH-818, ...).
             Each is narrowed to its side's language (:func:`select_language`).
-        data_root: where built-in corpora and caches live.
-        profile: built-in corpus profile.
-        seed: built-in corpus seed.
-        shared_code: built-in corpus' shared-code level.
         extractor: :class:`~mer_ser.features.MelPatches` (default: the papers').
         music_stride: keep every ``stride``-th music patch.
-        n_jobs: feature-extraction processes (default: all cores).
-        progress: progress bars.
 
     Returns:
-        ``(speech, music)``: ``{"eng": blocks, "man": blocks}`` and ``{"eng": MusicPatches,
-        "man": MusicPatches}``.
+        ``(speech, music)``: ``{"eng": blocks, "man": blocks}`` (:func:`speech_blocks`) and
+        ``{"eng": MusicPatches, "man": MusicPatches}`` (:func:`music_patches`).
+
+    Raises:
+        ValueError: a key of :data:`~mer_ser.experiments.gomez_canon.protocol.CORPORA` is missing.
+        CorpusError: a corpus has no clip in its side's language.
     """
-    extractor = extractor or MelPatches()
-    cache = default_cache_dir(data_root)
     speech, music = {}, {}
-    for side, lang, c in _open_sides(corpora, data_root, profile, seed, shared_code, progress):
-        feats = extract(c, extractor, cache_dir=cache, n_jobs=n_jobs, progress=progress)
+    for side, lang, c in _sides(data, corpora):
+        feats = data.extract(c, extractor or MelPatches())
         if side == "speech":
             speech[lang] = speech_blocks(c, feats)
         else:
@@ -263,22 +262,18 @@ def load_patch_sets(corpora: dict, *, data_root, profile="default", seed=0, shar
     return speech, music
 
 
-def load_frame_sets(corpora: dict, *, data_root, profile="default", seed=0, shared_code=0.75,
-                    n_jobs=None, progress=True):  # fmt: skip
-    """The 1 Hz ComParE frames of the protocol's four corpora (the DAE encoders' input).
+def frame_sets(data: Data, corpora: dict) -> dict:
+    """1 Hz ComParE frames of the same four corpora (the DAE encoders' input).
 
-    Arguments as :func:`load_patch_sets` (the same corpora, narrowed to the same languages);
-    features come from :class:`~mer_ser.features.ComParE1Hz` through the feature cache (the
-    continuous track's pools are usually cached already).
+    Arguments as :func:`patch_sets`.
 
     Returns:
         ``{"speech": {"eng": [(T, 260), ...], "man": [...]}, "music": {"eng": {clip id: (T,
         260)}, "man": {...}}}``: the ``frames`` argument of :class:`LanguageTransfer`.
     """
-    cache = default_cache_dir(data_root)
     out: dict = {"speech": {}, "music": {}}
-    for side, lang, c in _open_sides(corpora, data_root, profile, seed, shared_code, progress):
-        feats = extract(c, ComParE1Hz(), cache_dir=cache, n_jobs=n_jobs, progress=progress)
+    for side, lang, c in _sides(data, corpora):
+        feats = data.extract(c, ComParE1Hz())
         if side == "speech":
             out["speech"][lang] = [feats[k] for k in c.clips.index if k in feats]
         else:
@@ -286,20 +281,16 @@ def load_frame_sets(corpora: dict, *, data_root, profile="default", seed=0, shar
     return out
 
 
-def _open_sides(corpora, data_root, profile, seed, shared_code, progress):
-    """``(side, lang, corpus)`` of the four corpora, each narrowed to its language."""
-    need = list(CORPORA)
-    missing = sorted(set(need) - set(corpora))
+def _sides(data: Data, corpora: dict) -> list[tuple[str, str, Corpus]]:
+    """``(side, lang, corpus narrowed to lang)`` for each key of the protocol."""
+    missing = sorted(set(CORPORA) - set(corpora))
     if missing:
-        raise ValueError(f"corpora needs the keys {need}; missing {missing}")
-    specs = [corpora[k] for k in need]
-    opened = open_corpora(specs, data_root=data_root, profile=profile, seed=seed,
-                          shared_code=shared_code, progress=progress)  # fmt: skip
-    by_spec = {repr(s): c for s, c in zip(_unique(specs), opened.values(), strict=True)}
+        raise ValueError(f"corpora needs the keys {list(CORPORA)}; missing {missing}")
+    opened = data.corpora([corpora[k] for k in CORPORA])
     out = []
-    for k in need:
+    for k, corpus in zip(CORPORA, opened, strict=True):
         side, lang = k.split("_")
-        out.append((side, lang, select_language(by_spec[repr(corpora[k])], LANGUAGE_CODES[lang])))
+        out.append((side, lang, select_language(corpus, LANGUAGE_CODES[lang])))
     return out
 
 
@@ -320,15 +311,6 @@ def rank_in_clip(clip: np.ndarray) -> np.ndarray:
     starts = np.r_[0, np.flatnonzero(np.diff(clip)) + 1]
     first = np.repeat(starts, np.diff(np.r_[starts, len(clip)]))
     return np.arange(len(clip)) - first
-
-
-def _unique(specs):
-    seen, out = set(), []
-    for s in specs:
-        if repr(s) not in seen:
-            seen.add(repr(s))
-            out.append(s)
-    return out
 
 
 def music_fingerprint(m: MusicPatches) -> str:

@@ -276,7 +276,7 @@ class DaeEncoder(Encoder):
     def _speech(self, lt) -> dict[str, np.ndarray]:
         if lt.frames is None:
             raise ValueError(
-                f"{self.name} needs 1 Hz ComParE frames: pass frames=load_frame_sets(...)"
+                f"{self.name} needs 1 Hz ComParE frames: pass frames=frame_sets(data, corpora)"
             )
         memo = ("dae_speech", self.name)
         if memo not in lt._memo:

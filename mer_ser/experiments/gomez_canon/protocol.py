@@ -18,6 +18,13 @@ MODES = {"feat_ext": "Feat. Ext.", "full": "Full"}
 #: The notebook's ``corpora`` keys of this protocol.
 CORPORA = ("speech_eng", "speech_man", "music_eng", "music_man")
 WINDOW = CPC.n_past + 2  # patches per CPC window: 4 past, 2 future
+
+
+def music_language(setting: str) -> str:
+    """A setting's music: ``"mix2eng"`` -> ``"eng"``, a baseline's ``"music_man"`` -> ``"man"``."""
+    return setting.split("2")[-1].removeprefix("music_")
+
+
 #: The 2020 paper's LSTM-DAE encoders (section III-B): seconds of 1 Hz ComParE frames per window
 #: and DAE hidden blocks.
 DAE_VARIANTS = {"DAE-Classifier": (5, 100), "DAE-Sparsity": (10, 800)}

@@ -11,21 +11,38 @@ import pandas as pd
 from flax import nnx
 from tqdm.auto import tqdm
 
+from mer_ser.experiments.data import Data
 from mer_ser.experiments.gomez_canon.data import (
     MusicPatches,
     fold,
+    frame_sets,
     music_fingerprint,
+    patch_sets,
     rank_in_clip,
     window_seconds,
 )
 from mer_ser.experiments.gomez_canon.encoders import ENCODER_TYPES, Encoder
-from mer_ser.experiments.gomez_canon.protocol import ENCODERS, MUSIC, PROTOCOLS, SETTINGS
+from mer_ser.experiments.gomez_canon.protocol import (
+    DAE_VARIANTS,
+    ENCODERS,
+    MODES,
+    MUSIC,
+    PROTOCOLS,
+    SETTINGS,
+    music_language,
+)
 from mer_ser.experiments.gomez_canon.scores import clip_confusions, head_scores
-from mer_ser.experiments.jobs import JobCache, classifier_state, job_key, run_classifier_job
+from mer_ser.experiments.jobs import (
+    JobCache,
+    classifier_state,
+    default_jobs_dir,
+    job_key,
+    run_classifier_job,
+)
 from mer_ser.experiments.splits import stratified_group_split
 from mer_ser.features.mel import MelPatches
 from mer_ser.models.autoencoders import LatentClassifier, SCAEClassifier, SCAEEncoder
-from mer_ser.train.engine import _deep_merge, make_classifier_fit
+from mer_ser.train.engine import deep_merge, make_classifier_fit
 
 
 class LanguageTransfer:
@@ -39,7 +56,7 @@ class LanguageTransfer:
         music: ``{"eng": MusicPatches, "man": MusicPatches}``.
         extractor: the :class:`~mer_ser.features.MelPatches` that made them.
         frames: 1 Hz ComParE frames for the DAE encoders, from
-            :func:`~mer_ser.experiments.gomez_canon.load_frame_sets`: ``{"speech": {"eng":
+            :func:`~mer_ser.experiments.gomez_canon.frame_sets`: ``{"speech": {"eng":
             [(T, 260), ...], "man": [...]}, "music": {"eng": {clip id: (T, 260)}, "man": {...}}}``
             (the music clips those of ``music``).
         cache_dir: trained jobs (``None``: no cache).
@@ -86,6 +103,39 @@ class LanguageTransfer:
         self.confusions: dict = {}
         self.pretraining: dict = {}
         self.jobs: dict = {}  # (encoder, mode, setting, amount) -> trained runs
+
+    @classmethod
+    def from_corpora(
+        cls, data: Data, corpora: dict, protocol=None, *, cached_only: bool = False
+    ) -> LanguageTransfer:
+        """The experiments on a notebook's ``corpora`` (the four keys of :data:`CORPORA`).
+
+        Patches come through ``data`` (:func:`patch_sets`, the protocol's music stride), and
+        1 Hz frames (:func:`frame_sets`) when the protocol has a DAE encoder; jobs are cached
+        under its data root; ``data.seed`` seeds draws, splits and every run.
+
+        Args:
+            data: where the corpora, the feature cache and the job cache are.
+            corpora: ``{"speech_eng", "speech_man", "music_eng", "music_man"}`` -> spec.
+            protocol: a :class:`Protocol` or a key of :data:`PROTOCOLS` (default: the data's
+                profile).
+            cached_only: never train (see the class).
+        """
+        proto = (
+            PROTOCOLS[protocol or data.profile] if isinstance(protocol, str | None) else protocol
+        )
+        speech, music = patch_sets(data, corpora, music_stride=proto.music_patch_stride)
+        dae = set(proto.encoders) & set(DAE_VARIANTS)
+        return cls(
+            proto,
+            speech=speech,
+            music=music,
+            frames=frame_sets(data, corpora) if dae else None,
+            cache_dir=default_jobs_dir(data.data_root),
+            seed=data.seed,
+            progress=data.progress,
+            cached_only=cached_only,
+        )
 
     # -- compiled fits, shared by every job of a stage (jobs of equal shapes compile once) -----
     def _fit(self, key: tuple, make):
@@ -140,7 +190,7 @@ class LanguageTransfer:
         model = SCAEEncoder(rngs=nnx.Rngs(0))
         graphdef, params, rest = nnx.split(model, nnx.Param, ...)
         nnx.replace_by_pure_dict(params, preset[0]["encoder"])
-        nnx.replace_by_pure_dict(rest, _deep_merge(nnx.to_pure_dict(rest), preset[1]["encoder"]))
+        nnx.replace_by_pure_dict(rest, deep_merge(nnx.to_pure_dict(rest), preset[1]["encoder"]))
         if "encode" not in self._memo:
             self._memo["encode"] = jax.jit(
                 lambda p, r, x: nnx.merge(graphdef, p, r, copy=True)(x, train=False)
@@ -296,6 +346,29 @@ class LanguageTransfer:
         frame = rank_in_clip(m.clip)[rows] * m.stride * ex.patch_step + ex.patch_frames // 2
         return frame * ex.hop_length / ex.sr
 
+    def confusion_panels(self, setting: str, amount: str) -> dict[str, np.ndarray]:
+        """One setting's test confusion matrices, each beside the baseline CNN of its music.
+
+        Args:
+            setting: ``<speech>2<music>`` (:data:`SETTINGS`).
+            amount: ``"exp1"`` or ``"exp2"``.
+
+        Returns:
+            Panel label (``"SCAE-Full"``, ``"DAE-Classifier"``, ``"baseline CNN (eng)"``) -> the
+            confusion summed over runs, for every encoder and mode run so far (:meth:`run`);
+            the plot of :func:`mer_ser.plots.confusion_matrices`.
+        """
+        panels = {
+            enc if enc in DAE_VARIANTS else f"{enc}-{MODES[mode]}": cm
+            for (enc, mode, s, a), cm in self.confusions.items()
+            if s == setting and a == amount
+        }
+        lang = music_language(setting)
+        panels[f"baseline CNN ({lang})"] = self.confusions[
+            ("CNN", "baseline", f"music_{lang}", "none")
+        ]
+        return panels
+
     def patch_probabilities(self, encoder: str, mode: str, setting: str, amount: str, *,
                             run: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:  # fmt: skip
         """Quadrant probabilities over time of each test clip, from one trained run.
@@ -324,7 +397,7 @@ class LanguageTransfer:
                 self.transfer(encoder, setting, amount)
         if key not in self.jobs:
             raise ValueError(f"{key}: not part of the protocol (modes {self.protocol.modes})")
-        lang = setting.split("2")[-1].removeprefix("music_")
+        lang = music_language(setting)
         test = self.splits[lang][2]
         job = self.jobs[key]
         if mode == "baseline":
