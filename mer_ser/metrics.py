@@ -7,12 +7,14 @@
   (Rodningen 2022 reads transfer of each dimension from Figs. 5.1-5.2).
 * :func:`weighted_random_accuracy`: the thesis' experiment 0, a classifier guessing with the
   training set's class shares.
+* :func:`wilson_interval`: the 95 % score interval of an accuracy over ``n`` test clips.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats as _st
 
 
 def confusion(y_true, y_pred, n_classes: int) -> np.ndarray:
@@ -95,3 +97,18 @@ def weighted_random_accuracy(train_labels, test_labels, n_classes: int) -> float
     p = np.bincount(np.asarray(train_labels, int), minlength=n_classes) / len(train_labels)
     q = np.bincount(np.asarray(test_labels, int), minlength=n_classes) / len(test_labels)
     return float((p * q).sum())
+
+
+def wilson_interval(accuracy, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson's score interval of a proportion (Wilson 1927), e.g. an accuracy over ``n`` clips.
+
+    ``(p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)`` with ``z`` the normal quantile
+    of ``(1 + level) / 2``. Works on arrays; ``n = 0`` gives NaN.
+    """
+    p = np.asarray(accuracy, np.float64)
+    n = np.asarray(n, np.float64)
+    z = _st.norm.ppf((1 + level) / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return centre - half, centre + half

@@ -279,12 +279,17 @@ def dae_reconstruction(table: pd.DataFrame, curves: pd.DataFrame):
 def trajectories(panels: list[dict], *, dimension: str = "arousal"):
     """Gold standard against model predictions over time (Coutinho & Schuller 2017, Figs 2-5).
 
+    The y-axis spans [-1, 1] and widens to whatever a curve reaches, so no curve is cut off.
+
     Args:
         panels: one dict per clip: ``title``, ``time`` ``(T,)``, ``gold`` ``(T, 2)`` and
-            ``predictions`` (label -> ``(T, 2)``).
+            ``predictions`` (label -> ``(T, 2)``); labels ending in ``(domain)`` are drawn
+            dashed in the colour of the same label ending in ``(paper)``.
         dimension: ``"arousal"``, ``"valence"`` or ``"both"`` (two rows).
     """
     dims = ["arousal", "valence"] if dimension == "both" else [dimension]
+    colours: dict[str, str] = {}
+    cycle = iter(plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4)
     fig, axes = plt.subplots(
         len(dims), len(panels), figsize=(5.5 * len(panels), 3.2 * len(dims)), squeeze=False
     )
@@ -293,21 +298,65 @@ def trajectories(panels: list[dict], *, dimension: str = "arousal"):
             d = ["arousal", "valence"].index(dim)
             ax = axes[i, j]
             ax.plot(p["time"], p["gold"][:, d], color="k", lw=2, label="gold standard")
+            lo, hi = -1.0, 1.0
             for label, pred in p["predictions"].items():
-                ax.plot(p["time"], pred[:, d], lw=1.3, label=label)
-            ax.set(xlabel="time (s)", ylabel=dim, ylim=(-1, 1), title=f"{p['title']}: {dim}")
+                base = label.replace(" (domain)", "").replace(" (paper)", "")
+                colour = colours.setdefault(base, next(cycle))
+                ls = "--" if label.endswith("(domain)") else "-"
+                ax.plot(p["time"], pred[:, d], lw=1.3, ls=ls, color=colour, label=label)
+                lo, hi = min(lo, float(np.min(pred[:, d]))), max(hi, float(np.max(pred[:, d])))
+            pad = 0.05 * (hi - lo)
+            ax.set(xlabel="time (s)", ylabel=dim, ylim=(lo - pad, hi + pad),
+                   title=f"{p['title']}: {dim}")  # fmt: skip
             ax.axhline(0, color="0.7", lw=0.6)
     axes[0, 0].legend(fontsize=8)
     fig.tight_layout()
     return fig
 
 
+def learning_curves(curves: pd.DataFrame):
+    """Loss per epoch of each condition's final models: has training converged?
+
+    Args:
+        curves: :func:`~mer_ser.experiments.curves_frame` (``condition, normalisation, epoch,
+            models, train_loss, val_loss, stopped_early``).
+
+    One panel per condition: validation loss (thick) and training loss (thin), mean over the
+    models still training; ``paper`` solid, ``domain`` dashed. The title gives the share of
+    models early stopping ended before the epoch budget (the rest used all of it).
+    """
+    conds = list(dict.fromkeys(curves["condition"]))
+    cols = min(3, len(conds))
+    rows = -(-len(conds) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.2 * rows), squeeze=False)
+    for ax, cond in zip(axes.ravel(), conds, strict=False):
+        stopped = []
+        for norm, g in curves[curves["condition"] == cond].groupby("normalisation", sort=False):
+            ls = "--" if norm == "domain" else "-"
+            ax.plot(g["epoch"], g["val_loss"], ls=ls, lw=2, color="#d95f02",
+                    label=f"validation ({norm})")  # fmt: skip
+            ax.plot(g["epoch"], g["train_loss"], ls=ls, lw=1, color="#1b9e77",
+                    label=f"training ({norm})")  # fmt: skip
+            stopped.append(f"{norm} {g['stopped_early'].iloc[0]:.0%}")
+        ax.set(title=f"{cond}: stopped early {', '.join(stopped)}", xlabel="epoch",
+               ylabel="loss (1 - CCC)")  # fmt: skip
+    for ax in axes.ravel()[len(conds) :]:
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def condition_bars(agg: pd.DataFrame, *, metric: str = "ccc"):
-    """Test performance per condition: all-trial mean and sd (bars) and the paper's best-k (dots).
+    """Test performance per condition: all-trial mean, clip-bootstrap 95 % CI, best-k aggregate.
+
+    Bars: the mean over every trial with its 95 % interval from resampling clips; dashes: the
+    paper's aggregate (the mean of the ``k`` best trials).
 
     Args:
         agg: :func:`mer_ser.stats.aggregate_trials` output (``condition, target, dimension,
-            metric, paper_best5, all_mean, all_sd``) with a ``domain`` column (target domain).
+            metric, clips, trials, k, best_k, all_mean, ci_low, ci_high``) with a ``domain``
+            column (target domain).
         metric: which metric to show.
     """
     a = agg[agg["metric"] == metric]
@@ -319,27 +368,30 @@ def condition_bars(agg: pd.DataFrame, *, metric: str = "ccc"):
         x = np.arange(len(conds))
         for k, (dim, col) in enumerate((("arousal", "#d95f02"), ("valence", "#1b9e77"))):
             g = d[d["dimension"] == dim].set_index("condition").loc[conds]
+            ci = np.vstack([g["all_mean"] - g["ci_low"], g["ci_high"] - g["all_mean"]])
             ax.bar(
                 x + (k - 0.5) * 0.38,
                 g["all_mean"],
                 0.36,
-                yerr=g["all_sd"],
+                yerr=ci,
                 color=col,
                 alpha=0.75,
                 capsize=3,
-                label=f"{dim}: all trials (mean ± sd)",
+                label=f"{dim}: all trials, 95 % CI over clips",
             )
             ax.plot(
                 x + (k - 0.5) * 0.38,
-                g["paper_best5"],
+                g["best_k"],
                 "k_",
                 ms=14,
                 mew=2,
-                label="best trials (paper's aggregate)" if k else None,
+                label=f"best {g['k'].iloc[0]} trials (paper's aggregate)" if k else None,
             )
         ax.axhline(0, color="0.5", lw=0.8)
         ax.set_xticks(x, conds)
-        ax.set(title=f"target: {dom}", ylabel=metric.upper() if metric != "r" else "r")
+        n = d[["clips", "trials"]].iloc[0]
+        ax.set(title=f"target: {dom} ({n['clips']} test clips × {n['trials']} trials)",
+               ylabel=metric.upper() if metric != "r" else "r")  # fmt: skip
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -11,7 +11,7 @@ from scipy import stats as st
 
 from mer_ser.errors import CorruptCacheEntry
 from mer_ser.experiments.continuous_results import sequence_metrics
-from mer_ser.experiments.jobs import JobCache, Trained, job_key, predict, run_job
+from mer_ser.experiments.jobs import JobCache, Trained, job_key, learning_curves, predict, run_job
 from mer_ser.experiments.sequences import SequenceSet, concatenate, pad_sequences
 from mer_ser.experiments.splits import cv_masks, leave_one_out
 from mer_ser.models.lstm import ContinuousRegressor
@@ -148,3 +148,19 @@ def test_same_seed_same_models_bitwise(rng, tmp_path):
     b = run_job(fit, hyper=hyper, **args)
     for u, v in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params), strict=True):
         np.testing.assert_array_equal(u, v)
+
+
+def test_learning_curves_average_the_models_still_training():
+    from types import SimpleNamespace
+
+    nan = np.nan
+    job = SimpleNamespace(
+        epochs=np.array([2, 4]),  # the budget is 4: the first model stopped early
+        train_loss=np.array([[1.0, 0.8, nan, nan], [2.0, 1.0, 0.5, 0.4]]),
+        val_loss=np.array([[1.2, 0.9, nan, nan], [2.2, 1.1, 0.7, 0.6]]),
+    )
+    c = learning_curves(job)
+    assert c["epoch"].tolist() == [0, 1, 2, 3] and c["models"].tolist() == [2, 2, 1, 1]
+    np.testing.assert_allclose(c["train_loss"], [1.5, 0.9, 0.5, 0.4])
+    np.testing.assert_allclose(c["val_loss"], [1.7, 1.0, 0.7, 0.6])
+    assert (c["stopped_early"] == 0.5).all()

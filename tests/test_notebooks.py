@@ -133,7 +133,14 @@ def test_notebooks_run_on_quick_and_write_their_figures(executed):
     assert set(long["condition"]) == {"M2M", "S2S", "S2M", "M2S", "S2M_TL", "M2S_TL"}
     assert set(long["normalisation"]) == {"paper", "domain"}
     tt = pd.read_csv(figs / "ttests.csv")
-    assert (tt["p_bonferroni"] >= tt["p"]).all() and len(tt) == 2 * 2 * 3 * 3
+    # paired tests of 3 pairs x 3 metrics x 2 dimensions x 2 target domains x 2 normalisations,
+    # corrected over the whole file
+    assert len(tt) == 2 * 2 * 2 * 3 * 3 and set(tt["test"]) == {"paired t"}
+    assert (tt["p_bonferroni"] >= tt["p_holm"]).all() and (tt["p_holm"] >= tt["p"]).all()
+    for name in ("rodningen2022_tests.csv", "gomezcanon2021_tests.csv"):
+        qt = pd.read_csv(figs / name)
+        assert len(qt) > 0 and qt["p"].between(0, 1).all() and (qt["p_holm"] >= qt["p"]).all()
+        assert (qt["diff"] - (qt["accuracy_a"] - qt["accuracy_b"])).abs().max() < 1e-9
     assert set(pd.read_csv(figs / "rodningen2022_results.csv")["protocol"]) == {"rodningen2022"}
     gc = pd.read_csv(figs / "gomezcanon2021_results.csv")
     assert set(gc["protocol"]) == {"gomezcanon2021"}

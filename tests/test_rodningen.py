@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 
 from mer_ser.experiments.quadrants import ClipSet
-from mer_ser.experiments.rodningen2022 import Protocol, QuadrantTrack, mer_split, ser_split
+from mer_ser.experiments.rodningen2022 import (
+    Protocol,
+    QuadrantTrack,
+    mer_split,
+    ser_split,
+    table5_1,
+)
+from mer_ser.metrics import wilson_interval
 
 TINY = Protocol(
     "tiny",
@@ -79,6 +86,18 @@ def test_experiments_learn_report_and_resume_from_the_cache(sets, tmp_path):
     dom = track.run("DCNN", "SER2MER", "domain")
     acc_dom = dom[(dom["metric"] == "accuracy") & (dom["partition"] == "test")]["value"]
     assert acc_dom.mean() > base["speech"] + 0.3, acc_dom.tolist()
+    # clip by clip: each clip's share of runs right averages to the runs' mean accuracy
+    out = track.clip_outcomes().set_index("system")
+    assert set(out.index) == {"DCNN MER2MER", "DCNN SER2MER (domain)"}
+    assert len(out.loc["DCNN MER2MER"]) == len(track.splits["music"].test)
+    assert out.loc["DCNN MER2MER", "correct"].mean() == pytest.approx(acc.mean())
+    assert out.loc["DCNN SER2MER (domain)", "correct"].mean() == pytest.approx(acc_dom.mean())
+    assert track.comparisons() == [("DCNN SER2MER (domain)", "DCNN MER2MER")]
+    t51 = table5_1(pd.concat([mer, dom]), base).set_index("setting")
+    n = len(track.splits["music"].test)
+    assert (t51.loc["MER2MER", "test_clips"], t51.loc["MER2MER", "runs"]) == (n, 2)
+    lo, hi = wilson_interval(acc.mean(), n)
+    assert (t51.loc["MER2MER", "test_ci_low"], t51.loc["MER2MER", "test_ci_high"]) == (lo, hi)
     files = sorted(p.name for p in tmp_path.rglob("*.npz"))
     again = QuadrantTrack(TINY, speech=speech, music=music, cache_dir=tmp_path, seed=0)
     same = again.run("DCNN", "MER2MER")

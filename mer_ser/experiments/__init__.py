@@ -17,7 +17,7 @@ track's input), :mod:`~mer_ser.experiments.splits` (every fold and partition),
 :mod:`~mer_ser.experiments.sequences` and :mod:`~mer_ser.experiments.quadrants` (padded sets).
 """
 
-from mer_ser.experiments.continuous_results import ConditionResult, results_frame
+from mer_ser.experiments.continuous_results import ConditionResult, curves_frame, results_frame
 from mer_ser.experiments.coutinho2017 import CONDITIONS, ContinuousTrack
 from mer_ser.experiments.data import Data
 from mer_ser.experiments.jobs import JobCache, default_jobs_dir
@@ -31,6 +31,7 @@ __all__ = [
     "JobCache",
     "SequenceSet",
     "concatenate",
+    "curves_frame",
     "default_jobs_dir",
     "results_frame",
     "sequence_set",

@@ -7,7 +7,7 @@ computed from predictions, at the level it was sampled: trial x test instance x 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jax.numpy as jnp
 import numpy as np
@@ -56,6 +56,8 @@ class ConditionResult:
         gold: ``(N_target, T, 2)``; ``mask`` ``(N_target, T)``.
         dev_by_trial: development score per trial (used to pick the trial shown in plots).
         search: the development log.
+        curves: the final models' loss per epoch
+            (:func:`~mer_ser.experiments.jobs.learning_curves`).
     """
 
     condition: str
@@ -69,6 +71,7 @@ class ConditionResult:
     mask: np.ndarray
     dev_by_trial: np.ndarray
     search: pd.DataFrame
+    curves: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def metrics(self) -> dict[str, np.ndarray]:
         """Per trial, instance and dimension: ``{"ccc", "r", "rmse"}`` -> ``(trials, N, 2)``."""
@@ -106,6 +109,14 @@ class ConditionResult:
     def best_trial(self) -> int:
         """The trial with the best development score (never chosen on test data)."""
         return int(np.argmax(self.dev_by_trial))
+
+
+def curves_frame(results: list[ConditionResult]) -> pd.DataFrame:
+    """All conditions' learning curves: ``condition, normalisation`` and the curve columns."""
+    return pd.concat(
+        [r.curves.assign(condition=r.condition, normalisation=r.normalisation) for r in results],
+        ignore_index=True,
+    )
 
 
 def results_frame(results: list[ConditionResult]) -> pd.DataFrame:

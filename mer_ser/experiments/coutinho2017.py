@@ -70,6 +70,7 @@ from mer_ser.experiments.jobs import (
     Trained,
     default_jobs_dir,
     job_key,
+    learning_curves,
     predict,
     run_job,
 )
@@ -551,6 +552,7 @@ class ContinuousTrack:
             mask=tgt.m,
             dev_by_trial=dev_by_trial,
             search=dev.search,
+            curves=learning_curves(trained),
         )
 
     def shared_code_sweep(

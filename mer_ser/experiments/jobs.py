@@ -20,6 +20,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 from flax import nnx
 
 from mer_ser._io import read_checked, sha256_json, write_checked
@@ -100,6 +101,35 @@ class Trained:
             flat["val_loss"],
             flat["diverged"],
         )
+
+
+def learning_curves(trained: Trained) -> pd.DataFrame:
+    """Training and validation loss per epoch over a job's models (is training converged?).
+
+    Returns:
+        One row per epoch: ``epoch``, ``models`` (models still training at that epoch),
+        ``train_loss`` and ``val_loss`` (means over them), ``stopped_early`` (share of all
+        models that early stopping ended before the epoch budget; the budget is the curves'
+        length).
+    """
+    train = np.asarray(trained.train_loss, np.float64)
+    val = np.asarray(trained.val_loss, np.float64)
+    epochs = np.asarray(trained.epochs)
+    n = int(epochs.max()) if len(epochs) else 0
+    running = np.arange(n)[None, :] < epochs[:, None]
+    with np.errstate(invalid="ignore"):
+        count = running.sum(axis=0)
+        t = np.where(running, train[:, :n], 0).sum(axis=0) / np.maximum(count, 1)
+        v = np.where(running, val[:, :n], 0).sum(axis=0) / np.maximum(count, 1)
+    return pd.DataFrame(
+        {
+            "epoch": np.arange(n),
+            "models": count,
+            "train_loss": t,
+            "val_loss": v,
+            "stopped_early": float(np.mean(epochs < train.shape[1])) if len(epochs) else np.nan,
+        }
+    )
 
 
 class NotTrained(LookupError):

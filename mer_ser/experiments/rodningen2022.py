@@ -176,6 +176,7 @@ class QuadrantTrack:
         self.seed = seed
         self._models: dict = {}
         self._confusion: dict = {}
+        self._outcomes: dict = {}
 
     @classmethod
     def from_corpora(cls, data: Data, corpora: dict, protocol=None) -> QuadrantTrack:
@@ -283,8 +284,8 @@ class QuadrantTrack:
 
         Returns:
             Long format ``protocol, encoder, setting, mode, head, run, metric, value,
-            normalisation, partition`` with ``accuracy``, ``macro_f1`` and ``weighted_f1`` on
-            the MER test partition and on the source's validation partition (the summed
+            normalisation, partition, clips`` with ``accuracy``, ``macro_f1`` and ``weighted_f1``
+            on the MER test partition and on the source's validation partition (the summed
             test confusion matrix is then available from :meth:`confusion`). A partition
             without clips (possible only on fixture-sized corpora) gets no rows.
         """
@@ -334,16 +335,59 @@ class QuadrantTrack:
                             "value": float(v),
                             "normalisation": normalisation,
                             "partition": part,
+                            "clips": len(y),
                         }
                     )
         self._confusion[(model, setting, normalisation)] = sum(
             metrics.confusion(music.quadrant[test], pr, 4) for pr in pred_test
+        )
+        correct = (np.asarray(pred_test) == music.quadrant[test][None]).mean(axis=0)
+        self._outcomes[(model, setting, normalisation)] = pd.DataFrame(
+            {"clip": np.asarray(music.clip_ids)[test], "correct": correct, "runs": len(pred_test)}
         )
         return pd.DataFrame(rows)
 
     def confusion(self, model: str, setting: str, normalisation: str = "source") -> np.ndarray:
         """Test confusion matrix summed over runs (run :meth:`run` first)."""
         return self._confusion[(model, setting, normalisation)]
+
+    def clip_outcomes(self) -> pd.DataFrame:
+        """Each experiment run so far, clip by clip: the share of its runs right on the clip.
+
+        Returns:
+            ``system`` (``"DCNN SER2MER (source)"``), ``model, setting, normalisation, clip,
+            correct, runs``: one row per MER test clip of each experiment (every experiment is
+            scored on the same clips, so they can be compared pairwise).
+        """
+        frames = [
+            out.assign(system=_system(*key), model=key[0], setting=key[1], normalisation=key[2])
+            for key, out in self._outcomes.items()
+        ]
+        cols = ["system", "model", "setting", "normalisation", "clip", "correct", "runs"]
+        return pd.concat(frames, ignore_index=True)[cols]
+
+    def comparisons(self) -> list[tuple[str, str]]:
+        """The pairs of experiments the thesis' conclusions rest on, among those run so far.
+
+        Per model: SER2MER (each normalisation) against MER2MER; SER2MER under ``source``
+        against ``domain``; the fine-tuned SER2MER_FT against SER2MER and MER2MER.
+        """
+        done = set(self._outcomes)
+        pairs = []
+        for model in dict.fromkeys(k[0] for k in done):
+            mer = (model, "MER2MER", "source")
+            ser = [k for k in done if k[0] == model and k[1] == "SER2MER"]
+            ft = [k for k in done if k[0] == model and k[1] == "SER2MER_FT"]
+            for k in sorted(ser) + sorted(ft):
+                if mer in done:
+                    pairs.append((_system(*k), _system(*mer)))
+            for norm_set in (sorted(ser), sorted(ft)):
+                if len(norm_set) == 2:
+                    pairs.append((_system(*norm_set[0]), _system(*norm_set[1])))
+            for k in sorted(ft):
+                if (model, "SER2MER", k[2]) in done:
+                    pairs.append((_system(*k), _system(model, "SER2MER", k[2])))
+        return pairs
 
     def confusion_panels(self, setting: str, models, normalisations) -> dict[str, np.ndarray]:
         """One setting's test confusions, a panel per model and normalisation (Figs. 5.1, 5.2).
@@ -432,18 +476,21 @@ EXPERIMENTS = (("1a", "DCNN", "SER2MER"), ("1b", "DCNN", "MER2MER"), ("2a", "ADC
 
 
 def table5_1(results: pd.DataFrame, baseline: dict[str, float]) -> pd.DataFrame:
-    """The analog of Rodningen 2022, Table 5.1: accuracy (mean and sd over runs) per experiment.
+    """The analog of Rodningen 2022, Table 5.1: accuracy per experiment, with its n and interval.
 
     Args:
         results: rows of :meth:`QuadrantTrack.run` (any models, settings, normalisations).
         baseline: :meth:`QuadrantTrack.baseline`.
 
     Returns:
-        One row per experiment: ``experiment, model, setting, normalisation, test_mean, test_sd,
-        validation_mean, validation_sd`` (test: the MER test partition; validation: the source's
-        validation partition, so SER2MER's validation is the thesis' SER2SER). Experiment 0 is
-        weighted-random guessing with the SER and with the MER training shares (expected value,
-        no sd).
+        One row per experiment: ``experiment, model, setting, normalisation, runs``, then per
+        partition (``test``: the MER test partition; ``validation``: the source's validation
+        partition, so SER2MER's validation is the thesis' SER2SER) ``<part>_clips``,
+        ``<part>_mean`` and ``<part>_sd`` over runs and the 95 % Wilson interval
+        ``<part>_ci_low``, ``<part>_ci_high`` of the mean accuracy over the partition's clips
+        (:func:`mer_ser.metrics.wilson_interval`; the runs share the clips, so the clips are
+        the ``n``). Experiment 0 is weighted-random guessing with the SER and with the MER
+        training shares (expected value).
     """
     acc = results[results["metric"] == "accuracy"]
     rows = [
@@ -453,14 +500,25 @@ def table5_1(results: pd.DataFrame, baseline: dict[str, float]) -> pd.DataFrame:
     for number, model, setting in EXPERIMENTS:
         sel = acc[(acc["encoder"] == model) & (acc["setting"] == setting)]
         for norm, g in sel.groupby("normalisation", sort=True):
-            row = {"experiment": number, "model": model, "setting": setting, "normalisation": norm}
-            for part, name in (("test", "test"), ("validation", "validation")):
-                v = g[g["partition"] == part]["value"]
-                row[f"{name}_mean"], row[f"{name}_sd"] = v.mean(), v.std(ddof=1)
+            row = {"experiment": number, "model": model, "setting": setting, "normalisation": norm,
+                   "runs": g["run"].nunique()}  # fmt: skip
+            for part in ("test", "validation"):
+                p = g[g["partition"] == part]
+                n = int(p["clips"].iloc[0]) if len(p) else 0
+                lo, hi = metrics.wilson_interval(p["value"].mean(), n)
+                row.update({f"{part}_clips": n, f"{part}_mean": p["value"].mean(),
+                            f"{part}_sd": p["value"].std(ddof=1), f"{part}_ci_low": float(lo),
+                            f"{part}_ci_high": float(hi)})  # fmt: skip
             rows.append(row)
-    cols = ["experiment", "model", "setting", "normalisation", "test_mean", "test_sd",
-            "validation_mean", "validation_sd"]  # fmt: skip
+    cols = ["experiment", "model", "setting", "normalisation", "runs"]
+    cols += [f"{p}_{c}" for p in ("test", "validation")
+             for c in ("clips", "mean", "sd", "ci_low", "ci_high")]  # fmt: skip
     return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def _system(model: str, setting: str, normalisation: str) -> str:
+    """An experiment's label: ``"DCNN MER2MER"``, ``"DCNN SER2MER (domain)"``."""
+    return f"{model} {setting}" if setting == "MER2MER" else f"{model} {setting} ({normalisation})"
 
 
 def _preset(build, trained, k: int):

@@ -22,6 +22,21 @@ TABLE2_ROWS = (
 )
 
 
+def clip_quadrants(quadrant: np.ndarray, clip: np.ndarray, clips) -> np.ndarray:
+    """Each clip's quadrant decision: the arg-max of its patches' mean probabilities.
+
+    Args:
+        quadrant: ``(P, 4)`` softmax of every patch.
+        clip: ``(P,)`` the clip index of each patch.
+        clips: the clip indices to decide, in order.
+
+    Returns:
+        ``(len(clips),)`` quadrant indices.
+    """
+    q = np.stack([quadrant[clip == c].mean(axis=0) for c in clips])
+    return q.argmax(axis=1)
+
+
 def clip_confusions(prob: dict[str, np.ndarray], y_clip: np.ndarray, clip: np.ndarray, clips):
     """Per-head confusion of clip-level decisions from patch probabilities.
 
@@ -31,8 +46,7 @@ def clip_confusions(prob: dict[str, np.ndarray], y_clip: np.ndarray, clip: np.nd
     """
     idx = {c: np.flatnonzero(clip == c) for c in clips}
     y = y_clip[np.asarray(clips)]
-    q = np.stack([prob["quadrant"][idx[c]].mean(axis=0) for c in clips])
-    out = {"quadrant": metrics.confusion(y, q.argmax(axis=1), 4)}
+    out = {"quadrant": metrics.confusion(y, clip_quadrants(prob["quadrant"], clip, clips), 4)}
     for head, positive in (("arousal", (0, 1)), ("valence", (0, 3))):
         if head in prob:
             p = np.asarray([prob[head][idx[c]].mean() for c in clips])
@@ -60,8 +74,10 @@ def table2(results: pd.DataFrame, amount: str = "exp2") -> pd.DataFrame:
     Rows: ``model`` ("DAE-Classifier", "SCAE-Feat. Ext.", ...) x ``head`` (Q, A, V; the DAE
     classifiers have the quadrant head only, as 2020's Table II); columns: ``<setting> P``,
     ``<setting> R``, ``<setting> F`` for the settings in Table 2's order, each the mean over runs
-    of the weighted precision, recall and F-score on the music's test clips. The baseline CNN
-    (trained on music only) has one column block per music set instead.
+    of the weighted precision, recall and F-score on the music's test clips, and
+    ``<setting> R 95% CI (clips)``: the Wilson interval of R over the test clips (the weighted
+    recall is the accuracy; :func:`mer_ser.metrics.wilson_interval`) and how many clips it rests
+    on. The baseline CNN (trained on music only) has one column block per music set instead.
     """
     sel = results[(results["protocol"] == "gomezcanon2021")]
     columns = {"precision": "P", "recall": "R", "f1": "F"}
@@ -76,6 +92,7 @@ def table2(results: pd.DataFrame, amount: str = "exp2") -> pd.DataFrame:
             continue
         name = "Baseline CNN" if mode == "baseline" else ENCODER_TYPES[enc].label(mode)
         means = g.groupby(["head", "setting", "metric"])["value"].mean()
+        clips = g.groupby("setting")["clips"].first()
         order = [f"music_{m}" for m in MUSIC] if mode == "baseline" else list(SETTINGS)
         for h, short in head.items():
             if h not in set(g["head"]):
@@ -84,5 +101,14 @@ def table2(results: pd.DataFrame, amount: str = "exp2") -> pd.DataFrame:
             for s in order:
                 for met, col in columns.items():
                     row[f"{s} {col}"] = means.get((h, s, met), np.nan)
+                row[f"{s} R 95% CI (clips)"] = _interval(means.get((h, s, "recall")), clips.get(s))
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _interval(accuracy, clips) -> str:
+    """``"0.36-0.70 (30)"``: the Wilson interval of an accuracy and its clips; empty if unknown."""
+    if accuracy is None or clips is None or np.isnan(accuracy):
+        return ""
+    lo, hi = metrics.wilson_interval(accuracy, clips)
+    return f"{lo:.2f}-{hi:.2f} ({int(clips)})"

@@ -29,9 +29,10 @@ from mer_ser.experiments.gomez_canon.protocol import (
     MUSIC,
     PROTOCOLS,
     SETTINGS,
+    SPEECH,
     music_language,
 )
-from mer_ser.experiments.gomez_canon.scores import clip_confusions, head_scores
+from mer_ser.experiments.gomez_canon.scores import clip_confusions, clip_quadrants, head_scores
 from mer_ser.experiments.jobs import (
     JobCache,
     classifier_state,
@@ -101,6 +102,7 @@ class LanguageTransfer:
         self._fits: dict = {}
         self._memo: dict = {}
         self.confusions: dict = {}
+        self._outcomes: dict = {}
         self.pretraining: dict = {}
         self.jobs: dict = {}  # (encoder, mode, setting, amount) -> trained runs
 
@@ -268,18 +270,25 @@ class LanguageTransfer:
         """
         m, test = music or self.music[lang], self.splits[lang][2]
         clip = m.clip[m.rows(test)]
-        rows, total = [], 0
+        rows, total, correct = [], 0, 0.0
         for r, prob in enumerate(probs):
             cms = clip_confusions(prob, m.quadrant, clip, test)
             total = total + cms["quadrant"]
+            correct = correct + (clip_quadrants(prob["quadrant"], clip, test) == m.quadrant[test])
             for head, cm in cms.items():
                 for metric, v in head_scores(cm).items():
                     rows.append(
                         {"protocol": "gomezcanon2021", "encoder": encoder, "setting": setting,
                          "mode": mode, "head": head, "run": r, "metric": metric, "value": v,
-                         "normalisation": normalisation, "partition": "test", "amount": amount}
+                         "normalisation": normalisation, "partition": "test", "amount": amount,
+                         "clips": len(test)}
                     )  # fmt: skip
-        self.confusions[(encoder, mode, setting, amount)] = total
+        key = (encoder, mode, setting, amount)
+        self.confusions[key] = total
+        self._outcomes[key] = pd.DataFrame(
+            {"clip": np.asarray(m.clip_ids)[test], "correct": correct / len(probs),
+             "runs": len(probs)}
+        )  # fmt: skip
         return rows
 
     def transfer(self, encoder: str, setting: str, amount: str) -> pd.DataFrame:
@@ -345,6 +354,59 @@ class LanguageTransfer:
         ex = self.extractor
         frame = rank_in_clip(m.clip)[rows] * m.stride * ex.patch_step + ex.patch_frames // 2
         return frame * ex.hop_length / ex.sr
+
+    def clip_outcomes(self) -> pd.DataFrame:
+        """Every experiment run so far, clip by clip: the share of its runs right on the clip.
+
+        Returns:
+            ``system`` (``"SCAE-Full mix2eng exp2"``, ``"Baseline CNN music_eng"``),
+            ``encoder, mode, setting, amount, clip, correct, runs``: quadrant decisions on each
+            music set's test clips (the systems of one music set share them).
+        """
+        frames = [
+            out.assign(
+                system=self._system(*key),
+                encoder=key[0],
+                mode=key[1],
+                setting=key[2],
+                amount=key[3],
+            )
+            for key, out in self._outcomes.items()
+        ]
+        cols = ["system", "encoder", "mode", "setting", "amount", "clip", "correct", "runs"]
+        return pd.concat(frames, ignore_index=True)[cols]
+
+    def comparisons(self, amount: str = "exp2") -> list[tuple[str, str]]:
+        """The pairs the papers' conclusions rest on, among the experiments run so far.
+
+        For the speech amount ``amount``: Feat. Ext. against Full of each encoder and setting;
+        the three speech pools (``eng``, ``man``, ``mix``) against each other for each encoder,
+        mode and music set; every transfer against the baseline CNN of its music.
+        """
+        done = {k for k in self._outcomes if k[3] in (amount, "none")}
+        pairs = []
+        for enc, mode, setting, amt in sorted(done):
+            if mode == "feat_ext" and (enc, "full", setting, amt) in done:
+                pairs.append((self._system(enc, mode, setting, amt),
+                              self._system(enc, "full", setting, amt)))  # fmt: skip
+        systems = sorted({(k[0], k[1]) for k in done if k[1] != "baseline"})
+        for lang in MUSIC:
+            settings = [f"{s}2{lang}" for s in SPEECH]
+            for enc, mode in systems:
+                ran = [s for s in settings if (enc, mode, s, amount) in done]
+                pairs += [(self._system(enc, mode, a, amount), self._system(enc, mode, b, amount))
+                          for i, a in enumerate(ran) for b in ran[i + 1:]]  # fmt: skip
+                base = ("CNN", "baseline", f"music_{lang}", "none")
+                if base in done:
+                    pairs += [(self._system(enc, mode, s, amount), self._system(*base))
+                              for s in ran]  # fmt: skip
+        return pairs
+
+    @staticmethod
+    def _system(encoder: str, mode: str, setting: str, amount: str) -> str:
+        if mode == "baseline":
+            return f"Baseline CNN {setting}"
+        return f"{ENCODER_TYPES[encoder].label(mode)} {setting} {amount}"
 
     def confusion_panels(self, setting: str, amount: str) -> dict[str, np.ndarray]:
         """One setting's test confusion matrices, each beside the baseline CNN of its music.
