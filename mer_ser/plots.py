@@ -401,8 +401,9 @@ def shared_code_sweep(summary: pd.DataFrame):
     """Cross-domain CCC against the built-in corpus' ``shared_code``.
 
     Args:
-        summary: one row per ``shared_code, condition, dimension`` with ``mean`` and ``sd`` of
-            the all-trial CCC.
+        summary: :func:`mer_ser.stats.sweep_summary`: one row per ``shared_code, condition,
+            dimension`` with the all-trial ``mean`` CCC and its clip interval
+            (``ci_low``, ``ci_high``).
     """
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for ax, dim in zip(axes, ("arousal", "valence"), strict=True):
@@ -412,14 +413,16 @@ def shared_code_sweep(summary: pd.DataFrame):
             ax.errorbar(
                 g["shared_code"],
                 g["mean"],
-                yerr=g["sd"],
+                yerr=np.vstack([g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]]),
                 marker="o",
                 capsize=3,
                 color=col,
                 label=cond,
             )
         ax.axhline(0, color="0.5", lw=0.8)
-        ax.set(xlabel="shared_code of the built-in corpus", ylabel="test CCC", title=dim)
+        n = summary[["clips", "trials"]].iloc[0]
+        ax.set(xlabel="shared_code of the built-in corpus", ylabel="test CCC (95 % CI over clips)",
+               title=f"{dim} ({n['clips']} test clips × {n['trials']} trials)")  # fmt: skip
         ax.legend()
     fig.tight_layout()
     return fig

@@ -422,14 +422,20 @@ def table6_tests(long: pd.DataFrame, *, paired: bool = True) -> pd.DataFrame:
     return _corrected(out)
 
 
-def sweep_summary(sweep: pd.DataFrame) -> pd.DataFrame:
-    """CCC of the shared-code sweep: mean and sd over trials (each trial's mean over clips).
+def sweep_summary(sweep: pd.DataFrame, *, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
+    """CCC of the shared-code sweep per level, condition and dimension, with its n and interval.
 
     Returns:
-        ``shared_code, condition, dimension, mean, sd``.
+        ``shared_code, condition, dimension, clips, trials, mean, sd`` (over trials, each
+        trial's mean over clips) and ``ci_low, ci_high`` (95 % BCa over clips, each clip
+        averaged over trials; :func:`aggregate_trials`).
     """
     ccc = sweep[sweep["metric"] == "ccc"]
-    keys = ["shared_code", "condition", "dimension"]
-    per_trial = ccc.groupby([*keys, "trial"])["value"].mean().reset_index()
-    summary = per_trial.groupby(keys)["value"].agg(["mean", "std"]).reset_index()
-    return summary.rename(columns={"std": "sd"})
+    rows = []
+    for level, g in ccc.groupby("shared_code", sort=True):
+        agg = aggregate_trials(g, best=1, n_boot=n_boot, seed=seed)
+        rows.append(agg.assign(shared_code=level))
+    out = pd.concat(rows, ignore_index=True).rename(columns={"all_mean": "mean", "all_sd": "sd"})
+    cols = ["shared_code", "condition", "dimension", "clips", "trials", "mean", "sd", "ci_low",
+            "ci_high"]  # fmt: skip
+    return out[cols]

@@ -19,6 +19,7 @@ from mer_ser.experiments import Data
 from mer_ser.experiments import gomez_canon as gc
 from mer_ser.experiments.jobs import classifier_state
 from mer_ser.features import MelPatches
+from mer_ser.metrics import wilson_interval
 from mer_ser.models import LatentClassifier, SCAEClassifier
 from mer_ser.train import TrainConfig, folds_from_masks, make_classifier_fit
 from mer_ser.train.engine import make_optimizer
@@ -217,9 +218,34 @@ def test_protocol_pretrains_transfers_scores_and_resumes(tmp_path):
             np.testing.assert_allclose(times, [15 * 512 / 16000, 30 * 512 / 16000])
             pooled[music["eng"].quadrant[c], prob.mean(axis=0).argmax()] += 1
     np.testing.assert_array_equal(pooled, cm)
-    t2 = gc.table2(res)
-    assert list(t2["model"].unique()) == ["SCAE-Feat. Ext.", "SCAE-Full", "Baseline CNN"]
+    # the control: the same head on a random, frozen SCAE encoder, trained on the music alone
+    ctrl = track.random_control("eng")
+    assert set(
+        zip(ctrl["encoder"], ctrl["mode"], ctrl["setting"], ctrl["amount"], strict=True)
+    ) == {("random SCAE", "feat_ext", "music_eng", "none")}
+    pairs = track.comparisons("exp2")
+    assert ("SCAE-Feat. Ext. mix2eng exp2", "SCAE-Full mix2eng exp2") in pairs
+    assert ("SCAE-Feat. Ext. mix2eng exp2", "Random SCAE-Feat. Ext. music_eng") in pairs
+    assert ("SCAE-Full mix2eng exp2", "Baseline CNN music_eng") in pairs
+    assert ("SCAE-Full mix2eng exp2", "Random SCAE-Feat. Ext. music_eng") not in pairs
+    # clip by clip: each system's mean share of runs right is its mean quadrant accuracy
+    out = track.clip_outcomes().groupby("system")["correct"].mean()
+    both = pd.concat([res, ctrl])
+    q_acc = both[(both["metric"] == "accuracy") & (both["head"] == "quadrant")]
+    q_acc = q_acc.groupby(["encoder", "mode", "setting"])["value"].mean()
+    assert out["Random SCAE-Feat. Ext. music_eng"] == pytest.approx(
+        q_acc[("random SCAE", "feat_ext", "music_eng")]
+    )
+    assert out["SCAE-Full mix2eng exp2"] == pytest.approx(q_acc[("SCAE", "full", "mix2eng")])
+    t2 = gc.table2(both)
+    assert list(t2["model"].unique()) == [
+        "SCAE-Feat. Ext.", "SCAE-Full", "Baseline CNN", "Random SCAE-Feat. Ext."
+    ]  # fmt: skip
     assert {"mix2eng P", "mix2eng R", "mix2eng F", "music_eng F"} <= set(t2.columns)
+    n = len(test)
+    r = t2.set_index(["model", "head"]).loc[("SCAE-Full", "Q")]
+    lo, hi = wilson_interval(r["mix2eng R"], n)
+    assert r["mix2eng R 95% CI (clips)"] == f"{lo:.2f}-{hi:.2f} ({n})"
     # a second track on the same cache trains nothing and reports the same numbers
     again = gc.LanguageTransfer(proto, speech=speech, music=music, cache_dir=tmp_path,
                                 cached_only=True)  # fmt: skip  # any training would fail

@@ -147,7 +147,7 @@ def test_notebooks_run_on_quick_and_write_their_figures(executed):
     assert set(gc["setting"]) == {"eng2eng", "man2eng", "mix2eng", "man2man", "eng2man", "mix2man",
                                   "music_eng", "music_man"}  # fmt: skip
     assert set(gc["amount"]) == {"exp1", "exp2", "none"} and gc["value"].between(0, 1).all()
-    assert set(gc["encoder"]) == {"SCAE", "CPC", "DAE-Classifier", "CNN"}
+    assert set(gc["encoder"]) == {"SCAE", "CPC", "DAE-Classifier", "CNN", "random SCAE"}
     assert set(gc.loc[gc["encoder"] == "DAE-Classifier", "head"]) == {"quadrant"}
     t2 = pd.read_csv(figs / "table2.csv")
     assert list(t2.columns[2:5]) == ["man2man P", "man2man R", "man2man F"]

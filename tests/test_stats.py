@@ -165,3 +165,22 @@ def test_bootstrap_interval_is_deterministic_and_shrinks_with_n(rng):
     assert lo < x.mean() < hi
     lo_s, hi_s = bootstrap_ci(x[:25], seed=1)
     assert hi - lo < hi_s - lo_s
+
+
+def test_the_sweep_summary_gives_each_level_its_clips_trials_and_clip_interval(rng):
+    from mer_ser.stats import sweep_summary
+
+    parts = []
+    for level in (0.0, 1.0):
+        r = _results(rng, conditions=("S2M", "M2S"), shift=(level, 0.1), n=8, trials=3)
+        parts.append(r.assign(shared_code=level))
+    sweep = pd.concat(parts, ignore_index=True)
+    out = sweep_summary(sweep, n_boot=999).set_index(["shared_code", "condition"])
+    row = out.loc[(1.0, "S2M")]
+    ccc = sweep[(sweep.shared_code == 1.0) & (sweep.condition == "S2M") & (sweep.metric == "ccc")]
+    per_trial = ccc.groupby("trial")["value"].mean()
+    assert (row["clips"], row["trials"]) == (8, 3)
+    assert row["mean"] == pytest.approx(per_trial.mean())
+    assert row["sd"] == pytest.approx(per_trial.std(ddof=1))
+    clips = ccc.groupby("instance")["value"].mean().to_numpy()
+    assert (row["ci_low"], row["ci_high"]) == bootstrap_ci(clips, n_boot=999)

@@ -14,12 +14,19 @@ from mer_ser import metrics
 from mer_ser.experiments.gomez_canon.encoders import ENCODER_TYPES
 from mer_ser.experiments.gomez_canon.protocol import DAE_VARIANTS, MODES, MUSIC, SETTINGS
 
-#: Table 2's rows in order (2020's Table II: the DAE classifiers first), the baseline last.
+#: Table 2's rows in order (2020's Table II: the DAE classifiers first), then the controls
+#: trained on each music set alone: the baseline CNN and the random frozen SCAE encoder.
 TABLE2_ROWS = (
     *((v, "feat_ext") for v in DAE_VARIANTS),
     *((e, m) for e in ("SCAE", "CPC") for m in MODES),
     ("CNN", "baseline"),
+    ("random SCAE", "feat_ext"),
 )
+#: Row names of the controls (one column block per music set).
+CONTROLS = {
+    ("CNN", "baseline"): "Baseline CNN",
+    ("random SCAE", "feat_ext"): "Random SCAE-Feat. Ext.",
+}
 
 
 def clip_quadrants(quadrant: np.ndarray, clip: np.ndarray, clips) -> np.ndarray:
@@ -77,7 +84,8 @@ def table2(results: pd.DataFrame, amount: str = "exp2") -> pd.DataFrame:
     of the weighted precision, recall and F-score on the music's test clips, and
     ``<setting> R 95% CI (clips)``: the Wilson interval of R over the test clips (the weighted
     recall is the accuracy; :func:`mer_ser.metrics.wilson_interval`) and how many clips it rests
-    on. The baseline CNN (trained on music only) has one column block per music set instead.
+    on. The controls trained on music only (the baseline CNN, the random frozen SCAE encoder
+    with the head) have one column block per music set instead.
     """
     sel = results[(results["protocol"] == "gomezcanon2021")]
     columns = {"precision": "P", "recall": "R", "f1": "F"}
@@ -86,14 +94,15 @@ def table2(results: pd.DataFrame, amount: str = "exp2") -> pd.DataFrame:
     rows = []
     for enc, mode in TABLE2_ROWS:
         g = sel[(sel["encoder"] == enc) & (sel["mode"] == mode)]
-        if mode != "baseline":
+        control = (enc, mode) in CONTROLS
+        if not control:
             g = g[g["amount"] == amount]
         if g.empty:
             continue
-        name = "Baseline CNN" if mode == "baseline" else ENCODER_TYPES[enc].label(mode)
+        name = CONTROLS[(enc, mode)] if control else ENCODER_TYPES[enc].label(mode)
         means = g.groupby(["head", "setting", "metric"])["value"].mean()
         clips = g.groupby("setting")["clips"].first()
-        order = [f"music_{m}" for m in MUSIC] if mode == "baseline" else list(SETTINGS)
+        order = [f"music_{m}" for m in MUSIC] if control else list(SETTINGS)
         for h, short in head.items():
             if h not in set(g["head"]):
                 continue

@@ -326,21 +326,52 @@ class LanguageTransfer:
         kw = {"encoder": "CNN", "setting": f"music_{lang}", "amount": "none"}
         return pd.DataFrame(self._rows(probs, lang, mode="baseline", normalisation="domain", **kw))
 
+    def random_control(self, lang: str) -> pd.DataFrame:
+        """The control of Feat. Ext.: the SCAE encoder randomly initialised, frozen, with the head.
+
+        Everything as Feat. Ext. (the head trained on the frozen encoder's latents, lr 1e-4, the
+        same epochs) except that the encoder never saw speech; patches standardised with the
+        music's own training statistics, as the baseline's. Feat. Ext. beating it is what says
+        the pretraining, not the head, carries the transfer. Rows as :meth:`transfer`
+        (``encoder`` "random SCAE", ``setting`` ``music_<lang>``, ``mode`` "feat_ext",
+        ``amount`` "none").
+        """
+        p = self.protocol
+        m = self.music[lang]
+        mean, std = self._baseline_statistics(lang)
+        xs = (m.x - mean) / std
+        model = SCAEEncoder(rngs=nnx.Rngs(self.seed))
+        _, params, rest = nnx.split(model, nnx.Param, ...)
+        preset = ({"encoder": nnx.to_pure_dict(params)},
+                  {"encoder": nnx.to_pure_dict(nnx.filter_state(rest, nnx.BatchStat))})  # fmt: skip
+        z = self._latents(preset, xs)
+        spec = {"kind": "gc_random_feat_ext", "music": music_fingerprint(m), "runs": p.runs,
+                "split": [s.tolist() for s in self.splits[lang]], "head_block": p.head_block,
+                "cfg": dataclasses.asdict(p.config("feat_ext")), "seed": self.seed}  # fmt: skip
+        job = self._job(self._stage_fit("feat_ext")[0], spec, z, m, self._music_fold(lang))
+        key = ("random SCAE", "feat_ext", f"music_{lang}", "none")
+        self.jobs[key] = job
+        probs = self._probabilities("feat_ext", job, z[m.rows(self.splits[lang][2])])
+        kw = {"encoder": key[0], "setting": key[2], "amount": "none"}
+        return pd.DataFrame(self._rows(probs, lang, mode="feat_ext", normalisation="domain", **kw))
+
     def _baseline_statistics(self, lang: str) -> tuple[float, float]:
         m = self.music[lang]
         tr = m.rows(self.splits[lang][0])
         return float(m.x[tr].mean()), float(m.x[tr].std()) or 1.0
 
     def run(self, *, amounts=None, encoders=None, settings=SETTINGS) -> pd.DataFrame:
-        """Every (amount, encoder, setting) transfer and the two baselines, in one frame."""
+        """Every (amount, encoder, setting) transfer, the baselines and the random controls."""
         p = self.protocol
         todo = [(a, e, s) for a in amounts or list(p.amounts) for e in encoders or p.encoders
                 for s in settings]  # fmt: skip
-        bar = tqdm(total=len(MUSIC) + len(todo), desc="gomez-canon", unit="experiment",
+        bar = tqdm(total=2 * len(MUSIC) + len(todo), desc="gomez-canon", unit="experiment",
                    disable=not self.progress, leave=False)  # fmt: skip
         out = []
         for lang in MUSIC:
             out.append(self.baseline(lang))
+            bar.update()
+            out.append(self.random_control(lang))
             bar.update()
         for amount, encoder, setting in todo:
             bar.set_postfix_str(f"{encoder} {setting} {amount}")
@@ -381,7 +412,8 @@ class LanguageTransfer:
 
         For the speech amount ``amount``: Feat. Ext. against Full of each encoder and setting;
         the three speech pools (``eng``, ``man``, ``mix``) against each other for each encoder,
-        mode and music set; every transfer against the baseline CNN of its music.
+        mode and music set; every transfer against the baseline CNN of its music, and SCAE
+        Feat. Ext. against the random frozen encoder (:meth:`random_control`).
         """
         done = {k for k in self._outcomes if k[3] in (amount, "none")}
         pairs = []
@@ -389,23 +421,28 @@ class LanguageTransfer:
             if mode == "feat_ext" and (enc, "full", setting, amt) in done:
                 pairs.append((self._system(enc, mode, setting, amt),
                               self._system(enc, "full", setting, amt)))  # fmt: skip
-        systems = sorted({(k[0], k[1]) for k in done if k[1] != "baseline"})
+        systems = sorted({(k[0], k[1]) for k in done if k[3] != "none"})
         for lang in MUSIC:
             settings = [f"{s}2{lang}" for s in SPEECH]
             for enc, mode in systems:
                 ran = [s for s in settings if (enc, mode, s, amount) in done]
                 pairs += [(self._system(enc, mode, a, amount), self._system(enc, mode, b, amount))
                           for i, a in enumerate(ran) for b in ran[i + 1:]]  # fmt: skip
-                base = ("CNN", "baseline", f"music_{lang}", "none")
-                if base in done:
-                    pairs += [(self._system(enc, mode, s, amount), self._system(*base))
-                              for s in ran]  # fmt: skip
+                for control in (("CNN", "baseline"), ("random SCAE", "feat_ext")):
+                    base = (*control, f"music_{lang}", "none")
+                    if base in done and (
+                        control[0] == "CNN" or (enc, mode) == ("SCAE", "feat_ext")
+                    ):
+                        pairs += [(self._system(enc, mode, s, amount), self._system(*base))
+                                  for s in ran]  # fmt: skip
         return pairs
 
     @staticmethod
     def _system(encoder: str, mode: str, setting: str, amount: str) -> str:
         if mode == "baseline":
             return f"Baseline CNN {setting}"
+        if encoder == "random SCAE":
+            return f"Random SCAE-Feat. Ext. {setting}"
         return f"{ENCODER_TYPES[encoder].label(mode)} {setting} {amount}"
 
     def confusion_panels(self, setting: str, amount: str) -> dict[str, np.ndarray]:
