@@ -38,6 +38,7 @@ FIGURES = (
     "feature_space.png",
     "cue_correlations.png",
     "cue_correlations.csv",
+    "corpus_realism.md",
     "dae_reconstruction.png",
     "dae_reconstruction.csv",
     "intra_domain.csv",
