@@ -152,9 +152,12 @@ def paired_permutation_test(a, b, *, n_resamples: int = N_BOOT, seed: int = 0) -
     """Two-sided p-value of the mean per-clip difference ``a - b`` under random sign flips.
 
     ``a`` and ``b`` score the same clips (e.g. each clip's share of runs classified correctly
-    by two settings). Exact when ``2^n <= n_resamples`` (``scipy.stats.permutation_test``).
+    by two settings). Exact when ``2^n <= n_resamples`` (``scipy.stats.permutation_test``); NaN
+    for fewer than two clips.
     """
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if len(a) < 2:
+        return float("nan")
     if np.all(a == b):
         return 1.0
     res = _st.permutation_test(

@@ -409,19 +409,19 @@ def test_patch_sets_come_from_real_corpus_layouts(tmp_path):
         "music_man": ch818,
     }
     data = Data(tmp_path / "data", progress=False)
-    speech, music = data.patches(corpora)
+    speech, music = gc.patch_sets(data, corpora)
     # a 4 s utterance holds 7 patches: one window of 6
     assert speech["eng"].shape == (5, 6, 128, 31, 1) and speech["man"].shape[1:] == (6, 128, 31, 1)
     assert music["eng"].name == "4q" and len(music["eng"].clip_ids) == 5  # "und": taken whole
     assert sorted(music["eng"].quadrant.tolist()) == [0, 1, 2, 3, 3]
     assert music["man"].quadrant.tolist() == [0, 1, 2]  # -10..10 arousal/valence -> Q1, Q2, Q3
     assert len(music["man"].x) == 3 * 3  # 2 s clips: 3 patches each
-    frames = data.frames(corpora)
+    frames = gc.frame_sets(data, corpora)
     assert [f.shape for f in frames["speech"]["eng"]] == [(3, 260)] * 5  # 4 s: 3 frames at 1 Hz
     assert set(frames["music"]["eng"]) == set(music["eng"].clip_ids)
     dae = gc.music_windows(music["man"], frames["music"]["man"], 5)
     assert dae.x.shape == (3, 5, 261) and dae.x[..., -1].sum(axis=1).tolist() == [1, 1, 1]
     with pytest.raises(ValueError, match="missing"):
-        data.patches({"speech_eng": corpora["speech_eng"]})
+        gc.patch_sets(data, {"speech_eng": corpora["speech_eng"]})
     with pytest.raises(CorpusError, match="no clip in language 'zh'"):
-        data.patches({**corpora, "speech_man": corpora["speech_eng"]})
+        gc.patch_sets(data, {**corpora, "speech_man": corpora["speech_eng"]})

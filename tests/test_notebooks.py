@@ -140,7 +140,8 @@ def test_notebooks_run_on_quick_and_write_their_figures(executed):
     for name in ("rodningen2022_tests.csv", "gomezcanon2021_tests.csv"):
         qt = pd.read_csv(figs / name)
         assert len(qt) > 0 and qt["p"].between(0, 1).all() and (qt["p_holm"] >= qt["p"]).all()
-        assert (qt["diff"] - (qt["accuracy_a"] - qt["accuracy_b"])).abs().max() < 1e-9
+        # the CSV keeps 6 significant digits
+        assert (qt["diff"] - (qt["accuracy_a"] - qt["accuracy_b"])).abs().max() < 1e-5
     assert set(pd.read_csv(figs / "rodningen2022_results.csv")["protocol"]) == {"rodningen2022"}
     gc = pd.read_csv(figs / "gomezcanon2021_results.csv")
     assert set(gc["protocol"]) == {"gomezcanon2021"}

@@ -11,6 +11,7 @@ from mer_ser.stats import (
     aggregate_trials,
     bonferroni,
     bootstrap_ci,
+    clip_tests,
     cohens_d,
     compare_conditions,
     holm,
@@ -184,3 +185,12 @@ def test_the_sweep_summary_gives_each_level_its_clips_trials_and_clip_interval(r
     assert row["sd"] == pytest.approx(per_trial.std(ddof=1))
     clips = ccc.groupby("instance")["value"].mean().to_numpy()
     assert (row["ci_low"], row["ci_high"]) == bootstrap_ci(clips, n_boot=999)
+
+
+def test_one_clip_gives_no_test_and_no_interval():
+    assert np.isnan(paired_permutation_test([1.0], [0.0]))
+    out = clip_tests(
+        pd.DataFrame({"system": ["a", "b"], "clip": ["c0", "c0"], "correct": [1.0, 0.0]}),
+        [("a", "b")],
+    )
+    assert out["clips"].item() == 1 and np.isnan(out["p"].item())
