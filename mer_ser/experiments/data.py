@@ -104,13 +104,12 @@ class Data:
         Sets are labelled when the corpus has continuous labels; a repeated spec gives the same
         set object.
         """
-        built: dict[int, SequenceSet] = {}
-        out = []
-        for corpus, feats in self.features(specs, ComParE1Hz(), only_parts=only_parts):
-            if id(feats) not in built:
-                built[id(feats)] = sequence_set(corpus, feats)
-            out.append(built[id(feats)])
-        return out
+        built: dict[str, SequenceSet] = {}
+        feats = self.features(specs, ComParE1Hz(), only_parts=only_parts)
+        for spec, (corpus, f) in zip(specs, feats, strict=True):
+            if spec_key(spec) not in built:
+                built[spec_key(spec)] = sequence_set(corpus, f)
+        return [built[spec_key(s)] for s in specs]
 
     def clips(self, specs, extractor: LogMel3D | None = None) -> list[ClipSet]:
         """3-D log-mel tensors of quadrant-labelled clips (Rodningen 2022), one per spec."""

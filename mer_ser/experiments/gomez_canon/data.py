@@ -252,8 +252,13 @@ def patch_sets(
         ValueError: a key of :data:`~mer_ser.experiments.gomez_canon.protocol.CORPORA` is missing.
         CorpusError: a corpus has no clip in its side's language.
     """
+    return patches_of(data, language_sides(data, corpora), extractor, music_stride)
+
+
+def patches_of(data: Data, sides, extractor: MelPatches | None = None, music_stride: int = 1):
+    """:func:`patch_sets` of corpora already opened by :func:`language_sides`."""
     speech, music = {}, {}
-    for side, lang, c in _sides(data, corpora):
+    for side, lang, c in sides:
         feats = data.extract(c, extractor or MelPatches())
         if side == "speech":
             speech[lang] = speech_blocks(c, feats)
@@ -271,8 +276,13 @@ def frame_sets(data: Data, corpora: dict) -> dict:
         ``{"speech": {"eng": [(T, 260), ...], "man": [...]}, "music": {"eng": {clip id: (T,
         260)}, "man": {...}}}``: the ``frames`` argument of :class:`LanguageTransfer`.
     """
+    return frames_of(data, language_sides(data, corpora))
+
+
+def frames_of(data: Data, sides) -> dict:
+    """:func:`frame_sets` of corpora already opened by :func:`language_sides`."""
     out: dict = {"speech": {}, "music": {}}
-    for side, lang, c in _sides(data, corpora):
+    for side, lang, c in sides:
         feats = data.extract(c, ComParE1Hz())
         if side == "speech":
             out["speech"][lang] = [feats[k] for k in c.clips.index if k in feats]
@@ -281,8 +291,13 @@ def frame_sets(data: Data, corpora: dict) -> dict:
     return out
 
 
-def _sides(data: Data, corpora: dict) -> list[tuple[str, str, Corpus]]:
-    """``(side, lang, corpus narrowed to lang)`` for each key of the protocol."""
+def language_sides(data: Data, corpora: dict) -> list[tuple[str, str, Corpus]]:
+    """``(side, lang, corpus narrowed to lang)`` for each key of the protocol, opened once.
+
+    Raises:
+        ValueError: a key of :data:`~mer_ser.experiments.gomez_canon.protocol.CORPORA` is missing.
+        CorpusError: a corpus has no clip in its side's language.
+    """
     missing = sorted(set(CORPORA) - set(corpora))
     if missing:
         raise ValueError(f"corpora needs the keys {list(CORPORA)}; missing {missing}")

@@ -15,9 +15,10 @@ from mer_ser.experiments.data import Data
 from mer_ser.experiments.gomez_canon.data import (
     MusicPatches,
     fold,
-    frame_sets,
+    frames_of,
+    language_sides,
     music_fingerprint,
-    patch_sets,
+    patches_of,
     rank_in_clip,
     window_seconds,
 )
@@ -126,13 +127,14 @@ class LanguageTransfer:
         proto = (
             PROTOCOLS[protocol or data.profile] if isinstance(protocol, str | None) else protocol
         )
-        speech, music = patch_sets(data, corpora, music_stride=proto.music_patch_stride)
+        sides = language_sides(data, corpora)  # each corpus opened once
+        speech, music = patches_of(data, sides, music_stride=proto.music_patch_stride)
         dae = set(proto.encoders) & set(DAE_VARIANTS)
         return cls(
             proto,
             speech=speech,
             music=music,
-            frames=frame_sets(data, corpora) if dae else None,
+            frames=frames_of(data, sides) if dae else None,
             cache_dir=default_jobs_dir(data.data_root),
             seed=data.seed,
             progress=data.progress,
