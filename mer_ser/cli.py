@@ -2,7 +2,8 @@
 
 ::
 
-    mer-ser corpus build --profile {quick,default,paper} --seed N [--shared-code X] --out DIR
+    mer-ser corpus build --profile {quick,default,paper} --seed N [--shared-code X]
+                         [--labels {realistic,easy}] --out DIR
     mer-ser figures [--profile P] [--seed N] [--only NN ...]
     mer-ser bench corpus [--profile P]        # generation speed, JSON line
     mer-ser bench features [--profile P]      # ComParE 1 Hz extraction speed, JSON line
@@ -28,13 +29,16 @@ from mer_ser.bench.features import extraction_speed, single_clip_speed
 from mer_ser.bench.machine import describe
 from mer_ser.corpora import open_corpora
 from mer_ser.corpora.synthetic import SyntheticConfig, build_corpus
+from mer_ser.corpora.synthetic.config import LABEL_MODELS
 from mer_ser.errors import MerSerError
 from mer_ser.widgets.browser import benchmark, screenshot
 
 
 def _corpus_build(args) -> int:
 
-    cfg = SyntheticConfig(profile=args.profile, seed=args.seed, shared_code=args.shared_code)
+    cfg = SyntheticConfig(
+        profile=args.profile, seed=args.seed, shared_code=args.shared_code, labels=args.labels
+    )
     t0 = time.perf_counter()
     parts = build_corpus(args.out, cfg, n_jobs=args.jobs, force=args.force)
     dt = time.perf_counter() - t0
@@ -46,6 +50,7 @@ def _corpus_build(args) -> int:
                 "profile": args.profile,
                 "seed": args.seed,
                 "shared_code": args.shared_code,
+                "labels": args.labels,
                 "clips": sum(len(c) for c in parts.values()),
                 "hours": round(hours, 3),
                 "seconds": round(dt, 1),
@@ -221,6 +226,13 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=0.75,
         help="share of music's shared cues driven by its labels, in [0, 1]",
+    )
+    b.add_argument(
+        "--labels",
+        choices=sorted(LABEL_MODELS),
+        default="realistic",
+        help="how hard the labels are: 'realistic' (real corpora's statistics, the default) or "
+        "'easy' (traces that move more, raters that agree, no ambiguous clips)",
     )
     b.add_argument("--out", type=Path, required=True, help="folder to build into (resumable)")
     b.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")

@@ -314,12 +314,14 @@ def trajectories(panels: list[dict], *, dimension: str = "arousal"):
     return fig
 
 
-def learning_curves(curves: pd.DataFrame):
+def learning_curves(curves: pd.DataFrame, *, ylabel: str = "loss (1 - CCC)"):
     """Loss per epoch of each condition's final models: has training converged?
 
     Args:
-        curves: :func:`~mer_ser.experiments.curves_frame` (``condition, normalisation, epoch,
-            models, train_loss, val_loss, stopped_early``).
+        curves: :func:`~mer_ser.experiments.curves_frame` or a quadrant track's
+            ``learning_curves()`` (``condition, normalisation, epoch, models, train_loss,
+            val_loss, stopped_early``).
+        ylabel: what the loss is.
 
     One panel per condition: validation loss (thick) and training loss (thin), mean over the
     models still training; ``paper`` solid, ``domain`` dashed. The title gives the share of
@@ -339,7 +341,7 @@ def learning_curves(curves: pd.DataFrame):
                     label=f"training ({norm})")  # fmt: skip
             stopped.append(f"{norm} {g['stopped_early'].iloc[0]:.0%}")
         ax.set(title=f"{cond}: stopped early {', '.join(stopped)}", xlabel="epoch",
-               ylabel="loss (1 - CCC)")  # fmt: skip
+               ylabel=ylabel)  # fmt: skip
     for ax in axes.ravel()[len(conds) :]:
         ax.axis("off")
     axes[0, 0].legend(fontsize=7)
@@ -398,7 +400,10 @@ def condition_bars(agg: pd.DataFrame, *, metric: str = "ccc"):
 
 
 def shared_code_sweep(summary: pd.DataFrame):
-    """Cross-domain CCC against the built-in corpus' ``shared_code``.
+    """Cross-domain CCC against the built-in corpus' ``shared_code``, beside its ceilings.
+
+    S2M and M2S are solid lines; the intra-domain ceilings M2M (the music target's) and S2S
+    (the speech target's) are dashed in the same colours when the summary has them.
 
     Args:
         summary: :func:`mer_ser.stats.sweep_summary`: one row per ``shared_code, condition,
@@ -407,17 +412,22 @@ def shared_code_sweep(summary: pd.DataFrame):
     """
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for ax, dim in zip(axes, ("arousal", "valence"), strict=True):
-        for cond, col in (("S2M", "#1f77b4"), ("M2S", "#d62728")):
+        for cond, col, ls in (("S2M", "#1f77b4", "-"), ("M2S", "#d62728", "-"),
+                              ("M2M", "#1f77b4", "--"), ("S2S", "#d62728", "--")):  # fmt: skip
             g = summary[(summary["condition"] == cond) & (summary["dimension"] == dim)]
+            if g.empty:
+                continue
             g = g.sort_values("shared_code")
             ax.errorbar(
                 g["shared_code"],
                 g["mean"],
                 yerr=np.vstack([g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]]),
-                marker="o",
+                marker="o" if ls == "-" else "s",
                 capsize=3,
                 color=col,
-                label=cond,
+                ls=ls,
+                alpha=1.0 if ls == "-" else 0.6,
+                label=cond if ls == "-" else f"{cond} (ceiling)",
             )
         ax.axhline(0, color="0.5", lw=0.8)
         n = summary[["clips", "trials"]].iloc[0]

@@ -193,14 +193,19 @@ def test_a_folder_built_with_another_config_is_refused(tmp_path):
     ("part", "props"), [("speech_static", MSP_QUADRANTS), ("music_static", (0.25,) * 4)]
 )
 def test_static_quadrants_match_the_configuration(quick, part, props):
-    """Generated targets follow the configured proportions exactly; rater labels nearly so."""
+    """Generated targets follow the configured proportions exactly; rater labels mostly agree.
+
+    The labels are the mean of noisy votes (DEAM's spread), so clips near an axis can land in
+    the neighbouring quadrant: most labels agree with the quadrant the audio expresses, not all.
+    """
     spec = next(p for p in PROFILES["quick"].parts if p.name == part)
     plans = plan_part(spec, SyntheticConfig(profile="quick"))
     n = len(plans)
     target = np.array([sum(p.quadrant == q for p in plans) for q in ("Q1", "Q2", "Q3", "Q4")])
     assert np.abs(target - np.asarray(props) * n).max() < 1
-    labelled = quick[part].static["quadrant"].value_counts().reindex(["Q1", "Q2", "Q3", "Q4"])
-    assert np.abs(labelled.to_numpy() - target).sum() <= 0.1 * n
+    labels = quick[part].static["quadrant"].loc[[p.clip_id for p in plans]]
+    agree = float(np.mean([p.quadrant == q for p, q in zip(plans, labels, strict=True)]))
+    assert 0.55 < agree < 0.95, agree
 
 
 def test_static_labels_keep_the_original_scale(quick):
@@ -245,7 +250,11 @@ def test_music_cues_split_shared_and_music_only_drivers():
     c = MusicCues.from_drivers(a_s=0.9, v_s=0.0, a=-0.9, v=-0.5)
     assert c.tempo_bpm > 100 and c.gain_db > 0  # shared cues follow the driver...
     assert c.percussion > 0  # ...drums too (they change loudness and onset rate)...
-    assert not c.major and c.dissonance > 0  # ...music-only cues follow the labels
+    assert not c.major and c.dissonance > 0  # ...music-only cues follow the labels:
+    aroused = MusicCues.from_drivers(a_s=-0.9, v_s=0.0, a=0.9, v=-0.5)
+    assert aroused.articulation < 0.4 < 0.8 < c.articulation  # staccato when aroused
+    assert aroused.even < 0.2 < 0.9 < c.even  # even partials fade when aroused (hollow timbre)
+    assert aroused.tempo_bpm < 100  # while the shared cues still follow the driver
 
 
 def _block_means(x, block):

@@ -78,14 +78,18 @@ def builtin_root(
     seed: int,
     shared_code: float,
     parts: tuple[str, ...] = (),
+    labels: str = "realistic",
 ) -> Path:
     """Folder of one built-in corpus: ``<data_root>/builtin/<profile>_seed<S>_sc<X>_v<generator>``.
 
     The generator version is part of the name, so code that generates different bytes never
-    reuses a corpus built by older code. A build of only some ``parts`` gets their names as a
-    suffix (``..._v<generator>_music_continuous``).
+    reuses a corpus built by older code. A label model other than ``realistic`` adds
+    ``_labels-<name>``; a build of only some ``parts`` gets their names as a suffix
+    (``..._v<generator>_music_continuous``).
     """
     name = f"{profile}_seed{seed}_sc{shared_code:g}_v{GENERATOR_VERSION}"
+    if labels != "realistic":
+        name += f"_labels-{labels}"
     if parts:
         name += "_" + "+".join(sorted(parts))
     return Path(data_root) / "builtin" / name
@@ -98,6 +102,7 @@ def open_corpora(
     profile: str = "default",
     seed: int = 0,
     shared_code: float = 0.75,
+    labels: str = "realistic",
     progress: bool = True,
     only_parts: bool = False,
 ) -> dict[str, Corpus]:
@@ -110,6 +115,8 @@ def open_corpora(
         profile: built-in corpus profile (``quick``, ``default``, ``paper``).
         seed: built-in corpus seed.
         shared_code: built-in corpus' shared-code level (see ``synthetic.cues``).
+        labels: built-in corpus' label model (``realistic`` or ``easy``, see
+            ``synthetic.config.LabelModel``).
         progress: progress bar while generating.
         only_parts: generate only the requested built-in parts (in their own folder, see
             :func:`builtin_root`) instead of the whole built-in corpus; e.g. the
@@ -136,8 +143,10 @@ def open_corpora(
     builtin = [s.split(":", 1)[1] for s in specs if isinstance(s, str) and s.startswith("builtin:")]
     if builtin:
         parts = tuple(sorted(set(builtin))) if only_parts else ()
-        root = builtin_root(data_root, profile, seed, shared_code, parts)
-        cfg = SyntheticConfig(profile=profile, seed=seed, shared_code=shared_code, parts=parts)
+        root = builtin_root(data_root, profile, seed, shared_code, parts, labels)
+        cfg = SyntheticConfig(
+            profile=profile, seed=seed, shared_code=shared_code, parts=parts, labels=labels
+        )
         built = build_corpus(root, cfg, progress=progress)
         missing = sorted(set(builtin) - set(built))
         if missing:

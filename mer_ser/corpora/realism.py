@@ -13,9 +13,22 @@ clips. Static labels: the share of clips within half a point of the 1-9 midpoint
 normalised scale: ambiguous clips), the quadrant shares, the correlation of arousal and valence
 across clips.
 
-References (:data:`REFERENCES`): DEAM (Aljanaki, Yang & Soleymani 2017, PLoS ONE 12(3):
-e0173392), the 2013 subset's public annotations (744 songs; continuous traces at 2 Hz and static
-ratings on 1-9, both scaled to [-1, 1]).
+References (:data:`REFERENCES`, by domain and kind of labels), each for the kind of corpus a
+built-in part mirrors:
+
+* continuous music (full pieces rated in the lab, as in Coutinho & Schuller 2017): within-clip
+  motion implied by their Table 6 (M2M, :func:`implied_gold_sd`); rater disagreement between
+  Schubert (2013, Psychology of Music 41(3): 350-371; average sd 12.2 % of the scale range for
+  continuous ratings of full pieces) and DEAM 2013's crowd raters; DEAM 2013's A-V correlation
+  of clip means (Aljanaki, Yang & Soleymani 2017, PLoS ONE 12(3): e0173392; 744 songs, traces at
+  2 Hz scaled to [-1, 1]);
+* continuous speech (RECOLA): within-clip motion implied by Table 6 (S2S);
+* static music: DEAM 2013's share of clips near the midpoint; balanced quadrants, as in 4Q
+  (Panda, Malheiro & Paiva 2018: 225 clips per quadrant);
+* static speech: the MSP-Podcast quadrant shares of Rodningen 2022, Table 4.1.
+
+DEAM's 45-s pop excerpts move far less within a clip (median sd 0.025 / 0.026) than full pieces;
+that value is kept in :data:`DEAM_EXCERPT_MOTION` for comparison with excerpt corpora.
 """
 
 from __future__ import annotations
@@ -25,26 +38,67 @@ import pandas as pd
 
 from mer_ser.corpora.labels import QUADRANTS
 from mer_ser.corpora.model import Corpus
+from mer_ser.corpora.synthetic.config import MSP_QUADRANTS
 
 #: Half a point of a 1-9 scale on the normalised [-1, 1] scale.
 NEAR_CENTRE = 0.125
-_DEAM = "DEAM 2013 (Aljanaki et al. 2017)"
-#: statistic -> dimension -> (low, high) of the real corpus, and its source.
-REFERENCES = {
-    ("within-clip sd of the gold trace (median over clips)", "arousal"): (0.025, 0.025, _DEAM),
-    ("within-clip sd of the gold trace (median over clips)", "valence"): (0.026, 0.026, _DEAM),
-    ("sd across raters (mean over clips and times)", "arousal"): (0.33, 0.33, _DEAM),
-    ("sd across raters (mean over clips and times)", "valence"): (0.30, 0.30, _DEAM),
-    ("correlation of clip-mean arousal and valence", "both"): (0.57, 0.57, _DEAM),
-    ("share of clips within half a point of the midpoint", "arousal"): (0.20, 0.24, _DEAM),
-    ("share of clips within half a point of the midpoint", "valence"): (0.20, 0.24, _DEAM),
-    ("quadrant share", "Q1"): (0.36, 0.36, _DEAM),
-    ("quadrant share", "Q2"): (0.10, 0.10, _DEAM),
-    ("quadrant share", "Q3"): (0.39, 0.39, _DEAM),
-    ("quadrant share", "Q4"): (0.16, 0.16, _DEAM),
+#: Coutinho & Schuller 2017, Table 6: (RMSE, r, CCC) of the intra-domain models, per domain and
+#: dimension (M2M on the music pieces, S2S on RECOLA).
+TABLE6_INTRA = {
+    ("music", "arousal"): (0.194, 0.517, 0.317),
+    ("music", "valence"): (0.265, 0.175, 0.090),
+    ("speech", "arousal"): (0.105, 0.821, 0.749),
+    ("speech", "valence"): (0.109, 0.448, 0.332),
 }
-_STATIC_R = "correlation of clip arousal and valence (static)"
+#: Median within-clip sd of DEAM 2013's gold traces (45-s excerpts): arousal, valence.
+DEAM_EXCERPT_MOTION = (0.025, 0.026)
+
+
+def implied_gold_sd(rmse: float, r: float, ccc: float) -> tuple[float, float]:
+    """The range of gold-trace standard deviations consistent with a reported RMSE, r and CCC.
+
+    With prediction sd ``p``, gold sd ``g``, covariance ``c = r p g`` and mean offset ``d``:
+    ``MSE = p^2 + g^2 - 2c + d^2`` and ``CCC = 2c / (p^2 + g^2 + d^2)`` (Lin 1989), so
+    ``p^2 + g^2 + d^2 = MSE / (1 - CCC) = S`` and ``p g = CCC MSE / (2 r (1 - CCC)) = P``.
+    Since ``d^2 >= 0``, ``g^2 + P^2 / g^2 <= S``, which bounds ``g``. Applied to averages over
+    sequences it describes a typical sequence, an approximation.
+
+    Returns:
+        ``(low, high)``: the smallest and largest gold sd the three values allow.
+    """
+    mse = rmse**2
+    s = mse / (1.0 - ccc)
+    p = ccc * mse / (2.0 * r * (1.0 - ccc))
+    root = np.sqrt(max(s * s - 4.0 * p * p, 0.0))
+    return float(np.sqrt((s - root) / 2.0)), float(np.sqrt((s + root) / 2.0))
+
+
 _MOTION = "within-clip sd of the gold trace (median over clips)"
+_RATERS = "sd across raters (mean over clips and times)"
+_CLIP_R = "correlation of clip-mean arousal and valence"
+_NEAR = "share of clips within half a point of the midpoint"
+_SHARE = "quadrant share"
+_STATIC_R = "correlation of clip arousal and valence (static)"
+_DEAM = "DEAM 2013 (Aljanaki et al. 2017)"
+_T6 = "implied by Coutinho & Schuller 2017, Table 6 ({})"
+#: (domain, labels, statistic, dimension) -> (low, high, source) of real corpora.
+REFERENCES = {
+    **{
+        (dom, "continuous", _MOTION, dim): (*implied_gold_sd(*v), _T6.format(cond))
+        for (dom, dim), v in TABLE6_INTRA.items()
+        for cond in [{"music": "M2M", "speech": "S2S"}[dom]]
+    },
+    ("music", "continuous", _RATERS, "arousal"): (0.244, 0.33, "Schubert 2013 (lab); " + _DEAM),
+    ("music", "continuous", _RATERS, "valence"): (0.244, 0.30, "Schubert 2013 (lab); " + _DEAM),
+    ("music", "continuous", _CLIP_R, "both"): (0.57, 0.57, _DEAM),
+    ("music", "static", _NEAR, "arousal"): (0.20, 0.24, _DEAM),
+    ("music", "static", _NEAR, "valence"): (0.20, 0.24, _DEAM),
+    **{("music", "static", _SHARE, q): (0.25, 0.25, "4Q (Panda et al. 2018)") for q in QUADRANTS},
+    **{
+        ("speech", "static", _SHARE, q): (v, v, "MSP-Podcast (Rodningen 2022, Table 4.1)")
+        for q, v in zip(QUADRANTS, MSP_QUADRANTS, strict=True)
+    },
+}
 
 
 def within_clip_sd(gold: pd.DataFrame) -> dict[str, float]:
@@ -74,14 +128,14 @@ def realism_table(corpora: dict[str, Corpus]) -> pd.DataFrame:
         ``corpus, labels, statistic, dimension, value, reference_low, reference_high, source``:
         one row per statistic the corpus' labels allow (continuous: trace motion, rater
         disagreement, A-V correlation; static: ambiguous share, quadrant shares, A-V
-        correlation); music corpora get the references, speech corpora none (no real speech
-        corpus' statistics are given here).
+        correlation); each beside the :data:`REFERENCES` entry of its domain and kind of labels,
+        where one exists.
     """
     rows = []
 
     def add(name, kind, stat, dim, value):
-        music = set(corpora[name].clips["domain"]) == {"music"}
-        ref = REFERENCES.get((stat, dim)) if music else None  # DEAM: a reference for music
+        domains = set(corpora[name].clips["domain"])
+        ref = REFERENCES.get((domains.pop(), kind, stat, dim)) if len(domains) == 1 else None
         lo, hi, src = ref or (np.nan, np.nan, "")
         rows.append(
             {"corpus": name, "labels": kind, "statistic": stat, "dimension": dim, "value": value,
@@ -91,24 +145,20 @@ def realism_table(corpora: dict[str, Corpus]) -> pd.DataFrame:
     for name, c in corpora.items():
         if c.gold is not None:
             for d, v in within_clip_sd(c.gold).items():
-                add(
-                    name, "continuous", "within-clip sd of the gold trace (median over clips)", d, v
-                )
+                add(name, "continuous", _MOTION, d, v)
             if c.ratings is not None and c.ratings["rater"].nunique() > 1:
                 for d, v in between_rater_sd(c.ratings).items():
-                    add(name, "continuous", "sd across raters (mean over clips and times)", d, v)
-            add(name, "continuous", "correlation of clip-mean arousal and valence", "both",
-                clip_mean_correlation(c.gold))  # fmt: skip
+                    add(name, "continuous", _RATERS, d, v)
+            add(name, "continuous", _CLIP_R, "both", clip_mean_correlation(c.gold))
         s = c.static
         if s is not None and {"arousal", "valence"} <= set(s.columns):
             st = s.dropna(subset=["arousal", "valence"])
             for d in ("arousal", "valence"):
-                add(name, "static", "share of clips within half a point of the midpoint", d,
-                    float((st[d].abs() <= NEAR_CENTRE).mean()))  # fmt: skip
+                add(name, "static", _NEAR, d, float((st[d].abs() <= NEAR_CENTRE).mean()))
             if "quadrant" in st:
                 share = st["quadrant"].value_counts(normalize=True)
                 for q in QUADRANTS:
-                    add(name, "static", "quadrant share", q, float(share.get(q, 0.0)))
+                    add(name, "static", _SHARE, q, float(share.get(q, 0.0)))
             r = np.corrcoef(st["arousal"], st["valence"])[0, 1] if len(st) > 2 else np.nan
             add(name, "static", _STATIC_R, "both", float(r))
     return pd.DataFrame(rows)

@@ -533,11 +533,8 @@ class ContinuousTrack:
         else:  # the hyper-parameters developed under the paper's normalisation, retrained
             (trained,), d, _ = self._regression_job(block, src, [dict(ch)], normalisation)
             dev_by_trial = d[0].mean(axis=1)
-        if block == "ID":  # each instance predicted by the model of the fold that tests it
-            _, _, test = cv_masks(len(tgt), self.protocol.folds, nested=True)
-            t, f = trained.shape[1], trained.shape[2]
-            pred = dev.source_pred.reshape(t, f, *dev.source_pred.shape[1:])
-            pred = np.einsum("tfnsd,fn->tnsd", pred, test.astype(pred.dtype))
+        if block == "ID":
+            pred = self._held_out(trained, dev.source_pred)
         else:
             pred = self._cross_predict(trained, ch, tgt)
         return ConditionResult(
@@ -555,14 +552,33 @@ class ContinuousTrack:
             curves=learning_curves(trained),
         )
 
+    def _held_out(self, trained: Trained, source_pred: np.ndarray) -> np.ndarray:
+        """ID test predictions: each instance by the model of the fold that tests it.
+
+        Args:
+            trained: the ID job's models, shape ``(1, trials, folds)``.
+            source_pred: every model's predictions on every instance ``(trials * folds, N, T, 2)``.
+
+        Returns:
+            ``(trials, N, T, 2)``.
+        """
+        _, _, test = cv_masks(source_pred.shape[1], self.protocol.folds, nested=True)
+        t, f = trained.shape[1], trained.shape[2]
+        pred = source_pred.reshape(t, f, *source_pred.shape[1:])
+        return np.einsum("tfnsd,fn->tnsd", pred, test.astype(pred.dtype))
+
     def shared_code_sweep(
         self, music_by_level: dict[float, SequenceSet], normalisation: str = "paper"
     ) -> pd.DataFrame:
-        """CD (S2M and M2S) with a fixed model against the built-in corpus' ``shared_code``.
+        """CD (S2M, M2S) and their ceilings (M2M, S2S) with a fixed model against ``shared_code``.
 
         Our validation of the method on data with known ground truth, not a paper experiment:
         the speech set stays the same, the music set is rebuilt at each level, and the model is
-        ``protocol.sweep_model`` (no search, so every level gets the same model).
+        ``protocol.sweep_model`` (no search, so every level gets the same model). The
+        intra-domain conditions (nested cross-validation, as in notebook 03) are the ceilings:
+        M2M shows music stays learnable at every level (its own cues carry its labels even at
+        ``shared_code = 0``), S2S does not depend on the level (speech is not rebuilt) and is
+        repeated at each.
 
         Args:
             music_by_level: ``shared_code`` -> the labelled music set built at that level.
@@ -576,14 +592,19 @@ class ContinuousTrack:
         ch = {"h1": h1, "h2": h2, "lr": lr, "noise": noise, "dae_sigma": None}
         speech = self._data("speech", normalisation)
         frames = []
-        with self._bar(2 * len(music_by_level), "shared_code sweep") as bar:
+        with self._bar(4 * len(music_by_level), "shared_code sweep") as bar:
             (s2m,), _, _ = self._regression_job("CD", speech, [ch], normalisation)
+            (s2s,), d_s2s, p_s2s = self._regression_job("ID", speech, [ch], normalisation)
+            s2s_pred = self._held_out(s2s, p_s2s)
             for level, music in sorted(music_by_level.items()):
                 music = music if normalisation == "paper" else music.standardised()
                 (m2s,), d, _ = self._regression_job("CD", music, [ch], normalisation)
-                for name, tr, src, tgt in (
-                    ("S2M", s2m, speech, music),
-                    ("M2S", m2s, music, speech),
+                (m2m,), d_m2m, p_m2m = self._regression_job("ID", music, [ch], normalisation)
+                for name, src, tgt, pred, dev in (
+                    ("S2M", speech, music, self._cross_predict(s2m, ch, music), d[0]),
+                    ("M2S", music, speech, self._cross_predict(m2s, ch, speech), d[0]),
+                    ("M2M", music, music, self._held_out(m2m, p_m2m), d_m2m[0]),
+                    ("S2S", speech, speech, s2s_pred, d_s2s[0]),
                 ):
                     res = ConditionResult(
                         condition=name,
@@ -592,10 +613,10 @@ class ContinuousTrack:
                         normalisation=normalisation,
                         chosen=ch,
                         clip_ids=tgt.clip_ids,
-                        predictions=self._cross_predict(tr, ch, tgt),
+                        predictions=pred,
                         gold=tgt.y,
                         mask=tgt.m,
-                        dev_by_trial=d[0].mean(axis=1),
+                        dev_by_trial=dev.mean(axis=1),
                         search=pd.DataFrame(),
                     )
                     long = res.long()

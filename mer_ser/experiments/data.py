@@ -48,6 +48,8 @@ class Data:
         seed: built-in corpus seed.
         shared_code: built-in corpus' shared-code level (share of music's cues driven by its
             labels, 0..1).
+        labels: built-in corpus' label model (``realistic``, ``easy``; see
+            :class:`~mer_ser.corpora.synthetic.config.LabelModel`).
         n_jobs: feature-extraction processes (``None``: all cores).
         progress: progress bars while generating and extracting.
     """
@@ -56,6 +58,7 @@ class Data:
     profile: str = "default"
     seed: int = 0
     shared_code: float = 0.75
+    labels: str = "realistic"
     n_jobs: int | None = None
     progress: bool = True
 
@@ -74,6 +77,7 @@ class Data:
             profile=self.profile,
             seed=self.seed,
             shared_code=self.shared_code,
+            labels=self.labels,
             progress=self.progress,
             only_parts=only_parts,
         )

@@ -42,6 +42,7 @@ from mer_ser.experiments.jobs import (
     classifier_state,
     default_jobs_dir,
     job_key,
+    learning_curves,
     run_classifier_job,
 )
 from mer_ser.experiments.quadrants import ClipSet
@@ -346,6 +347,25 @@ class QuadrantTrack:
             {"clip": np.asarray(music.clip_ids)[test], "correct": correct, "runs": len(pred_test)}
         )
         return pd.DataFrame(rows)
+
+    def learning_curves(self) -> pd.DataFrame:
+        """Loss per epoch of every model trained so far (is training converged?).
+
+        Returns:
+            :func:`~mer_ser.experiments.jobs.learning_curves` of each job (the runs together)
+            with ``protocol``, ``condition`` (``"DCNN speech"``, ``"ADCRNN music"``, ``"DCNN
+            music fine-tuned"``) and ``normalisation`` (whose statistics standardised the
+            inputs: ``speech`` or ``music``).
+        """
+        frames = [
+            learning_curves(trained).assign(
+                protocol="rodningen2022",
+                condition=f"{model} {domain}" + (" fine-tuned" if init else ""),
+                normalisation=stats_from,
+            )
+            for (model, domain, stats_from, init), (trained, _, _) in self._models.items()
+        ]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def confusion(self, model: str, setting: str, normalisation: str = "source") -> np.ndarray:
         """Test confusion matrix summed over runs (run :meth:`run` first)."""

@@ -112,7 +112,7 @@ PROTOCOLS = {
         cpc_epochs=3,
         feat_ext_epochs=8,
         full_epochs=2,
-        baseline_epochs=3,
+        baseline_epochs=8,
         dae_pretrain_epochs=30,
         dae_epochs=60,
         patience=4,
@@ -121,8 +121,9 @@ PROTOCOLS = {
             "speech per pool 3 h / 30 h -> 3 s / 30 s (one and nine windows of 6 patches; the "
             "1:10 ratio of Experiments 1 and 2 kept): an SCAE step costs about 50 ms per patch "
             "on 2 cores",
-            "pretraining 2 epochs (SCAE) and 3 (CPC); Feat. Ext. 8 epochs, Full 2, baseline 3, "
-            "patience 4: the 2-core budget",
+            "pretraining 2 epochs (SCAE) and 3 (CPC); Feat. Ext. 8 epochs, Full 2, patience 4: "
+            "the 2-core budget; the baseline CNN gets Feat. Ext.'s 8 epochs, the budget of the "
+            "heads it is compared with",
             "Full mode for the SCAE of Experiment 2 only (CPC-Full and Experiment 1's Full in "
             "`paper`): a Full epoch costs about 17 ms per patch",
             "runs 4 -> 2; every third 50 %-overlapping music patch (4 per 6 s clip)",
@@ -141,7 +142,7 @@ PROTOCOLS["quick"] = dataclasses.replace(
     cpc_epochs=1,
     feat_ext_epochs=4,
     full_epochs=1,
-    baseline_epochs=1,
+    baseline_epochs=4,
     dae_pretrain_epochs=3,
     dae_epochs=6,
     patience=2,

@@ -39,6 +39,7 @@ from mer_ser.experiments.jobs import (
     classifier_state,
     default_jobs_dir,
     job_key,
+    learning_curves,
     run_classifier_job,
 )
 from mer_ser.experiments.splits import stratified_group_split
@@ -438,6 +439,22 @@ class LanguageTransfer:
                         pairs += [(self._system(enc, mode, s, amount), self._system(*base))
                                   for s in ran]  # fmt: skip
         return pairs
+
+    def learning_curves(self) -> pd.DataFrame:
+        """Loss per epoch of every transfer, baseline and control trained so far.
+
+        Returns:
+            :func:`~mer_ser.experiments.jobs.learning_curves` of each job (the runs together)
+            with ``protocol``, ``condition`` (the system's name, as in :meth:`clip_outcomes`)
+            and ``normalisation`` (``domain``: the music's statistics or the encoder's).
+        """
+        frames = [
+            learning_curves(job).assign(
+                protocol="gomezcanon2021", condition=self._system(*key), normalisation="domain"
+            )
+            for key, job in self.jobs.items()
+        ]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     @staticmethod
     def _system(encoder: str, mode: str, setting: str, amount: str) -> str:
