@@ -111,9 +111,7 @@ def test_experiments_learn_report_and_resume_from_the_cache(sets, tmp_path):
 def test_notebook_05_transfers_exactly_when_the_code_is_shared(tmp_path):
     """The track's sanity check on the quick profile (3 runs, 9 music test clips; seed 0).
 
-    The notebook prints the margins it measured (its last cell); a first measurement: baseline
-    0.242; at ``shared_code = 1`` MER2MER 0.444, SER2MER 0.500 (source statistics) and 0.444
-    (per-domain); at ``shared_code = 0`` SER2MER 0.222 and 0.167.
+    The notebook prints the margins it measured (its last cell).
     """
     from mer_ser.figures import run_all
 
