@@ -194,7 +194,7 @@ def latents(plan: ClipPlan) -> dict[str, np.ndarray]:
     out = {"arousal": arousal, "valence": valence}
     if plan.domain == "music":
         # The independent drivers have the labels' statistics (means, correlation, motion).
-        if plan.kind == "static" and lm.music_spread > 0:
+        if plan.kind == "static":
             qa, qv = (1, -1)[int(rng.integers(2))], (1, -1)[int(rng.integers(2))]
             ua_m, uv_m = _static_value(rng, qa, lm), _static_value(rng, qv, lm)
         else:

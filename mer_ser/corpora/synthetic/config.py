@@ -43,9 +43,9 @@ class LabelModel:
         speech_valence_own: sd of speech valence's own motion, as a share of ``speech_motion``
             (the rest follows arousal with slope 0.6, Coutinho & Schuller 2017, Fig 6).
         music_motion: stationary sd of music's latent arousal and valence.
-        music_spread: sd of music clip means (bivariate normal, clipped to +-0.8).
-        music_av_r: correlation of music clip-mean arousal and valence: DEAM 2013's +0.57
-            (0 draws the means uniformly over [-0.6, 0.6]^2, the ``easy`` setting).
+        music_spread: sd of music clip means (bivariate normal, clipped to +-0.8); 0 draws them
+            uniformly over [-0.6, 0.6]^2 and independently (the ``easy`` setting).
+        music_av_r: correlation of music clip-mean arousal and valence: DEAM 2013's +0.57.
         speech_raters: raters per continuous speech clip (RECOLA: six).
         music_raters: raters per continuous music piece (Coutinho & Schuller's MP pieces: 35-52).
         rater_bias_sd: sd of a music rater's constant offset.
