@@ -271,3 +271,15 @@ def test_the_time_quoted_for_make_figures_is_the_measured_one():
     measured = targets[targets["target"].str.startswith("make figures")]["measured"].iloc[0]
     minutes = float(re.match(r"([\d.]+) min", measured).group(1))
     assert quoted and abs(int(quoted.group(1)) - minutes) <= 0.15 * minutes, (quoted, measured)
+
+
+def test_the_shared_code_sweep_figure_shows_the_controls_the_docs_describe():
+    """docs/tracks.md: at shared_code 0 music stays learnable (M2M); neither direction transfers."""
+    sweep = pd.read_csv(ROOT / "figures" / "shared_code_sweep.csv")
+    arousal = sweep[(sweep["metric"] == "ccc") & (sweep["dimension"] == "arousal")]
+    ccc = arousal.groupby(["condition", "shared_code"])["value"].mean()
+    transfers = max(abs(ccc[("S2M", 0.0)]), abs(ccc[("M2S", 0.0)]))
+    assert transfers < 0.1, ccc
+    assert ccc[("M2M", 0.0)] > transfers + 0.1, ccc
+    for cond in ("S2M", "M2S"):
+        assert ccc[(cond, 1.0)] > ccc[(cond, 0.0)] + 0.2, ccc

@@ -16,8 +16,8 @@ attack             shared    (implicit in vocal effort)            attack 60 * 2
 roughness          shared    40 Hz AM, depth 0.45 max(0, -v)       40 Hz AM, depth 0.45 max(0, -v)
 mode               music     -                                     major if v >= 0 else minor
 consonance         music     -                                     added minor second, 0.6 max(0, -v)
-articulation       music     -                                     melody/bass sound 0.6 - 0.35 a of a step
 hollowness         music     -                                     even partials at gain 0.5 - 0.5 a
+inharmonicity      music     -                                     partials stretched, B = 0.015 (1 + a)
 percussion         shared    -                                     drums when a_s > -0.3, density with a_s
 contour shape      speech    final "!" if v > 0.25 else "."        -
 formant shift      speech    spectrum scaled by 1 + 0.05 v         -
@@ -28,16 +28,18 @@ formant shift      speech    spectrum scaled by 1 + 0.05 v         -
 u_v``, where ``u_a``, ``u_v`` are latents independent of the labels with the same statistics. At
 ``s = 1`` both domains realise arousal/valence through the same cues; at ``s = 0`` music's shared
 cues carry no information about its labels (only its own cues do: mode and consonance for
-valence, articulation and hollowness for arousal), so a model should not transfer in either
-direction while a music model still learns both dimensions. Articulation (staccato when aroused,
-legato when calm; Juslin & Laukka's Table 7) and the timbre of the notes (even partials fading
-when aroused, a hollow, clarinet-like sound) are music's own arousal cues; speech has no
-counterpart. The pad stays legato: staccato chords would modulate the energy envelope the way
-faster speech does, and a music-trained model would then predict speech arousal at ``s = 0``. Percussion is a device only music has, but
-it is driven like a shared cue: drums add loudness, onsets and high-frequency energy, the
-acoustic features speech uses for arousal, so a label-driven drum part would let arousal
-transfer through them even at ``s = 0`` (measured: M2S arousal CCC 0.47 at ``s = 0`` when
-drums followed the labels). Speech always realises its labels directly.
+valence, the timbre of the notes for arousal), so a model should not transfer in either
+direction while a music model still learns both dimensions. Music's own arousal cues are
+timbral and have no counterpart in speech: the even partials fade when aroused (a hollow,
+clarinet-like sound) and the partials stretch away from the harmonic series (a metallic,
+bell-like sound; the stiff-string law of Fletcher, Blackham & Stratton 1962). Juslin &
+Laukka's articulation (staccato when aroused) is left out on purpose: short notes modulate the
+energy envelope the way faster speech does, so a music-trained model would predict speech
+arousal at ``s = 0`` through the envelope statistics both domains share. Percussion is a
+device only music has, but it is driven like a shared cue: drums add loudness, onsets and
+high-frequency energy, the acoustic features speech uses for arousal, so a label-driven drum
+part would let arousal transfer through them even at ``s = 0``. Speech always realises its
+labels directly.
 """
 
 from __future__ import annotations
@@ -105,8 +107,8 @@ class MusicCues:
     major: bool
     dissonance: float
     percussion: float  # 0 = none, up to 1 = dense
-    articulation: float  # sounding share of a melody/bass step: 0.95 legato .. 0.25 staccato
     even: float  # gain of the even partials: 1.0 full .. 0.0 hollow
+    inharmonicity: float  # stiff-string coefficient B: 0 harmonic .. 0.03 bell-like
 
     @classmethod
     def from_drivers(cls, a_s: float, v_s: float, a: float, v: float) -> MusicCues:
@@ -123,6 +125,6 @@ class MusicCues:
             major=bool(v >= 0),
             dissonance=0.6 * relu(-v),
             percussion=0.0 if a_s <= -0.3 else min(1.0, (a_s + 0.3) / 1.1),
-            articulation=0.6 - 0.35 * float(np.clip(a, -1.0, 1.0)),
             even=0.5 - 0.5 * float(np.clip(a, -1.0, 1.0)),
+            inharmonicity=0.015 * (1.0 + float(np.clip(a, -1.0, 1.0))),
         )

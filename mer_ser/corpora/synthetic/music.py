@@ -4,8 +4,8 @@ Each piece has a key and a four-chord progression (I-V-vi-IV in major, i-VI-III-
 a bass line on the chord roots, a pad playing the chords and a melody that walks the scale with
 a preference for chord tones, plus optional percussion (kick and hi-hat). Bar by bar, the cue
 model (:mod:`mer_ser.corpora.synthetic.cues`) sets tempo, note density, loudness, register,
-melodic leaps, brightness (harmonic roll-off), attack, roughness, mode, dissonance, articulation,
-the balance of even partials and drums.
+melodic leaps, brightness (harmonic roll-off), attack, roughness, mode, dissonance, the balance of
+even partials, the partials' inharmonicity and drums.
 
 Timbres: ``piano`` (decaying partials), ``strings`` (slow swell, vibrato), ``brass`` (bright,
 brassy swell). Scales: ``diatonic`` (major/minor) or ``pentatonic`` (major/minor pentatonic, used
@@ -53,6 +53,7 @@ def tone(
     rough: float = 0.0,
     release: float = 0.15,
     even: float = 1.0,
+    inharmonicity: float = 0.0,
 ) -> np.ndarray:
     """One note: additive partials with a timbre-specific envelope.
 
@@ -67,14 +68,19 @@ def tone(
         rough: depth of 40 Hz amplitude modulation (roughness cue).
         release: length of the release tail in seconds.
         even: gain of the even partials (timbre: 1 full, towards 0 hollow, clarinet-like).
+        inharmonicity: stiff-string coefficient ``B``: partial ``k`` sounds at
+            ``k f sqrt(1 + B k^2)`` (Fletcher, Blackham & Stratton 1962, JASA 34(6)); 0 is
+            harmonic, larger values a metallic, clangorous timbre.
 
     Returns:
         float64 signal with peak amplitude about 1.
     """
     n = max(1, int((dur + release) * sr))
     t = np.arange(n) / sr
-    k_max = max(1, min(10, int((sr / 2 - 200) // freq)))
-    k = np.arange(1, k_max + 1)
+    k = np.arange(1, 11)
+    ratio = k * np.sqrt(1.0 + inharmonicity * k**2)  # partial frequency / fundamental
+    k = k[(ratio * freq <= sr / 2 - 200) | (k == 1)]
+    ratio = ratio[: len(k)]
     if timbre == "brass":
         amps = k ** -(rolloff - 0.6)
     else:
@@ -87,7 +93,7 @@ def tone(
         phase = 2 * np.pi * freq * (t + 0.003 / (2 * np.pi * 5.5) * np.sin(2 * np.pi * 5.5 * t))
     else:
         phase = 2 * np.pi * freq * t
-    y = (amps[:, None] * np.sin(k[:, None] * phase[None, :])).sum(axis=0) / norm
+    y = (amps[:, None] * np.sin(ratio[:, None] * phase[None, :])).sum(axis=0) / norm
     att = np.clip(t / max(attack, 1e-3), 0.0, 1.0)
     rel = np.clip((dur + release - t) / release, 0.0, 1.0)
     if timbre == "piano":
@@ -166,7 +172,13 @@ def render_music(
         root_deg = PROGRESSIONS[c.major][bar % 4] % len(sc)
         beat = 60.0 / c.tempo_bpm
         key = tonic + c.register
-        kw = {"rolloff": c.rolloff, "attack": c.attack_s, "rough": c.rough_depth, "even": c.even}
+        kw = {
+            "rolloff": c.rolloff,
+            "attack": c.attack_s,
+            "rough": c.rough_depth,
+            "even": c.even,
+            "inharmonicity": c.inharmonicity,
+        }
         bar_len = 4 * beat
         # Pad: the triad (or the pentatonic 1-3-5 stack) for the whole bar.
         for i in (0, 2, 4):
@@ -177,11 +189,10 @@ def render_music(
             f = midi_hz(degree_to_midi(root_deg, key, sc) + 1)
             y = tone(f, bar_len, sr, timbre="strings", t0=t, **kw)
             _add(out, 0.18 * c.dissonance * gain * y, int(t * sr))
-        # Bass on every beat; bass and melody notes sound for the articulation's share of a step.
-        art = {"release": 0.15 * c.articulation / 0.9}
+        # Bass on every beat.
         for b in range(4):
             f = midi_hz(degree_to_midi(root_deg, key - 12, sc))
-            y = tone(f, c.articulation * beat, sr, timbre="piano", t0=t + b * beat, **kw, **art)
+            y = tone(f, 0.9 * beat, sr, timbre="piano", t0=t + b * beat, **kw)
             _add(out, 0.3 * gain * y, int((t + b * beat) * sr))
         # Melody: a walk over the scale with leaps up to max_leap, drawn to chord tones.
         step = beat / c.notes_per_beat
@@ -192,7 +203,7 @@ def render_music(
                 chord = [root_deg + i + len(sc) * o for i in (0, 2, 4) for o in (0, 1, 2)]
                 melody = min(chord, key=lambda d: abs(d - melody))
             f = midi_hz(degree_to_midi(melody, key, sc))
-            y = tone(f, c.articulation * step, sr, timbre=timbre, t0=t + j * step, **kw, **art)
+            y = tone(f, 0.85 * step, sr, timbre=timbre, t0=t + j * step, **kw)
             _add(out, 0.35 * gain * y, int((t + j * step) * sr))
         # Percussion: kick on beats 1 and 3, hi-hats on subdivisions with probability.
         if c.percussion > 0:
