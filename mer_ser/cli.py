@@ -5,6 +5,8 @@
     mer-ser corpus build --profile {quick,default,paper} --seed N [--shared-code X]
                          [--labels {realistic,easy}] --out DIR
     mer-ser figures [--profile P] [--seed N] [--only NN ...]
+    mer-ser models [--data-root D]            # the exported model bundles
+    mer-ser predict --model NAME|PATH [--data-root D] FILES_OR_DIRS... --out predictions.csv
     mer-ser bench corpus [--profile P]        # generation speed, JSON line
     mer-ser bench features [--profile P]      # ComParE 1 Hz extraction speed, JSON line
     mer-ser bench train [--frames T] [--k 1,10,100]   # training speed vs PyTorch, JSON line
@@ -21,7 +23,7 @@ import time
 from pathlib import Path
 
 import mer_ser
-from mer_ser import figures
+from mer_ser import bundles, figures
 from mer_ser import sweep as sw
 from mer_ser._io import atomic_write
 from mer_ser.bench import training
@@ -205,6 +207,45 @@ def _screenshot(args) -> int:
     return 0
 
 
+def _models(args) -> int:
+    names = bundles.list_bundles(args.data_root)
+    if not names:
+        print(f"no model bundles under {bundles.models_dir(args.data_root)} (run the notebooks)")
+        return 0
+    for name in names:
+        b = bundles.load_bundle(bundles.models_dir(args.data_root) / name)
+        prov, scores = b.manifest.get("provenance", {}), b.manifest.get("scores", {})
+        src = prov.get("source", {})
+        ens = b.manifest["ensemble"]
+        score = ", ".join(f"{k} {v:.3f}" for k, v in scores.items() if k.startswith("test_ccc"))
+        print(
+            f"{name}: {b.kind} {b.manifest['architecture']['class']}, "
+            f"{prov.get('condition', '?')} trained on {src.get('name', '?')} "
+            f"({src.get('clips', '?')} clips, sha256 {str(src.get('sha256', '?'))[:12]}), "
+            f"protocol {prov.get('protocol', '?')}, seed {prov.get('seed', '?')}, "
+            f"{ens['trials']} trials x {ens['folds']} folds" + (f"; {score}" if score else "")
+        )
+    return 0
+
+
+def _predict(args) -> int:
+    errors: list = []
+    out = bundles.predict(
+        args.model, args.inputs, data_root=args.data_root, progress=True, errors=errors
+    )
+    with atomic_write(args.out, "w") as f:
+        out.to_csv(f)
+    print(f"{out.index.get_level_values('file').nunique()} files, {len(out)} frames -> {args.out}")
+    if args.plot is not None:
+        from mer_ser import plots
+
+        for path in plots.prediction_curves(out, args.plot):
+            print(f"  {path}")
+    for file, message in errors:
+        print(f"mer-ser: skipped {file}: {message}", file=sys.stderr)
+    return 1 if errors else 0
+
+
 PROFILES = ["quick", "default", "paper"]
 PROFILE_HELP = "corpus and protocol size: quick (tests), default (make figures), paper"
 
@@ -280,6 +321,18 @@ def parser() -> argparse.ArgumentParser:
         "1: one after the other)",
     )
     f.set_defaults(func=_figures)
+
+    mo = sub.add_parser("models", help="list the model bundles the notebooks exported")
+    mo.add_argument("--data-root", type=Path, default=Path("data"), help="default: data/")
+    mo.set_defaults(func=_models)
+
+    pr = sub.add_parser("predict", help="apply a model bundle to audio files or folders")
+    pr.add_argument("--model", required=True, help="bundle name under <data-root>/models or path")
+    pr.add_argument("--data-root", type=Path, default=Path("data"), help="default: data/")
+    pr.add_argument("inputs", nargs="+", type=Path, help="audio files or folders")
+    pr.add_argument("--out", type=Path, required=True, help="the predictions (CSV)")
+    pr.add_argument("--plot", type=Path, default=None, help="a folder for one figure per file")
+    pr.set_defaults(func=_predict)
 
     sw = sub.add_parser(
         "sweep",

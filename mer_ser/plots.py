@@ -314,6 +314,46 @@ def trajectories(panels: list[dict], *, dimension: str = "arousal"):
     return fig
 
 
+def prediction_curve(frames: pd.DataFrame, *, title: str = ""):
+    """A model's arousal and valence over a recording, with the spread across its trials.
+
+    Args:
+        frames: one file's rows of :func:`mer_ser.bundles.predict` (index ``file, start, end``;
+            columns per dimension and ``<dimension>_sd``).
+        title: the figure's title.
+    """
+    start = frames.index.get_level_values("start").total_seconds()
+    end = frames.index.get_level_values("end").total_seconds()
+    t = (np.asarray(start) + np.asarray(end)) / 2
+    dims = [c for c in frames.columns if not c.endswith("_sd")]
+    fig, ax = plt.subplots(figsize=(8, 3))
+    lo, hi = -1.0, 1.0
+    for dim, colour in zip(dims, ("#d62728", "#1f77b4", "#2ca02c"), strict=False):
+        m = frames[dim].to_numpy()
+        sd = frames.get(f"{dim}_sd", pd.Series(0.0, index=frames.index)).to_numpy()
+        ax.plot(t, m, color=colour, lw=1.5, label=dim)
+        ax.fill_between(t, m - sd, m + sd, color=colour, alpha=0.2, lw=0)
+        lo, hi = min(lo, float(np.min(m - sd))), max(hi, float(np.max(m + sd)))
+    pad = 0.05 * (hi - lo)
+    ax.set(xlabel="time (s, window centre)", ylabel="predicted value", ylim=(lo - pad, hi + pad),
+           title=title)  # fmt: skip
+    ax.axhline(0, color="0.7", lw=0.6)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    return fig
+
+
+def prediction_curves(frames: pd.DataFrame, folder: str | os.PathLike) -> list[str]:
+    """One :func:`prediction_curve` PNG per file of ``frames`` in ``folder``; their paths."""
+    out = []
+    for i, (file, rows) in enumerate(frames.groupby(level="file", sort=False)):
+        stem = os.path.splitext(os.path.basename(str(file)))[0] or "signal"
+        path = os.path.join(folder, f"{i:03d}_{stem}.png")
+        save(prediction_curve(rows, title=str(file)), path)
+        out.append(path)
+    return out
+
+
 def learning_curves(curves: pd.DataFrame, *, ylabel: str = "loss (1 - CCC)"):
     """Loss per epoch of each condition's final models: has training converged?
 

@@ -156,6 +156,35 @@ def test_notebooks_run_on_quick_and_write_their_figures(executed):
 
 
 @pytest.mark.slow
+def test_the_notebooks_export_every_continuous_condition_and_predict_applies_one(
+    executed, data_root, tmp_path, capsys
+):
+    import numpy as np
+    import soundfile as sf
+
+    from mer_ser.cli import main
+
+    conditions = ("M2M", "S2S", "S2M", "M2S", "S2M_TL", "M2S_TL")
+    assert main(["models", "--data-root", str(data_root)]) == 0
+    listed = capsys.readouterr().out
+    for c in conditions:
+        assert f"coutinho2017_{c}: continuous ContinuousRegressor, {c} trained on" in listed
+    t = np.arange(7 * 22050) / 22050  # not in any corpus, another rate, stereo
+    y = 0.2 * np.sin(2 * np.pi * 330 * t) * (1 + np.sin(2 * np.pi * 0.3 * t))
+    sf.write(tmp_path / "new.wav", np.stack([y, 0.5 * y], axis=1), 22050)
+    out = tmp_path / "pred.csv"
+    plots = tmp_path / "plots"
+    argv = ["predict", "--model", "coutinho2017_S2M", "--data-root", str(data_root),
+            str(tmp_path / "new.wav"), "--out", str(out), "--plot", str(plots)]  # fmt: skip
+    assert main(argv) == 0
+    pred = pd.read_csv(out)
+    assert list(pred.columns) == ["file", "start", "end", "arousal", "valence", "arousal_sd",
+                                  "valence_sd"]  # fmt: skip
+    assert len(pred) == 6 and pred[["arousal", "valence"]].abs().max().max() < 5
+    assert (plots / "000_new.png").stat().st_size > 0
+
+
+@pytest.mark.slow
 def test_performance_notebook_times_this_run_and_every_notebook_before_it(executed):
     perf = pd.read_csv(executed / "figures" / "performance.csv")
     here = perf[perf["source"] == "this run"]

@@ -284,13 +284,18 @@ def predict(apply, trained: Trained, x, m, *, chunk: int = 64, reduce=None) -> n
     Models are evaluated ``chunk`` at a time to bound memory; ``reduce`` (optional) maps each
     chunk's ``(k, N, T, D)`` predictions to a smaller ``(k, ...)`` array first.
     """
+    return predict_stacked(apply, trained.params, trained.stats, x, m, chunk=chunk, reduce=reduce)
+
+
+def predict_stacked(apply, params, stats, x, m, *, chunk: int = 64, reduce=None) -> np.ndarray:
+    """:func:`predict` on parameters and statistics stacked along a leading model axis."""
     fn = _batched(apply)
-    k = len(trained.epochs)
+    k = len(stats.x_mean)
     out = []
     for s in range(0, k, chunk):
         sl = slice(s, min(k, s + chunk))
-        p = jax.tree.map(lambda a, sl=sl: a[sl], trained.params)
-        st = Standardiser(*(a[sl] for a in trained.stats))
+        p = jax.tree.map(lambda a, sl=sl: a[sl], params)
+        st = Standardiser(*(a[sl] for a in stats))
         pred = np.asarray(fn(p, st, x, m))
         out.append(pred if reduce is None else reduce(pred))
     return np.concatenate(out)
