@@ -47,7 +47,7 @@ from safetensors.numpy import load_file, save_file
 from tqdm.auto import tqdm
 
 from mer_ser import __version__
-from mer_ser._io import fsync_dir, sha256_file, write_json
+from mer_ser._io import _umask, fsync_dir, sha256_file, write_json
 from mer_ser.corpora.audio import RepairLog, check_readable, resample
 from mer_ser.corpora.labels import n_frames
 from mer_ser.errors import AudioError, MerSerError
@@ -148,6 +148,7 @@ def save_bundle(folder: str | os.PathLike, manifest: dict, arrays: dict[str, np.
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp creates 0700; give the usual permissions
     try:
         flat = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
         save_file(flat, str(tmp / PARAMS))
@@ -159,7 +160,7 @@ def save_bundle(folder: str | os.PathLike, manifest: dict, arrays: dict[str, np.
             "files": {PARAMS: sha256_file(tmp / PARAMS)},
         }
         write_json(tmp / MANIFEST, full)
-        old = folder.with_name(f".{folder.name}.old")
+        old = _previous(folder)
         if folder.exists():
             shutil.rmtree(old, ignore_errors=True)
             os.replace(folder, old)
@@ -172,9 +173,17 @@ def save_bundle(folder: str | os.PathLike, manifest: dict, arrays: dict[str, np.
     return folder
 
 
+def _previous(folder: Path) -> Path:
+    """Where :func:`save_bundle` keeps the replaced bundle until the new one is in place."""
+    return folder.with_name(f".{folder.name}.old")
+
+
 # ---------------------------------------------------------------------------- reading
 def load_bundle(folder: str | os.PathLike) -> Bundle:
     """Read and check a bundle.
+
+    A writer killed between its two renames leaves the previous bundle beside the folder's
+    name; it is read from there.
 
     Raises:
         BundleError: the folder or a file is missing, the manifest is not a mer_ser bundle or
@@ -182,6 +191,8 @@ def load_bundle(folder: str | os.PathLike) -> Bundle:
             parameters do not fit the architecture.
     """
     folder = Path(folder)
+    if not folder.is_dir() and _previous(folder).is_dir():
+        folder = _previous(folder)
     if not folder.is_dir():
         raise BundleError(f"{folder}: no such bundle folder")
     mpath = folder / MANIFEST

@@ -11,6 +11,7 @@ import soundfile as sf
 from flax import nnx
 
 from mer_ser import bundles
+from mer_ser._io import _umask
 from mer_ser.corpora.audio import resample
 from mer_ser.experiments.jobs import Trained, predict
 from mer_ser.features import ComParE1Hz
@@ -110,6 +111,18 @@ def test_a_bundle_replaced_in_place_is_complete_and_leaves_no_temporary_folder(s
     b = bundles.load_bundle(path)
     np.testing.assert_array_equal(b.arrays["stats/x_mean"], other.stats.x_mean)
     assert [p.name for p in path.parent.iterdir()] == ["m"]
+
+
+def test_a_writer_killed_between_its_renames_leaves_the_previous_bundle_readable(saved):
+    path, trained = saved
+    path.rename(path.with_name(".m.old"))  # the state after the first of save_bundle's renames
+    b = bundles.load_bundle(path)
+    np.testing.assert_array_equal(b.arrays["stats/x_mean"], trained.stats.x_mean)
+
+
+def test_a_bundle_gets_the_usual_permissions(saved):
+    path, _ = saved
+    assert path.stat().st_mode & 0o777 == 0o777 & ~_umask()
 
 
 # ------------------------------------------------------------------ what loading refuses

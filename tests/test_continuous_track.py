@@ -147,7 +147,7 @@ def test_every_sweep_level_reports_both_ceilings(sweep):
     assert sweep[("S2S", 0.0)] == sweep[("S2S", 1.0)]  # speech is not rebuilt between levels
 
 
-def test_a_bundle_predicts_each_clip_exactly_as_the_track_did(track, tmp_path):
+def test_a_bundle_predicts_each_clip_as_the_track_did(track, tmp_path):
     result = track.run("S2M")
     folder = bundles.export_continuous(track, "S2M", tmp_path / "S2M", result=result)
     bundle = bundles.load_bundle(folder)
@@ -155,7 +155,9 @@ def test_a_bundle_predicts_each_clip_exactly_as_the_track_did(track, tmp_path):
     for i in (0, len(music) - 1):
         n = int(music.lengths[i])
         got = bundle.predict_features(music.x[i, :n])
-        np.testing.assert_array_equal(got, result.predictions[:, i, :n])
+        # The track scores all clips in one batch, whose matrix products sum in another order
+        # than one clip's: equal to float32 rounding.
+        np.testing.assert_allclose(got, result.predictions[:, i, :n], rtol=0, atol=1e-6)
     assert bundle.manifest["scores"]["clips"] == len(music)
     assert bundle.manifest["provenance"]["source"]["sha256"] == track.sets["speech"].fingerprint()
     with pytest.raises(ValueError, match="paper's normalisation"):

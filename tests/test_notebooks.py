@@ -163,6 +163,7 @@ def test_the_notebooks_export_every_continuous_condition_and_predict_applies_one
     import soundfile as sf
 
     from mer_ser.cli import main
+    from mer_ser.corpora.audio import AudioRepair
 
     conditions = ("M2M", "S2S", "S2M", "M2S", "S2M_TL", "M2S_TL")
     assert main(["models", "--data-root", str(data_root)]) == 0
@@ -176,7 +177,12 @@ def test_the_notebooks_export_every_continuous_condition_and_predict_applies_one
     plots = tmp_path / "plots"
     argv = ["predict", "--model", "coutinho2017_S2M", "--data-root", str(data_root),
             str(tmp_path / "new.wav"), "--out", str(out), "--plot", str(plots)]  # fmt: skip
-    assert main(argv) == 0
+    with pytest.warns(AudioRepair) as repairs:  # each kind of repair reported once
+        assert main(argv) == 0
+    assert sorted(str(w.message).split(": ")[1].split(" in ")[0] for w in repairs) == [
+        "downmixed 2 channels to mono",
+        "resampled 22050 Hz to 16000 Hz",
+    ]
     pred = pd.read_csv(out)
     assert list(pred.columns) == ["file", "start", "end", "arousal", "valence", "arousal_sd",
                                   "valence_sd"]  # fmt: skip
