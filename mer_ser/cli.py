@@ -9,6 +9,7 @@
     mer-ser predict --model NAME|PATH [--data-root D] FILES_OR_DIRS... --out predictions.csv
     mer-ser bench corpus [--profile P]        # generation speed, JSON line
     mer-ser bench features [--profile P]      # ComParE 1 Hz extraction speed, JSON line
+    mer-ser bench predict [--seconds S]       # model bundle on an audio file, JSON line
     mer-ser bench train [--frames T] [--k 1,10,100]   # training speed vs PyTorch, JSON line
 """
 
@@ -29,6 +30,7 @@ from mer_ser._io import atomic_write
 from mer_ser.bench import training
 from mer_ser.bench.features import extraction_speed, single_clip_speed
 from mer_ser.bench.machine import describe
+from mer_ser.bench.prediction import prediction_speed
 from mer_ser.corpora import open_corpora
 from mer_ser.corpora.synthetic import SyntheticConfig, build_corpus
 from mer_ser.corpora.synthetic.config import LABEL_MODELS
@@ -204,6 +206,24 @@ def _sweep(args) -> int:
 def _screenshot(args) -> int:
 
     screenshot(args.out, profile=args.profile, data_root=args.data_root)
+    return 0
+
+
+def _bench_predict(args) -> int:
+    speed = prediction_speed(args.seconds)
+    print(
+        json.dumps(
+            {
+                "bench": "predict",
+                "model": "continuous bundle, ComParE 1 Hz + LSTM 64/10, 3 trials x 4 folds",
+                "audio_seconds": speed["audio_seconds"],
+                "seconds": round(speed["seconds"], 2),
+                "x_real_time": round(speed["x_real_time"], 1),
+                "x_real_time_per_core": round(speed["x_real_time"] / speed["cores"], 1),
+                **describe(),
+            }
+        )
+    )
     return 0
 
 
@@ -385,6 +405,9 @@ def parser() -> argparse.ArgumentParser:
         )
         q.add_argument("--data-root", default="data", help="corpora and caches (default: data/)")
         q.set_defaults(func=func)
+    bp = bench.add_parser("predict", help="a model bundle on an audio file: times real time")
+    bp.add_argument("--seconds", type=float, default=600.0, help="audio length (default 600)")
+    bp.set_defaults(func=_bench_predict)
     sb = bench.add_parser("scrubber", help="clip scrubber: build, message size, browser tick")
     sb.add_argument("--seconds", default="6,600", help="clip lengths to time")
     sb.add_argument("--ticks", type=int, default=200, help="slider ticks timed in the browser")

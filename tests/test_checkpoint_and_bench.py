@@ -198,3 +198,20 @@ def test_mer_ser_pytorch_and_the_products_are_timed_in_turns_each_keeping_its_fa
     assert log == [("jax", 2), ("torch", 20), ("p", None), ("q", None)] * 3
     assert out["mer_ser"] == pytest.approx(3.0 / 10) and out["torch"] == 2.0
     assert out["products"] == {"p": 0.2, "q": 0.1, "total": pytest.approx(0.3)}
+
+
+def test_bench_predict_prints_its_figures(capsys):
+    from mer_ser.cli import main
+
+    assert main(["bench", "predict", "--seconds", "6"]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["bench"] == "predict" and line["audio_seconds"] == 6.0
+    assert line["x_real_time"] > 0 and line["x_real_time_per_core"] <= line["x_real_time"]
+    assert line["cores"] >= 1
+
+
+def test_the_benchmark_bundle_predicts_one_row_per_second(tmp_path):
+    from mer_ser.bench.prediction import prediction_speed
+
+    speed = prediction_speed(8.0, hidden=(4, 2), trials=2, folds=1)
+    assert speed["frames"] == 7 and speed["seconds"] > 0

@@ -1,0 +1,90 @@
+"""End-to-end prediction speed of a continuous model bundle: audio file in, 1 Hz curves out.
+
+Used by ``mer-ser bench predict`` (the target "prediction with a continuous model at >= 50x real
+time per CPU core"). The bundle has the default profile's architecture (ComParE 1 Hz, two LSTM
+layers of 64 and 10 blocks, 3 trials x 4 folds) with random weights: the speed does not depend
+on what the weights learned.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+import soundfile as sf
+from flax import nnx
+
+from mer_ser import bundles
+from mer_ser.models import ContinuousRegressor
+from mer_ser.train.checkpoint import flatten
+from mer_ser.train.engine import Standardiser
+
+N_FEATURES = 260
+
+
+def random_bundle(folder, *, hidden=(64, 10), trials: int = 3, folds: int = 4, seed: int = 0):
+    """A continuous bundle of ``trials * folds`` randomly initialised regressors."""
+    k = trials * folds
+    models = [
+        nnx.to_pure_dict(
+            nnx.state(ContinuousRegressor(N_FEATURES, hidden, rngs=nnx.Rngs(seed + i)), nnx.Param)
+        )
+        for i in range(k)
+    ]
+    params = jax.tree.map(lambda *a: np.stack(a), *models)
+    ones = np.ones((k, N_FEATURES), np.float32)
+    stats = Standardiser(0 * ones, ones, np.zeros((k, 2), np.float32), np.ones((k, 2), np.float32))
+    arrays = {f"params/{n}": v for n, v in flatten(params).items()}
+    arrays |= {f"stats/{n}": np.asarray(v) for n, v in stats._asdict().items()}
+    manifest = {
+        "kind": "continuous",
+        "architecture": {
+            "class": "ContinuousRegressor",
+            "config": {"n_features": N_FEATURES, "hidden": list(hidden), "peephole": True},
+        },
+        "features": {
+            "name": "compare_1hz",
+            "config": {"sr": 16000, "win": 2.0, "hop": 1.0},
+            "dim": N_FEATURES,
+        },
+        "labels": {"dimensions": ["arousal", "valence"], "scale": [-1.0, 1.0]},
+        "ensemble": {"trials": trials, "folds": folds},
+        "provenance": {"condition": "benchmark (random weights)"},
+        "scores": {},
+    }
+    return bundles.save_bundle(folder, manifest, arrays)
+
+
+def _audio(path: Path, seconds: float, sr: int = 16000) -> None:
+    t = np.arange(int(seconds * sr)) / sr
+    noise = np.random.default_rng(0).standard_normal(len(t))
+    y = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 0.3 * t)) + 0.01 * noise
+    sf.write(path, y.astype(np.float32), sr)
+
+
+def prediction_speed(seconds: float = 600.0, **bundle_kwargs) -> dict:
+    """Time :func:`mer_ser.bundles.predict` on a WAV file of ``seconds`` (after a warm-up).
+
+    Returns:
+        ``audio_seconds``, ``seconds``, ``x_real_time`` and ``cores`` (the CPUs this process
+        may use).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = bundles.load_bundle(random_bundle(Path(tmp) / "bundle", **bundle_kwargs))
+        _audio(Path(tmp) / "warm.wav", 5.0)
+        _audio(Path(tmp) / "a.wav", seconds)
+        bundles.predict(bundle, Path(tmp) / "warm.wav")  # compiles the model once
+        t0 = time.perf_counter()
+        out = bundles.predict(bundle, Path(tmp) / "a.wav")
+        dt = time.perf_counter() - t0
+    return {
+        "audio_seconds": seconds,
+        "frames": len(out),
+        "seconds": dt,
+        "x_real_time": seconds / dt,
+        "cores": len(os.sched_getaffinity(0)),
+    }
