@@ -548,6 +548,49 @@ def predict(
 
 
 # ---------------------------------------------------------------------------- export
+def continuous_manifest(
+    n_features: int, hidden, *, trials: int, folds: int, peephole: bool = True, active=None
+) -> dict:
+    """What every continuous bundle's manifest says of its model, features, labels and ensemble.
+
+    Args:
+        n_features: input dimension (260 ComParE features).
+        hidden: the two LSTM layers' sizes the model is built with.
+        trials: ensemble trials.
+        folds: fold models per trial.
+        peephole: peephole connections.
+        active: the blocks in use when the layers are padded (``None``: all).
+    """
+    config = {
+        "n_features": int(n_features),
+        "hidden": [int(h) for h in hidden],
+        "peephole": peephole,
+    }
+    if active is not None:
+        config["active"] = [int(a) for a in active]
+    ex = ComParE1Hz()
+    return {
+        "kind": "continuous",
+        "architecture": {"class": "ContinuousRegressor", "config": config},
+        "features": {
+            "name": ex.name,
+            "config": {"sr": ex.sr, "win": ex.win, "hop": ex.hop},
+            "dim": int(n_features),
+        },
+        "labels": {
+            "dimensions": ["arousal", "valence"],
+            "scale": [-1.0, 1.0],
+            "frame_hop_s": ex.hop,
+            "frame_win_s": ex.win,
+        },
+        "ensemble": {
+            "trials": int(trials),
+            "folds": int(folds),
+            "reduce": "mean over folds per trial; mean and sd over trials",
+        },
+    }
+
+
 def export_continuous(track, condition: str, folder: str | os.PathLike, *, result=None) -> Path:
     """Write the final models of a continuous condition as a bundle.
 
@@ -578,32 +621,14 @@ def export_continuous(track, condition: str, folder: str | os.PathLike, *, resul
     hidden = [int(h) for h in track.layer_sizes(chosen["h1"], chosen["h2"])]
     _, trials, folds = trained.shape
     manifest = {
-        "kind": "continuous",
-        "architecture": {
-            "class": "ContinuousRegressor",
-            "config": {
-                "n_features": n_features,
-                "hidden": hidden,
-                "peephole": bool(track.protocol.peephole),
-                "active": [int(chosen["h1"]), int(chosen["h2"])],
-            },
-        },
-        "features": {
-            "name": "compare_1hz",
-            "config": {"sr": 16000, "win": 2.0, "hop": 1.0},
-            "dim": n_features,
-        },
-        "labels": {
-            "dimensions": ["arousal", "valence"],
-            "scale": [-1.0, 1.0],
-            "frame_hop_s": 1.0,
-            "frame_win_s": 2.0,
-        },
-        "ensemble": {
-            "trials": int(trials),
-            "folds": int(folds),
-            "reduce": "mean over folds per trial; mean and sd over trials",
-        },
+        **continuous_manifest(
+            n_features,
+            hidden,
+            trials=trials,
+            folds=folds,
+            peephole=bool(track.protocol.peephole),
+            active=[int(chosen["h1"]), int(chosen["h2"])],
+        ),
         "provenance": {
             "paper": "Coutinho & Schuller 2017, PLoS ONE 12(6): e0179289",
             "condition": condition,

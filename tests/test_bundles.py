@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 
-import jax
 import numpy as np
 import pytest
 import soundfile as sf
-from flax import nnx
 
 from mer_ser import bundles
 from mer_ser._io import _umask
+from mer_ser.bench.prediction import random_regressors
 from mer_ser.corpora.audio import resample
 from mer_ser.experiments.jobs import Trained, predict
 from mer_ser.features import ComParE1Hz
-from mer_ser.models import ContinuousRegressor
 from mer_ser.train.engine import Standardiser
 
 N_IN, HIDDEN, TRIALS, FOLDS = 260, (6, 3), 2, 3
@@ -24,13 +22,7 @@ N_IN, HIDDEN, TRIALS, FOLDS = 260, (6, 3), 2, 3
 def _trained(seed: int = 0) -> Trained:
     """A random ensemble of TRIALS x FOLDS regressors with distinct statistics."""
     k = TRIALS * FOLDS
-    models = [
-        nnx.to_pure_dict(
-            nnx.state(ContinuousRegressor(N_IN, HIDDEN, rngs=nnx.Rngs(seed + i)), nnx.Param)
-        )
-        for i in range(k)
-    ]
-    params = jax.tree.map(lambda *a: np.stack(a), *models)
+    params = random_regressors(k, HIDDEN, n_features=N_IN, seed=seed)
     rng = np.random.default_rng(seed)
     stats = Standardiser(
         rng.normal(size=(k, N_IN)).astype(np.float32),
@@ -43,22 +35,7 @@ def _trained(seed: int = 0) -> Trained:
 
 
 def _manifest() -> dict:
-    return {
-        "kind": "continuous",
-        "architecture": {
-            "class": "ContinuousRegressor",
-            "config": {"n_features": N_IN, "hidden": list(HIDDEN), "peephole": True},
-        },
-        "features": {
-            "name": "compare_1hz",
-            "config": {"sr": 16000, "win": 2.0, "hop": 1.0},
-            "dim": N_IN,
-        },
-        "labels": {"dimensions": ["arousal", "valence"], "scale": [-1.0, 1.0]},
-        "ensemble": {"trials": TRIALS, "folds": FOLDS},
-        "provenance": {"condition": "test"},
-        "scores": {},
-    }
+    return bundles.continuous_manifest(N_IN, HIDDEN, trials=TRIALS, folds=FOLDS)
 
 
 @pytest.fixture

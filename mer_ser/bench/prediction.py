@@ -26,36 +26,27 @@ from mer_ser.train.engine import Standardiser
 N_FEATURES = 260
 
 
-def random_bundle(folder, *, hidden=(64, 10), trials: int = 3, folds: int = 4, seed: int = 0):
-    """A continuous bundle of ``trials * folds`` randomly initialised regressors."""
-    k = trials * folds
+def random_regressors(k: int, hidden, *, n_features: int = N_FEATURES, seed: int = 0) -> dict:
+    """Parameters of ``k`` randomly initialised regressors, stacked along a leading axis."""
     models = [
         nnx.to_pure_dict(
-            nnx.state(ContinuousRegressor(N_FEATURES, hidden, rngs=nnx.Rngs(seed + i)), nnx.Param)
+            nnx.state(ContinuousRegressor(n_features, hidden, rngs=nnx.Rngs(seed + i)), nnx.Param)
         )
         for i in range(k)
     ]
-    params = jax.tree.map(lambda *a: np.stack(a), *models)
+    return jax.tree.map(lambda *a: np.stack(a), *models)
+
+
+def random_bundle(folder, *, hidden=(64, 10), trials: int = 3, folds: int = 4, seed: int = 0):
+    """A continuous bundle of ``trials * folds`` randomly initialised regressors."""
+    k = trials * folds
+    params = random_regressors(k, hidden, seed=seed)
     ones = np.ones((k, N_FEATURES), np.float32)
     stats = Standardiser(0 * ones, ones, np.zeros((k, 2), np.float32), np.ones((k, 2), np.float32))
     arrays = {f"params/{n}": v for n, v in flatten(params).items()}
     arrays |= {f"stats/{n}": np.asarray(v) for n, v in stats._asdict().items()}
-    manifest = {
-        "kind": "continuous",
-        "architecture": {
-            "class": "ContinuousRegressor",
-            "config": {"n_features": N_FEATURES, "hidden": list(hidden), "peephole": True},
-        },
-        "features": {
-            "name": "compare_1hz",
-            "config": {"sr": 16000, "win": 2.0, "hop": 1.0},
-            "dim": N_FEATURES,
-        },
-        "labels": {"dimensions": ["arousal", "valence"], "scale": [-1.0, 1.0]},
-        "ensemble": {"trials": trials, "folds": folds},
-        "provenance": {"condition": "benchmark (random weights)"},
-        "scores": {},
-    }
+    manifest = bundles.continuous_manifest(N_FEATURES, hidden, trials=trials, folds=folds)
+    manifest["provenance"] = {"condition": "benchmark (random weights)"}
     return bundles.save_bundle(folder, manifest, arrays)
 
 
