@@ -108,6 +108,15 @@ class Bundle:
         """Output dimensions, in column order."""
         return tuple(self.manifest["labels"]["dimensions"])
 
+    @functools.cached_property
+    def members(self) -> tuple[dict, Standardiser]:
+        """The members' stacked parameters (a pure dict) and statistics, built once per bundle."""
+        prefix = "params/"
+        params = unflatten(
+            {k[len(prefix) :]: v for k, v in self.arrays.items() if k.startswith(prefix)}
+        )
+        return params, Standardiser(*(self.arrays[f"stats/{n}"] for n in Standardiser._fields))
+
     def predict_features(self, x: np.ndarray) -> np.ndarray:
         """Per-trial predictions on one feature sequence.
 
@@ -297,10 +306,7 @@ def _apply_for(n_features: int, hidden: tuple[int, int], peephole: bool):
 def _continuous_predict(bundle: Bundle, x: np.ndarray) -> np.ndarray:
     ens = bundle.manifest["ensemble"]
     t, f = int(ens["trials"]), int(ens["folds"])
-    params = unflatten(
-        {k[len("params/") :]: v for k, v in bundle.arrays.items() if k.startswith("params/")}
-    )
-    stats = Standardiser(*(bundle.arrays[f"stats/{n}"] for n in Standardiser._fields))
+    params, stats = bundle.members
     m = jnp.ones((1, len(x)), bool)
     pred = predict_stacked(_continuous_apply(bundle), params, stats, jnp.asarray(x[None]), m)
     return pred[:, 0].reshape(t, f, *pred.shape[2:]).mean(axis=1).astype(np.float32)
