@@ -182,6 +182,36 @@ def test_written_out_conv_gradient_equals_xla_autodiff(rng, padding, dilation, s
         np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("padding", ["SAME", "VALID"])
+@pytest.mark.parametrize("dilation", [2, 3])
+@pytest.mark.parametrize("shape", [(2, 249, 19, 3), (2, 10, 7, 4), (1, 9, 8, 2)])
+def test_a_dilated_convolution_by_phases_is_the_dilated_convolution(rng, padding, dilation, shape):
+    """The GPU's dense form of a dilated convolution (its ``d x d`` input phases through one
+    undilated convolution) against ``lax.conv_general_dilated``: values and both gradients, at
+    the DCNN's pooled map (249 x 19) and at odd and even sizes."""
+    from mer_ser.models.conv import dilated_by_phases
+
+    def reference(x, w):
+        return jax.lax.conv_general_dilated(
+            x, w, (1, 1), padding, rhs_dilation=(dilation,) * 2,
+            dimension_numbers=("NHWC", "HWIO", "NHWC"),
+        )  # fmt: skip
+
+    x = jnp.asarray(rng.standard_normal(shape), jnp.float32)
+    w = jnp.asarray(rng.standard_normal((3, 3, shape[-1], 5)), jnp.float32)
+    want = reference(x, w)
+    got = dilated_by_phases(x, w, padding, dilation)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    ct = jnp.asarray(rng.standard_normal(want.shape), jnp.float32)
+    g_want = jax.grad(lambda x, w: (reference(x, w) * ct).sum(), argnums=(0, 1))(x, w)
+    g_got = jax.grad(
+        lambda x, w: (dilated_by_phases(x, w, padding, dilation) * ct).sum(), argnums=(0, 1)
+    )(x, w)
+    for g, r in zip(g_got, g_want, strict=True):
+        np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-4)
+
+
 def test_conv_layer_computes_what_flax_conv_computes(rng):
     from mer_ser.models.conv import Conv
 

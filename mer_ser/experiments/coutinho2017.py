@@ -137,6 +137,8 @@ class Protocol:
     #: of computing the largest size for every candidate; off for ``paper``, whose 5 x 6
     #: first-step candidates x 230 models each would not share memory well.
     pad_hidden: bool = False
+    #: "bfloat16": mixed precision on a GPU (:mod:`mer_ser.train.precision`); not a paper setting.
+    compute_dtype: str = "float32"
     reductions: tuple[str, ...] = field(default=())
 
     def training(self, **changes) -> TrainConfig:
@@ -149,6 +151,7 @@ class Protocol:
             max_epochs=self.max_epochs,
             patience=self.patience,
             loss="ccc",
+            compute_dtype=self.compute_dtype,
         )
         return dataclasses.replace(base, **changes)
 

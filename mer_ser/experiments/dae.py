@@ -111,6 +111,7 @@ class DAEPretraining:
             loss="mse",
             standardise_inputs=False,
             standardise_outputs=False,
+            compute_dtype=p.compute_dtype,
         )
         f_in = pool.x.shape[-1]
         size = self.size(h)

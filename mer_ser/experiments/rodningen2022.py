@@ -71,6 +71,8 @@ class Protocol:
     # The thesis' future work (section 7.2), each off by default:
     class_balanced: bool = False  # cross-entropy weighted by inverse training shares
     monitor: str = "accuracy"  # best checkpoint on validation "accuracy" or "macro_f1"
+    #: "bfloat16": mixed precision on a GPU (:mod:`mer_ser.train.precision`); not a thesis setting.
+    compute_dtype: str = "float32"
 
     def extractor(self) -> LogMel3D:
         """The 3-D log-mel of section 4.3 at this profile's padding and hop."""
@@ -90,6 +92,7 @@ class Protocol:
             monitor=self.monitor,
             l1=DCNN.l1 if model == "DCNN" else ADCRNN.l1,
             class_weights=tuple(class_weights) if self.class_balanced else None,
+            compute_dtype=self.compute_dtype,
         )
 
 

@@ -65,7 +65,48 @@ def conv2d(x, w, padding: str = "SAME", dilation: int = 1):
     """
     if jax.default_backend() == "cpu":
         return _conv2d_cpu(x, w, padding, dilation)
+    if dilation > 1 and GPU_DILATED_CONV == "phases":
+        return dilated_by_phases(x, w, padding, dilation)
     return _conv2d(x, w, padding, dilation)
+
+
+#: How a GPU runs a dilated convolution: ``"phases"`` (:func:`dilated_by_phases`, dense
+#: convolutions) or ``"native"`` (the convolution with ``rhs_dilation``, as cuDNN implements it).
+#: Read when a function is traced; ``mer-ser bench gpu`` times both.
+GPU_DILATED_CONV = "phases"
+
+
+def dilated_by_phases(x, w, padding: str = "SAME", dilation: int = 2):
+    """A dilated convolution as one dense convolution of the input's ``d x d`` phases.
+
+    With dilation ``d``, output row ``r = i d + a`` only reads padded input rows ``a, a + d,
+    a + 2d, ...``: the convolution is an undilated 'VALID' convolution of the phase
+    ``x_pad[a::d, b::d]`` (Yu & Koltun 2016's dilated convolution computed as in TensorFlow's
+    ``atrous_conv2d``, by space-to-batch). The ``d^2`` phases go through one convolution as a
+    batch, and its outputs are interleaved back. Equal to :func:`conv2d` up to float rounding
+    (tested); dense convolutions are the ones GPU libraries run fastest.
+
+    Args:
+        x: ``(B, H, W, C_in)``.
+        w: ``(kh, kw, C_in, C_out)``.
+        padding: ``"SAME"`` or ``"VALID"``.
+        dilation: ``d``.
+    """
+    d = int(dilation)
+    b, h, wd, c = x.shape
+    kh, kw = w.shape[:2]
+    (ph0, ph1), (pw0, pw1) = _pads(kh, d, padding), _pads(kw, d, padding)
+    hp, wp = h + ph0 + ph1, wd + pw0 + pw1
+    eh, ew = (-hp) % d, (-wp) % d  # extra rows / columns so that d divides the padded size
+    xp = jnp.pad(x, ((0, 0), (ph0, ph1 + eh), (pw0, pw1 + ew), (0, 0)))
+    hq, wq = (hp + eh) // d, (wp + ew) // d
+    phases = (
+        xp.reshape(b, hq, d, wq, d, c).transpose(2, 4, 0, 1, 3, 5).reshape(d * d * b, hq, wq, c)
+    )
+    out = _conv2d(phases, w, "VALID", 1)  # (d*d*B, hq - kh + 1, wq - kw + 1, C_out)
+    ho, wo = out.shape[1:3]
+    y = out.reshape(d, d, b, ho, wo, -1).transpose(2, 3, 0, 4, 1, 5).reshape(b, ho * d, wo * d, -1)
+    return y[:, : hp - d * (kh - 1), : wp - d * (kw - 1)]
 
 
 def _conv2d(x, w, padding, dilation):
@@ -142,7 +183,8 @@ class Conv(nnx.Module):
 
     def __call__(self, x):
         """``(B, H, W, C_in)`` -> ``(B, H', W', C_out)``."""
-        return conv2d(x, self.kernel[...], self.padding, self.dilation) + self.bias[...]
+        w = self.kernel[...]  # the input takes the kernel's dtype (bfloat16: mixed precision)
+        return conv2d(x.astype(w.dtype), w, self.padding, self.dilation) + self.bias[...]
 
 
 def _conv(n_in, n_out, *, dilation=1, padding="SAME", rngs):

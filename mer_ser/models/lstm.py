@@ -115,8 +115,17 @@ class LSTM(nnx.Module):
             Hidden states ``h_t``, shape ``(B, T, n_hidden)``; 0 on padded steps.
         """
         z, m, undo = self._time_major(x, mask, reverse=reverse, dilation=dilation)
-        w_c = self.w_c[...] if self.peephole else None
-        return undo(_scan_cells(z, m, self.w_h[...], w_c, unroll))
+        w_h, w_c = self._recurrent_weights()
+        return undo(_scan_cells(z, m, w_h, w_c, unroll))
+
+    def _recurrent_weights(self):
+        """``W_h`` and the peepholes (or None) in float32: the recurrence always runs in float32.
+
+        Under mixed precision (:mod:`mer_ser.train.precision`) the weights arrive in bfloat16;
+        the cell state, the gates and the recurrent product stay float32 (a no-op otherwise).
+        """
+        w_c = _at_least_f32(self.w_c[...]) if self.peephole else None
+        return _at_least_f32(self.w_h[...]), w_c
 
     def _time_major(self, x, mask, *, reverse: bool, dilation: int):
         """Input projections in time-major layout ``(tt, d*B, 4H)``, the mask, and the inverse."""
@@ -133,14 +142,21 @@ class LSTM(nnx.Module):
         # (B, tt*d, .) -> time-major (tt, d*B, .): sub-sequence j holds steps j, j+d, j+2d, ...
         x = x.reshape(b, tt, d, -1).transpose(1, 2, 0, 3).reshape(tt, d * b, -1)
         m = mask.reshape(b, tt, d).transpose(1, 2, 0).reshape(tt, d * b)
-        # The input projection of every step at once: one large matmul outside the scan.
-        z = x @ self.w_x[...] + self.b[...]
+        # The input projection of every step at once: one large matmul outside the scan, in
+        # the weights' dtype (bfloat16 under mixed precision); the recurrence reads it in float32.
+        w_x = self.w_x[...]
+        z = _at_least_f32(x.astype(w_x.dtype) @ w_x + self.b[...])
 
         def undo(hs):
             h = hs.reshape(tt, d, b, -1).transpose(2, 0, 1, 3).reshape(b, tt * d, -1)[:, :t]
             return h[:, ::-1] if reverse else h
 
         return z, m, undo
+
+
+def _at_least_f32(a):
+    """``a`` in float32 when it is in a narrower float (bfloat16), else unchanged (float64)."""
+    return a.astype(jnp.promote_types(a.dtype, jnp.float32))
 
 
 def _gate_scales(n_hidden: int, n_gates: int):
@@ -288,10 +304,11 @@ def bidirectional(fwd: LSTM, bwd: LSTM, x, mask=None, *, unroll: int = 1):
         raise ValueError("bidirectional: both directions need the same size and cell type")
     zf, mf, undo_f = fwd._time_major(x, mask, reverse=False, dilation=1)
     zb, mb, undo_b = bwd._time_major(x, mask, reverse=True, dilation=1)
-    w_h = jnp.stack([fwd.w_h[...], bwd.w_h[...]])
+    (wf, cf), (wb, cb) = fwd._recurrent_weights(), bwd._recurrent_weights()
+    w_h = jnp.stack([wf, wb])
     z, m = jnp.stack([zf, zb]), jnp.stack([mf, mb])
     if fwd.peephole:
-        w_c = jnp.stack([fwd.w_c[...], bwd.w_c[...]])
+        w_c = jnp.stack([cf, cb])
         hs = jax.vmap(lambda z, m, w, c: _scan_cells(z, m, w, c, unroll))(z, m, w_h, w_c)
     else:
         hs = jax.vmap(lambda z, m, w: _scan_cells(z, m, w, None, unroll))(z, m, w_h)

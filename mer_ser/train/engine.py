@@ -26,6 +26,7 @@ from flax import nnx
 
 from mer_ser import losses
 from mer_ser.losses import l1_penalty, multitask_loss
+from mer_ser.train.precision import cast_floating, compute_dtype, in_compute_dtype
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class TrainConfig:
     class_weights: tuple[float, ...] | None = None  # classifiers: class-balanced loss (option)
     l1: float = 0.0  # classifiers: L1 kernel regularisation (Rodningen 2022: 0.001 / 0.01)
     lr_decay: float = 0.0  # Keras' inverse-time decay lr / (1 + decay * updates) (CPC: 4e-6)
+    #: "bfloat16": mixed precision (float32 parameters, optimiser state and loss;
+    #: :mod:`mer_ser.train.precision`). For GPUs; on a CPU bfloat16 is slower, not faster.
+    compute_dtype: str = "float32"
 
 
 class Fold(NamedTuple):
@@ -284,11 +288,12 @@ def _train_loop(
     )
 
 
-def _stateful_model(build: Callable[[nnx.Rngs], nnx.Module]):
+def _stateful_model(build: Callable[[nnx.Rngs], nnx.Module], dtype: str = "float32"):
     """Pure ``init`` and ``forward`` of a model with non-parameter state (batch statistics).
 
     ``init(key) -> (params, rest)``; ``forward(params, rest, x, *, train, key) -> (out, rest)``
-    threads the state through a pure step.
+    threads the state through a pure step, computing in ``dtype``
+    (:func:`~mer_ser.train.precision.in_compute_dtype`).
     """
     graphdef, abstract, _ = nnx.split(nnx.eval_shape(lambda: build(nnx.Rngs(0))), nnx.Param, ...)
 
@@ -301,7 +306,7 @@ def _stateful_model(build: Callable[[nnx.Rngs], nnx.Module]):
         out = model(x, train=train, key=key)
         return out, nnx.split(model, nnx.Param, ...)[2]
 
-    return init, forward
+    return init, in_compute_dtype(forward, dtype)
 
 
 def _apply_preset(params: dict, rest, preset):
@@ -360,7 +365,7 @@ def make_autoencoder_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConf
         ``(fit, apply)``: ``fit(key, fold, x) -> FitResult`` (``params = (params, rest)``);
         ``apply(state, x)`` reconstructs ``x`` in evaluation mode.
     """
-    init, forward = _stateful_model(build)
+    init, forward = _stateful_model(build, cfg.compute_dtype)
 
     def mse(out, x, w):
         per_row = ((out - x) ** 2).reshape(x.shape[0], -1).mean(axis=1)
@@ -411,7 +416,7 @@ def make_cpc_fit(build: Callable[[nnx.Rngs], nnx.Module], cfg: TrainConfig, *, o
     """
     if objective not in ("binary", "infonce"):
         raise ValueError(f"objective must be 'binary' or 'infonce', got {objective!r}")
-    init, forward = _stateful_model(build)
+    init, forward = _stateful_model(build, cfg.compute_dtype)
 
     def loss(pred, z, w, shift):
         if objective == "infonce":
@@ -469,13 +474,16 @@ def make_fit(
         the original label scale.
     """
     graphdef, abstract = nnx.split(nnx.eval_shape(lambda: build(nnx.Rngs(0))))
+    dtype = compute_dtype(cfg.compute_dtype)
 
     def init(key):
         return nnx.to_pure_dict(nnx.state(build(nnx.Rngs(key)), nnx.Param))
 
     def forward(params, x, m, key=None, noise=cfg.input_noise):
-        model = merge_pure(graphdef, abstract, params)
-        return model(x, m, noise_sd=noise, key=key)
+        if dtype == jnp.float32:
+            return merge_pure(graphdef, abstract, params)(x, m, noise_sd=noise, key=key)
+        model = merge_pure(graphdef, abstract, cast_floating(params, dtype))  # mixed precision
+        return model(x.astype(dtype), m, noise_sd=noise, key=key).astype(jnp.float32)
 
     def seq_loss(pred, y, m, w):
         if cfg.loss == "ccc":
@@ -554,7 +562,7 @@ def make_classifier_fit(
     """
     if cfg.monitor not in ("loss", "accuracy", "macro_f1"):
         raise ValueError(f"monitor must be loss, accuracy or macro_f1, got {cfg.monitor!r}")
-    init, forward = _stateful_model(build)
+    init, forward = _stateful_model(build, cfg.compute_dtype)
 
     cw = None if cfg.class_weights is None else jnp.asarray(cfg.class_weights)
 

@@ -63,6 +63,8 @@ class Protocol:
     music_fractions: tuple[float, float, float] = (0.7 * 0.85, 0.7 * 0.15, 0.3)
     pretrain_val: float = 0.15
     music_patch_stride: int = 1  # 1: every 50 %-overlapping patch; 2: every other one
+    #: "bfloat16": mixed precision on a GPU (:mod:`mer_ser.train.precision`); not a paper setting.
+    compute_dtype: str = "float32"
     reductions: tuple[str, ...] = ()
 
     def config(self, stage: str) -> TrainConfig:
@@ -85,6 +87,7 @@ class Protocol:
             max_epochs=epochs,
             patience=patience,
             monitor="loss",
+            compute_dtype=self.compute_dtype,
         )
         if stage == "dae_pretrain":  # inputs standardised beforehand, targets in (0, 1)
             return dataclasses.replace(
