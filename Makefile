@@ -9,7 +9,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 PROFILE ?= default
 SEED ?= 0
 
-.PHONY: figures figures-torch test test-fast lint env bench clean-build lab
+.PHONY: figures figures-torch test test-fast lint env bench gpu-check clean-build lab
 
 $(STAMP): pyproject.toml requirements-lock.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ lab: $(STAMP)
 # Speed benchmarks against PyTorch (installs the optional `bench` extra: torch).
 bench: $(BENCH_STAMP)
 	$(BIN)/mer-ser bench train
+
+# The prepared GPU check (docs/performance.md): on a machine with a GPU and jax[cuda] installed,
+# writes benchmarks/gpu_<device>.json, which notebook 09 reads. About 5 minutes on one H100/H200.
+gpu-check: $(BENCH_STAMP)
+	$(BIN)/mer-ser bench gpu
 
 lint: $(STAMP)
 	$(BIN)/ruff check mer_ser tests notebooks

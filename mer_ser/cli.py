@@ -11,6 +11,7 @@
     mer-ser bench features [--profile P]      # ComParE 1 Hz extraction speed, JSON line
     mer-ser bench predict [--seconds S]       # model bundle on an audio file, JSON line
     mer-ser bench train [--frames T] [--k 1,10,100]   # training speed vs PyTorch, JSON line
+    mer-ser bench gpu [--size full|tiny] [--out FILE] [--sections S,...]  # the GPU check
 """
 
 from __future__ import annotations
@@ -166,6 +167,21 @@ def _bench_train(args) -> int:
             )
         )
     )
+    return 0
+
+
+def _bench_gpu(args) -> int:
+    from mer_ser.bench import gpu
+
+    out = args.out or gpu.default_record_path()
+    record = gpu.run_check(
+        args.size,
+        out,
+        budget_s=args.budget_s,
+        sections=tuple(args.sections.split(",")) if args.sections else None,
+        log=lambda s: print(s, file=sys.stderr),
+    )
+    print(json.dumps({"bench": "gpu", "out": str(out), "seconds": record.get("seconds")}))
     return 0
 
 
@@ -435,6 +451,30 @@ def parser() -> argparse.ArgumentParser:
         help="project the thesis' experiments (needs --dcnn-batch 32)",
     )
     t.set_defaults(func=_bench_train)
+    g = bench.add_parser(
+        "gpu", help="the prepared GPU check: conv steps, paper profiles, regressors (one record)"
+    )
+    g.add_argument(
+        "--size",
+        choices=("full", "tiny"),
+        default="full",
+        help="full: the thesis' shapes; tiny: toy shapes that only check the script",
+    )
+    g.add_argument(
+        "--out", type=Path, default=None, help="the record (default: benchmarks/gpu_<device>.json)"
+    )
+    g.add_argument(
+        "--budget-s",
+        type=float,
+        default=420.0,
+        help="sections that would start after this many seconds are skipped",
+    )
+    g.add_argument(
+        "--sections",
+        default=None,
+        help="comma-separated sections to run (default: all); others are kept from --out",
+    )
+    g.set_defaults(func=_bench_gpu)
     return p
 
 

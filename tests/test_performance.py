@@ -59,28 +59,52 @@ def test_make_figures_total_is_judged_only_for_one_run_from_an_empty_data_root()
     assert total["setting"] == "one run, filled data root" and total["met"] is None
 
 
-def test_gpu_records_are_read_with_their_machine_and_cpu_records_skipped():
+def test_the_committed_gpu_record_is_read_with_its_machine_and_judged_on_its_targets():
     bench = repo_root() / "benchmarks"
-    rec = json.loads((bench / "train_h100.json").read_text())
+    (path,) = sorted(bench.glob("gpu_*.json"))
+    rec = json.loads(path.read_text())
     rows = perf.performance_table(perf.recorded_gpu_rows(bench))
-    assert set(rows["device"]) == {rec["jax_device"]}  # train_cpu_2core.json is not a GPU record
-    assert set(rows["part"]) == {"e"}
+    assert set(rows["device"]) == {rec["machine"]["accelerator"]}
+    assert set(rows["part"]) == {"e"} and set(rows["source"]) == {
+        f"{path.name} (JAX {rec['machine']['jax']}, PyTorch {rec['machine']['torch']})"
+    }
+    conv = rows[rows["target_name"] == "gpu_conv_vs_torch_best"].set_index("measure")
+    for name, label in (("dcnn", "DCNN step"), ("adcrnn", "ADCRNN step")):
+        c = rec["conv"][name]
+        fastest_torch = min(c["torch_float32_s"], c["torch_best_s"])
+        assert conv.loc[label, "value"] == min(c["mer_ser_float32_s"], c["mer_ser_bfloat16_s"])
+        assert conv.loc[label, "ratio"] == pytest.approx(fastest_torch / conv.loc[label, "value"])
+        assert conv.loc[label, "met"] == (conv.loc[label, "ratio"] >= 1.5)
+    thesis = rows[rows["target_name"] == "gpu_thesis_speedup"]
+    assert list(thesis["reference"]) == [2.0, 27.0]  # the thesis' A100 hours (section 4.6)
+    # At 200 epochs per run the projection bounds the time from above, the speedup from below.
+    assert list(thesis["ratio"]) == pytest.approx(list(thesis["reference"] / thesis["value"]))
+    paper = rows[rows["measure"] == "paper profile (projected)"].set_index("setting")
+    assert len(paper) == 3
+    cont = rows[rows["target_name"] == "paper_profile_gpu_minutes"].iloc[0]
+    lo, hi = (
+        60 * rec["paper_profiles"]["continuous"][k]
+        for k in ("hours_min_epochs", "hours_max_epochs")
+    )
+    assert cont["value"] == pytest.approx(lo)
+    assert cont["met"] == (True if hi <= 30 else (False if lo > 30 else None))
     v = rows[rows["measure"] == "vmapped regressors"].set_index("k")
     assert list(v.index) == [r["k"] for r in rec["vmapped"]]
     k100 = next(r for r in rec["vmapped"] if r["k"] == 100)
-    assert v.loc[100, "ratio"] == k100["speedup_vs_torch_loop"]
-    assert v.loc[100, "target_name"] == "gpu_k100_vs_torch_loop"
     assert v.loc[100, "met"] == (k100["speedup_vs_torch_loop"] >= 10)
-    reg = rows[rows["measure"] == "continuous regressor step"].iloc[0]
-    assert reg["value"] == rec["regressor"]["mer_ser_s_per_step"]
-    assert reg["ratio"] == pytest.approx(
-        rec["regressor"]["torch_s_per_step"] / rec["regressor"]["mer_ser_s_per_step"]
-    )
 
 
-def test_a_broken_gpu_record_names_its_file(tmp_path):
-    (tmp_path / "train_x.json").write_text("not json")
-    with pytest.raises(ValueError, match=r"train_x\.json"):
+def test_cpu_and_toy_records_are_skipped_and_a_broken_record_names_its_file(tmp_path):
+    rec = json.loads(next((repo_root() / "benchmarks").glob("gpu_*.json")).read_text())
+    (tmp_path / "gpu_tiny.json").write_text(json.dumps({**rec, "size": "tiny"}))
+    cpu = {**rec, "machine": {**rec["machine"], "accelerator": "cpu:cpu"}}
+    (tmp_path / "gpu_cpu.json").write_text(json.dumps(cpu))
+    assert perf.recorded_gpu_rows(tmp_path) == []
+    (tmp_path / "gpu_x.json").write_text("not json")
+    with pytest.raises(ValueError, match=r"gpu_x\.json"):
+        perf.recorded_gpu_rows(tmp_path)
+    (tmp_path / "gpu_x.json").write_text(json.dumps({"bench": "train"}))
+    with pytest.raises(ValueError, match=r"gpu_x\.json: not a record of `mer-ser bench gpu`"):
         perf.recorded_gpu_rows(tmp_path)
 
 
@@ -119,7 +143,7 @@ def test_performance_figure_draws_every_part(tmp_path):
     a, b, c, d = fig.axes[:4]
     assert [ax.get_title().split(" ")[0] for ax in (a, b, c, d)] == ["(a)", "(b)", "(c)", "(d)"]
     gpu = df[(df["part"] == "e") & df["ratio"].notna()]
-    steps = gpu[gpu["measure"].isin(["continuous regressor step", "DCNN step"])]
+    steps = gpu[gpu["measure"].isin(["continuous regressor step", "DCNN step", "ADCRNN step"])]
     # (a): one bar per recorded GPU step ratio, at its height
     assert sorted(round(r.get_height(), 6) for r in a.patches) == sorted(
         round(float(v), 6) for v in steps["ratio"]

@@ -6,8 +6,12 @@
   (``mer-ser bench features``).
 * :mod:`mer_ser.bench.performance`: the performance notebook's measurements and speed targets.
 * :mod:`mer_ser.bench.machine`: the description of the machine a timing was made on.
-* :mod:`mer_ser.bench.engine_fit`: a step inside the engine's compiled fit against the
-  standalone step (``python -m mer_ser.bench.engine_fit``, meant for a GPU).
+* :mod:`mer_ser.bench.gpu`: the prepared GPU check, one JSON record (``mer-ser bench gpu``,
+  ``make gpu-check``).
+* :mod:`mer_ser.bench.torch_reference`: the DCNN and ADCRNN in PyTorch, the reference of the
+  convolutional steps.
+* :mod:`mer_ser.bench.prediction`: end-to-end prediction speed of a model bundle
+  (``mer-ser bench predict``).
 
 PyTorch is optional: only the comparisons need it (``pip install mer_ser[bench]``).
 """

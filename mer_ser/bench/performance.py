@@ -1,7 +1,8 @@
 """The performance notebook's measurements: one tidy table of speed figures and its targets.
 
 ``notebooks/09_performance.ipynb`` measures on the machine it runs on and adds what was recorded
-on a GPU machine (``benchmarks/*_h100.json``, committed with the machine's description):
+on a GPU machine (``benchmarks/gpu_*.json`` of :mod:`mer_ser.bench.gpu`, committed with the
+machine's description):
 
 * (a) training-step time of mer_ser against the same model in PyTorch, in one run: the
   continuous regressor (Coutinho & Schuller 2017: 260 -> LSTM 200 -> LSTM 10 -> 2, batch 31 x
@@ -41,11 +42,13 @@ from mer_ser.models.conv import DCNN
 #: what it bounds and in which direction).
 TARGETS = {
     "cpu_regressor_vs_torch": 1.25,  # x PyTorch step rate, continuous regressor, CPU
-    "gpu_k100_vs_torch_loop": 10.0,  # x a sequential PyTorch loop, K = 100, one H100
+    "gpu_k100_vs_torch_loop": 10.0,  # x a sequential PyTorch loop, K = 100, one GPU
+    "gpu_conv_vs_torch_best": 1.5,  # DCNN and ADCRNN step vs PyTorch's fastest settings
+    "gpu_thesis_speedup": 10.0,  # the thesis' experiments vs its A100 hours
     "features_x_real_time_per_core": 50.0,  # ComParE 1 Hz
     "cached_rerun_seconds": 5.0,
     "make_figures_minutes": 20.0,  # default profile, 2 cores
-    "paper_profile_gpu_minutes": 30.0,  # continuous track, one H100
+    "paper_profile_gpu_minutes": 30.0,  # continuous track, one GPU
 }
 
 
@@ -389,52 +392,53 @@ def notebook_rows(times: dict, device: str, *, this_notebook: tuple[str, float] 
 
 # ------------------------------------------------------------------------------------- (e)
 def recorded_gpu_rows(bench_dir: str | os.PathLike) -> list[dict]:
-    """(e) the figures recorded on a GPU machine: ``train_*.json`` files of ``mer-ser bench train``.
+    """(e) the figures recorded on a GPU machine: ``gpu_*.json`` records of ``mer-ser bench gpu``.
 
-    Each file holds one JSON line printed on that machine; CPU records (``jax_device`` cpu) are
-    skipped, since this run measures its own CPU.
+    Records made at toy shapes (``size`` other than ``"full"``) or on a CPU are skipped: this
+    run measures its own CPU. Each record gives, on its machine: the DCNN and ADCRNN steps
+    against PyTorch's fastest settings (and in float32 against float32), the thesis' two
+    experiments projected from the fastest step, each track's ``paper`` profile projected at
+    its jobs' fewest epochs (the setting names the hours at the most), the continuous
+    regressor's step and the K sweep.
     """
     rows = []
-    for path in sorted(Path(bench_dir).glob("train_*.json")):
+    for path in sorted(Path(bench_dir).glob("gpu_*.json")):
         try:
             rec = json.loads(path.read_text())
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}: not a JSON benchmark record ({e})") from e
-        device = str(
-            rec.get("accelerator", rec.get("jax_device", "cpu"))
-        )  # records that name only the JAX device
-        if device.startswith("cpu"):
+        if not isinstance(rec, dict) or rec.get("bench") != "gpu" or "machine" not in rec:
+            raise ValueError(f"{path}: not a record of `mer-ser bench gpu`")
+        device = str(rec["machine"].get("accelerator", "cpu"))
+        if device.startswith("cpu") or rec.get("size") != "full":
             continue
-        src = f"{path.name} (JAX {rec.get('jax')}, PyTorch {rec.get('torch')})"
-        reg, d = rec["regressor"], rec.get("dcnn")
-        steps = [
-            ("continuous regressor step", "260-200-10-2, batch {batch} x {frames} frames", reg)
-        ]
-        if d:
-            steps.append(("DCNN step", "batch {batch} x {frames} x 40 x 3", d))
-        for measure, setting, r in steps:
+        m = rec["machine"]
+        src = f"{path.name} (JAX {m.get('jax')}, PyTorch {m.get('torch')})"
+        rows += _gpu_conv_rows(rec, device, src)
+        rows += _gpu_paper_rows(rec, device, src)
+        reg = rec.get("regressor") or {}
+        if "mer_ser_s_per_step" in reg:
             rows.append(
                 row(
                     "e",
-                    measure,
-                    setting.format(**r),
+                    "continuous regressor step",
+                    f"260-200-10-2, batch {reg['batch']} x {reg['frames']} frames",
                     device,
-                    r["mer_ser_s_per_step"],
+                    reg["mer_ser_s_per_step"],
                     "s",
                     source=src,
-                    reference=r.get("torch_s_per_step"),
-                    ratio=r.get("speedup_vs_torch"),
+                    reference=reg.get("torch_s_per_step"),
+                    ratio=reg.get("speedup_vs_torch"),
                 )
             )
-        for v in rec.get("vmapped", []):
-            k = v["k"]
+        for v in rec.get("vmapped") or []:
+            k, ratio = v["k"], v.get("speedup_vs_torch_loop")
             target = TARGETS["gpu_k100_vs_torch_loop"] if k == 100 else None
-            ratio = v.get("speedup_vs_torch_loop")
             rows.append(
                 row(
                     "e",
                     "vmapped regressors",
-                    f"K={k}, batch {reg['batch']} x {reg['frames']} frames",
+                    f"K={k}, batch {reg.get('batch', 31)} x {reg.get('frames', 100)} frames",
                     device,
                     v["model_steps_per_s"],
                     "model-steps/s",
@@ -447,6 +451,112 @@ def recorded_gpu_rows(bench_dir: str | os.PathLike) -> list[dict]:
                     met=_met(ratio, target) if target and ratio else None,
                 )
             )
+    return rows
+
+
+def _gpu_conv_rows(rec: dict, device: str, src: str) -> list[dict]:
+    """The convolutional models' steps and the thesis projection of one GPU record."""
+    rows = []
+    target = TARGETS["gpu_conv_vs_torch_best"]
+    for name, label in (("dcnn", "DCNN"), ("adcrnn", "ADCRNN")):
+        c = (rec.get("conv") or {}).get(name) or {}
+        if c.get("mer_ser_best_s") is None:
+            continue
+        shape = f"batch {c['batch']} x {c['frames']} x 40 x 3"
+        torch = [c[k] for k in ("torch_float32_s", "torch_best_s") if c.get(k) is not None]
+        ratio = c.get("speedup_vs_torch_best")
+        rows.append(
+            row(
+                "e",
+                f"{label} step",
+                f"{shape}; mer_ser {c['mer_ser_best_dtype']}, PyTorch's fastest of float32 and"
+                " channels_last + autocast bfloat16",
+                device,
+                c["mer_ser_best_s"],
+                "s",
+                source=src,
+                reference=min(torch) if torch else None,
+                ratio=ratio,
+                target=target,
+                target_name="gpu_conv_vs_torch_best",
+                met=_met(ratio, target) if ratio else None,
+            )
+        )
+        if c.get("mer_ser_float32_s") and c.get("torch_float32_s"):
+            rows.append(
+                row(
+                    "e",
+                    f"{label} step, float32",
+                    f"{shape}; both frameworks in float32",
+                    device,
+                    c["mer_ser_float32_s"],
+                    "s",
+                    source=src,
+                    reference=c["torch_float32_s"],
+                    ratio=c.get("speedup_vs_torch_float32"),
+                )
+            )
+        t = (rec.get("thesis") or {}).get(name) or {}
+        if "hours_at_200_epochs" in t:
+            rows.append(
+                row(
+                    "e",
+                    f"thesis experiment, {label}",
+                    f"Rodningen 2022's SER2MER + MER2MER, 5 runs each, projected at 200 epochs"
+                    f" ({t['hours_at_31_epochs']:.2f} h at 31); reference: the thesis' A100 hours",
+                    device,
+                    t["hours_at_200_epochs"],
+                    "h",
+                    source=src,
+                    reference=t["thesis_hours"],
+                    ratio=t["speedup_at_least"],
+                    target=TARGETS["gpu_thesis_speedup"],
+                    target_name="gpu_thesis_speedup",
+                    met=_met(t["speedup_at_least"], TARGETS["gpu_thesis_speedup"]),
+                )
+            )
+    return rows
+
+
+#: The tracks of a GPU record's ``paper_profiles`` and the papers they follow.
+_TRACKS = {
+    "continuous": "continuous track (Coutinho & Schuller 2017)",
+    "quadrant": "quadrant track (Rodningen 2022)",
+    "language": "language track (Gomez-Canon et al.), SCAE and CPC",
+}
+
+
+def _gpu_paper_rows(rec: dict, device: str, src: str) -> list[dict]:
+    """Each track's projected ``paper`` profile: minutes at the fewest epochs, and the most."""
+    rows = []
+    pp = rec.get("paper_profiles") or {}
+    for track, label in _TRACKS.items():
+        p = pp.get(track) or {}
+        if "hours_min_epochs" not in p:
+            continue
+        lo, hi = 60 * p["hours_min_epochs"], 60 * p["hours_max_epochs"]
+        judged = track == "continuous"
+        target = TARGETS["paper_profile_gpu_minutes"] if judged else None
+        # A projection between lo and hi: met when even the most epochs fit, missed when even
+        # the fewest do not, not judged in between.
+        met = None
+        if judged:
+            met = True if hi <= target else (False if lo > target else None)
+        rows.append(
+            row(
+                "e",
+                "paper profile (projected)",
+                f"{label}: {p['jobs']} jobs, each at its fewest epochs (patience + 1);"
+                f" {hi:.0f} min at the most ({pp.get('compute_dtype', 'float32')})",
+                device,
+                lo,
+                "min",
+                source=src,
+                target=target,
+                target_name="paper_profile_gpu_minutes" if judged else None,
+                met=met,
+            )
+        )
     return rows
 
 
@@ -485,11 +595,15 @@ def performance_table(rows: list[dict]) -> pd.DataFrame:
 #: What each target of :data:`TARGETS` asks, for :func:`targets_table`.
 TARGET_TEXT = {
     "cpu_regressor_vs_torch": "CPU: continuous regressor step rate >= 1.25x PyTorch",
-    "gpu_k100_vs_torch_loop": "one H100: K = 100 vmapped regressors >= 10x a PyTorch loop",
+    "gpu_k100_vs_torch_loop": "one GPU: K = 100 vmapped regressors >= 10x a PyTorch loop",
+    "gpu_conv_vs_torch_best": "one GPU: DCNN and ADCRNN steps >= 1.5x PyTorch (channels_last"
+    " + autocast)",
+    "gpu_thesis_speedup": "one GPU: the thesis' DCNN and ADCRNN experiments >= 10x faster than"
+    " its A100 hours",
     "features_x_real_time_per_core": "ComParE 1 Hz >= 50x real time per core",
     "cached_rerun_seconds": "rerun over a cached corpus < 5 s",
     "make_figures_minutes": "make figures (default, 2 cores) < 20 min",
-    "paper_profile_gpu_minutes": "one H100: continuous track, paper profile < 30 min",
+    "paper_profile_gpu_minutes": "one GPU: continuous track, paper profile < 30 min",
 }
 
 

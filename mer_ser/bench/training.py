@@ -26,9 +26,11 @@ from flax import nnx
 
 from mer_ser import losses
 from mer_ser.bench.machine import describe
+from mer_ser.bench.torch_reference import conv_step_torch
 from mer_ser.losses import l1_penalty
 from mer_ser.models import ContinuousRegressor
 from mer_ser.models.conv import ADCRNN, DCNN
+from mer_ser.train import precision
 from mer_ser.train.engine import merge_pure
 
 
@@ -293,16 +295,27 @@ def compare_regressor_steps(
 
 
 def conv_step_jax(
-    model_cls=DCNN, *, batch=8, frames=1001, steps=5, k=1, unroll=None, seed=0
+    model_cls=DCNN,
+    *,
+    batch=8,
+    frames=1001,
+    steps=5,
+    k=1,
+    unroll=None,
+    seed=0,
+    compute_dtype: str = "float32",
 ) -> float:
     """Seconds per training step of ``k`` vmapped quadrant classifiers (DCNN or ADCRNN).
 
     Adam, cross-entropy + L1, each model with its own batch (the runs of one experiment as a
     ``vmap`` axis, as :func:`mer_ser.experiments.jobs.run_classifier_job` trains them).
     Batch-norm statistics are threaded through the step like the parameters, so it stays pure.
-    ``unroll`` sets the ADCRNN's recurrent loop unrolling (default: the class's).
+    ``unroll`` sets the ADCRNN's recurrent loop unrolling (default: the class's);
+    ``compute_dtype="bfloat16"`` runs the step in mixed precision as the training engine does
+    (:mod:`mer_ser.train.precision`).
     """
     lr = 1e-4 if model_cls is DCNN else 1e-5  # Rodningen 2022, sections 4.4.1 / 4.4.2
+    dt = precision.compute_dtype(compute_dtype)
 
     def build(key):
         m = model_cls(frames, rngs=nnx.Rngs(key))
@@ -319,8 +332,8 @@ def conv_step_jax(
         return p, tx.init(p), r
 
     def loss_fn(p, rest, x, y, key):
-        m = merge_pure(graphdef, abstract, p, rest)
-        logits = m(x, train=True, key=key)
+        m = merge_pure(graphdef, abstract, precision.cast_floating(p, dt), rest)
+        logits = m(x.astype(dt), train=True, key=key).astype(jnp.float32)
         new_rest = nnx.split(m, nnx.Param, ...)[2]
         return losses.cross_entropy(logits, y) + l1_penalty(p, model_cls.l1), new_rest
 
@@ -418,48 +431,8 @@ def regressor_step_torch(*, batch=31, frames=100, steps=300, lr=1e-3, seed=0) ->
 
 
 def dcnn_step_torch(*, batch=8, frames=1001, steps=5, seed=0) -> float | None:
-    """Seconds per training step of the DCNN in PyTorch, or None."""
-    torch = _torch()
-    if torch is None:
-        return None
-    torch.manual_seed(seed)
-    nn = torch.nn
-    dev = "cuda" if torch.cuda.is_available() else "cpu"
-    t, f = (frames - 2) // 4, (40 - 2) // 2
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = nn.Conv2d(3, 128, 3)
-            self.pool = nn.MaxPool2d((4, 2))
-            self.d1 = nn.Conv2d(128, 64, 3, dilation=2, padding=2)
-            self.d2 = nn.Conv2d(64, 64, 3, dilation=2, padding=2)
-            self.fc1, self.fc2, self.out = (
-                nn.Linear(t * f * 64, 128),
-                nn.Linear(128, 64),
-                nn.Linear(64, 4),
-            )
-            self.drop = nn.Dropout(0.3)
-
-        def forward(self, x):
-            h = self.pool(torch.relu(self.conv(x)))
-            a = torch.relu(self.d1(h))
-            h = (a + torch.relu(self.d2(a))).flatten(1)
-            return self.out(torch.relu(self.fc2(self.drop(torch.relu(self.fc1(h))))))
-
-    net = Net().to(dev)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
-    x = torch.randn(batch, 3, frames, 40, device=dev)
-    y = torch.randint(0, 4, (batch,), device=dev)
-
-    def run():
-        opt.zero_grad(set_to_none=True)
-        loss = nn.functional.cross_entropy(net(x), y)
-        loss = loss + 0.001 * sum(p.abs().sum() for n, p in net.named_parameters() if "weight" in n)
-        loss.backward()
-        opt.step()
-
-    return _timed_torch(torch, run, steps, warmup=1)
+    """Seconds per training step of the DCNN in PyTorch (float32), or None without PyTorch."""
+    return conv_step_torch("dcnn", batch=batch, frames=frames, steps=steps, seed=seed)
 
 
 #: Rodningen 2022, section 4.6: partition sizes of the experiments (SER train / MER train) and the
