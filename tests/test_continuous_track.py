@@ -155,9 +155,7 @@ def test_a_bundle_predicts_each_clip_as_the_track_did(track, tmp_path):
     for i in (0, len(music) - 1):
         n = int(music.lengths[i])
         got = bundle.predict_features(music.x[i, :n])
-        # The track scores all clips in one batch, whose matrix products sum in another order
-        # than one clip's: equal to float32 rounding.
-        np.testing.assert_allclose(got, result.predictions[:, i, :n], rtol=0, atol=1e-6)
+        np.testing.assert_array_equal(got, result.predictions[:, i, :n])  # bit for bit
     assert bundle.manifest["scores"]["clips"] == len(music)
     assert bundle.manifest["provenance"]["source"]["sha256"] == track.sets["speech"].fingerprint()
     with pytest.raises(ValueError, match="paper's normalisation"):

@@ -303,11 +303,22 @@ def predict_stacked(apply, params, stats, x, m, *, chunk: int = 64, reduce=None)
 
 @functools.lru_cache(maxsize=64)
 def _batched(apply):
-    """``apply`` vmapped over models and jitted, once per ``apply``.
+    """``apply`` vmapped over models, one sequence at a time, and jitted, once per ``apply``.
 
-    Repeated predictions with the same model family then reuse the traced program.
+    Each sequence is a batch of one (``lax.map`` over sequences): a matrix product over several
+    sequences sums in another order on some backends than over one, so scoring sequence by
+    sequence makes a prediction independent of what else was scored with it. A model bundle
+    applied to one clip then gives bit for bit the numbers the notebook gave that clip.
+    Repeated predictions with the same model family reuse the traced program.
     """
-    return jax.jit(jax.vmap(apply, in_axes=(0, 0, None, None)))
+
+    def one_model(params, stats, x, m):
+        def one(xm):
+            return apply(params, stats, xm[0][None], xm[1][None])[0]
+
+        return jax.lax.map(one, (x, m))
+
+    return jax.jit(jax.vmap(one_model, in_axes=(0, 0, None, None)))
 
 
 def _pure_state(rest) -> dict:
