@@ -303,13 +303,26 @@ def _apply_for(n_features: int, hidden: tuple[int, int], peephole: bool):
     return make_fit(build, TrainConfig())[1]
 
 
+def padded_length(n: int) -> int:
+    """Frames a sequence of ``n`` is padded to for prediction: a power of two, at least 32.
+
+    Files of any length then share a handful of compiled programs instead of compiling one per
+    length; padded frames are masked, so they change no prediction.
+    """
+    return max(32, 1 << max(0, n - 1).bit_length())
+
+
 def _continuous_predict(bundle: Bundle, x: np.ndarray) -> np.ndarray:
     ens = bundle.manifest["ensemble"]
     t, f = int(ens["trials"]), int(ens["folds"])
     params, stats = bundle.members
-    m = jnp.ones((1, len(x)), bool)
-    pred = predict_stacked(_continuous_apply(bundle), params, stats, jnp.asarray(x[None]), m)
-    return pred[:, 0].reshape(t, f, *pred.shape[2:]).mean(axis=1).astype(np.float32)
+    n = len(x)
+    xp = np.zeros((padded_length(n), x.shape[1]), np.float32)
+    xp[:n] = x
+    m = jnp.asarray(np.arange(len(xp)) < n)[None]
+    pred = predict_stacked(_continuous_apply(bundle), params, stats, jnp.asarray(xp[None]), m)
+    pred = pred[:, 0, :n]
+    return pred.reshape(t, f, *pred.shape[1:]).mean(axis=1).astype(np.float32)
 
 
 def frames_table(file: str, per_trial: np.ndarray, dimensions, *, win: float, hop: float):

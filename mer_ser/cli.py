@@ -233,9 +233,12 @@ def _bench_predict(args) -> int:
                 "bench": "predict",
                 "model": "continuous bundle, ComParE 1 Hz + LSTM 64/10, 3 trials x 4 folds",
                 "audio_seconds": speed["audio_seconds"],
-                "seconds": round(speed["seconds"], 2),
+                "seconds": round(speed["seconds"], 3),
+                "cpu_seconds": round(speed["cpu_seconds"], 3),
                 "x_real_time": round(speed["x_real_time"], 1),
-                "x_real_time_per_core": round(speed["x_real_time"] / speed["cores"], 1),
+                "x_real_time_per_core": round(speed["x_real_time_per_core"], 1),
+                "peak_rss_mib": round(speed["peak_rss_mib"], 1),
+                "rss_growth_mib": round(speed["rss_growth_mib"], 1),
                 **describe(),
             }
         )

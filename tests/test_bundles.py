@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 
+import jax
 import numpy as np
 import pytest
 import soundfile as sf
@@ -56,6 +59,33 @@ def _tone(seconds: float, sr: int = 16000, seed: int = 0) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ what a bundle holds
+@pytest.fixture
+def responsive(tmp_path):
+    """A bundle whose curve follows the test tone: members standardise with the tone's own
+    feature statistics and have weights large enough to move their outputs."""
+    trained = _trained()
+    f = ComParE1Hz()(_tone(12.0), 16000)
+    k = trained.stats.x_mean.shape[0]
+    trained = dataclasses.replace(
+        trained,
+        params=jax.tree.map(lambda a: 5 * a, trained.params),
+        stats=Standardiser(
+            np.tile(f.mean(axis=0), (k, 1)).astype(np.float32),
+            np.tile(f.std(axis=0) + 1e-3, (k, 1)).astype(np.float32),
+            np.zeros((k, 2), np.float32),
+            np.ones((k, 2), np.float32),
+        ),
+    )
+    return bundles.save_bundle(tmp_path / "r", _manifest(), bundles.continuous_arrays(trained))
+
+
+def _curves(out) -> dict:
+    """File name -> ``(frames, 2)`` arousal and valence of a prediction table."""
+    return {
+        f.split("/")[-1]: g[["arousal", "valence"]].to_numpy() for f, g in out.groupby(level="file")
+    }
+
+
 def test_a_bundle_is_a_safetensors_file_and_a_manifest_with_checksums(saved):
     from safetensors.numpy import load_file
 
@@ -176,6 +206,26 @@ def test_chunked_features_match_the_whole_signal_but_for_voice_quality():
     assert err.max() < 0.02
 
 
+def test_a_long_file_is_read_piece_by_piece(tmp_path):
+    """Bounded memory on long recordings: a file is never read whole, only pieces of the chunk
+    length plus 1-s margins, which together cover every sample (stereo 22.05 kHz here)."""
+    y = _tone(23.0, sr=22050)
+    sf.write(tmp_path / "long.wav", np.stack([y, -y], axis=1), 22050, subtype="FLOAT")
+    read, n, sr, channels = bundles._file_reader(tmp_path / "long.wav")
+    calls = []
+
+    def recording(a, b):
+        calls.append((a, b))
+        return read(a, b)
+
+    bundles.compare_1hz_chunked(recording, n, sr, ComParE1Hz(), chunk_s=7)
+    assert (n, sr, channels) == (len(y), 22050, 2)
+    assert max(b - a for a, b in calls) <= (7 + 2) * sr  # a piece and its two margins
+    assert calls[0][0] == 0 and calls[-1][1] == n
+    assert all(a2 <= b1 for (_, b1), (a2, _) in itertools.pairwise(calls))
+    assert len(calls) == 4  # 23 s in pieces of 7 s
+
+
 def test_predicting_a_file_gives_one_row_per_second_with_the_trials_spread(saved, tmp_path):
     path, _ = saved
     y = _tone(12.0)
@@ -193,18 +243,38 @@ def test_predicting_a_file_gives_one_row_per_second_with_the_trials_spread(saved
     np.testing.assert_array_equal(out.to_numpy(), same.to_numpy())
 
 
-def test_stereo_and_resampled_copies_give_the_same_curve(saved, tmp_path):
-    path, _ = saved
+def test_stereo_and_resampled_copies_give_the_same_curve(responsive, tmp_path):
     y = _tone(12.0)
-    sf.write(tmp_path / "mono.wav", y, 16000, subtype="FLOAT")
-    sf.write(tmp_path / "stereo.wav", np.stack([y, y], axis=1), 16000, subtype="FLOAT")
-    sf.write(tmp_path / "44k.wav", resample(y, 16000, 44100), 44100, subtype="FLOAT")
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    sf.write(audio / "mono.wav", y, 16000, subtype="FLOAT")
+    sf.write(audio / "stereo.wav", np.stack([y, y], axis=1), 16000, subtype="FLOAT")
+    sf.write(audio / "44k.wav", resample(y, 16000, 44100), 44100, subtype="FLOAT")
     with pytest.warns(UserWarning):
-        out = bundles.predict(path, tmp_path)
-    curves = {f.split("/")[-1]: g.to_numpy() for f, g in out.groupby(level="file")}
-    np.testing.assert_allclose(curves["stereo.wav"], curves["mono.wav"], atol=1e-6)
-    # Resampling to 44.1 kHz and back changes the signal slightly: within 0.05 on the scale.
-    np.testing.assert_allclose(curves["44k.wav"], curves["mono.wav"], atol=0.05)
+        curves = _curves(bundles.predict(responsive, audio))
+    mono = curves["mono.wav"]
+    assert np.ptp(mono, axis=0).min() > 0.02  # the curve moves
+    np.testing.assert_allclose(curves["stereo.wav"], mono, atol=1e-6)
+    # Resampling to 44.1 kHz and back low-passes the top of the 8 kHz band, which the tone's
+    # white noise floor fills and the highest spectral bands of ComParE read.
+    np.testing.assert_allclose(curves["44k.wav"], mono, atol=0.08)
+
+
+def test_an_mp3_copy_gives_the_same_curve_within_its_coding_loss(responsive, tmp_path):
+    y = _tone(12.0, sr=22050)
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    sf.write(audio / "a.wav", y, 22050, subtype="FLOAT")
+    sf.write(audio / "a.mp3", y, 22050, format="MP3", subtype="MPEG_LAYER_III",
+             compression_level=0.0)  # fmt: skip
+    with pytest.warns(UserWarning, match="resample"):
+        curves = _curves(bundles.predict(responsive, audio))
+    wav = curves["a.wav"]
+    assert curves["a.mp3"].shape == wav.shape == (11, 2)
+    assert np.ptp(wav, axis=0).min() > 0.02  # the curve moves
+    # MP3 drops what the ear masks (here the tone's faint noise floor, which some spectral
+    # features read): every second within 0.03 on the [-1, 1] scale.
+    np.testing.assert_allclose(curves["a.mp3"], wav, atol=0.03)
 
 
 def test_a_folder_with_a_corrupt_file_still_predicts_the_others(saved, tmp_path):

@@ -46,6 +46,7 @@ TARGETS = {
     "gpu_conv_vs_torch_best": 1.5,  # DCNN and ADCRNN step vs PyTorch's fastest settings
     "gpu_thesis_speedup": 10.0,  # the thesis' experiments vs its A100 hours
     "features_x_real_time_per_core": 50.0,  # ComParE 1 Hz
+    "predict_x_real_time_per_core": 50.0,  # a continuous bundle on a WAV file, end to end
     "cached_rerun_seconds": 5.0,
     "make_figures_minutes": 20.0,  # default profile, 2 cores
     "paper_profile_gpu_minutes": 30.0,  # continuous track, one GPU
@@ -75,6 +76,7 @@ class PerfConfig:
     k_frames: int = 25
     k_model_steps: int = 300  # model-steps timed per K (at least one step)
     feature_clips: int = 2  # clips per corpus for the one-core extraction speed
+    predict_seconds: float = 120.0  # audio predicted end to end by a continuous bundle
 
 
 PROFILES = {
@@ -89,10 +91,16 @@ PROFILES = {
         k_frames=10,
         k_model_steps=40,
         feature_clips=1,
+        predict_seconds=10.0,
     ),
     "default": PerfConfig(),
     "paper": PerfConfig(
-        regressor_steps=200, dcnn_batch=8, dcnn_steps=5, k_model_steps=2000, feature_clips=6
+        regressor_steps=200,
+        dcnn_batch=8,
+        dcnn_steps=5,
+        k_model_steps=2000,
+        feature_clips=6,
+        predict_seconds=600.0,
     ),
 }
 
@@ -305,6 +313,32 @@ def feature_rows(corpora: dict, cache_dir, cfg: PerfConfig, device: str) -> list
         )
     )
     return rows
+
+
+def prediction_rows(cfg: PerfConfig, device: str) -> list[dict]:
+    """(c) ``mer-ser predict`` end to end: a continuous bundle on a WAV file.
+
+    :func:`mer_ser.bench.prediction.prediction_speed` on ``cfg.predict_seconds`` of audio, in
+    times real time per core (audio seconds per CPU second the prediction used).
+    """
+    from mer_ser.bench.prediction import prediction_speed
+
+    speed = prediction_speed(cfg.predict_seconds)
+    target = TARGETS["predict_x_real_time_per_core"]
+    return [
+        row(
+            "c",
+            "bundle prediction",
+            f"{speed['audio_seconds']:.0f} s WAV, continuous bundle (ComParE 1 Hz + LSTM 64/10,"
+            " 3 x 4 members)",
+            device,
+            speed["x_real_time_per_core"],
+            "x real time per core",
+            target=target,
+            target_name="predict_x_real_time_per_core",
+            met=_met(speed["x_real_time_per_core"], target),
+        )
+    ]
 
 
 # ------------------------------------------------------------------------------------- (d)
@@ -601,6 +635,7 @@ TARGET_TEXT = {
     "gpu_thesis_speedup": "one GPU: the thesis' DCNN and ADCRNN experiments >= 10x faster than"
     " its A100 hours",
     "features_x_real_time_per_core": "ComParE 1 Hz >= 50x real time per core",
+    "predict_x_real_time_per_core": "mer-ser predict, continuous bundle >= 50x real time per core",
     "cached_rerun_seconds": "rerun over a cached corpus < 5 s",
     "make_figures_minutes": "make figures (default, 2 cores) < 20 min",
     "paper_profile_gpu_minutes": "one GPU: continuous track, paper profile < 30 min",

@@ -9,6 +9,7 @@ on what the weights learned.
 from __future__ import annotations
 
 import os
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -57,25 +58,55 @@ def _audio(path: Path, seconds: float, sr: int = 16000) -> None:
     sf.write(path, y.astype(np.float32), sr)
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) this process has used, all its threads together."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def _peak_rss_mib() -> float:
+    """The process's peak resident memory so far, MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def prediction_speed(seconds: float = 600.0, **bundle_kwargs) -> dict:
-    """Time :func:`mer_ser.bundles.predict` on a WAV file of ``seconds`` (after a warm-up).
+    """Time :func:`mer_ser.bundles.predict` on a WAV file of ``seconds``, in steady state.
+
+    A first short file and a prediction at the file's length come first, so the timing leaves
+    out what a session pays once: openSMILE's set-up and compiling the model for a length
+    (:func:`mer_ser.bundles.padded_length`).
+
+    Speed per core is audio seconds per CPU second the prediction used (all threads), so it
+    does not depend on how many cores sat idle. Memory: the process's peak resident size, and
+    how much the prediction raised it above the peak after the warm-up (features are computed
+    in 10-minute pieces, so this stays bounded whatever the file's length).
 
     Returns:
-        ``audio_seconds``, ``seconds``, ``x_real_time`` and ``cores`` (the CPUs this process
-        may use).
+        ``audio_seconds``, ``frames``, ``seconds`` (wall), ``cpu_seconds``, ``x_real_time``,
+        ``x_real_time_per_core``, ``cores`` (the CPUs this process may use), ``peak_rss_mib``
+        and ``rss_growth_mib``.
     """
     with tempfile.TemporaryDirectory() as tmp:
         bundle = bundles.load_bundle(random_bundle(Path(tmp) / "bundle", **bundle_kwargs))
         _audio(Path(tmp) / "warm.wav", 5.0)
         _audio(Path(tmp) / "a.wav", seconds)
-        bundles.predict(bundle, Path(tmp) / "warm.wav")  # compiles the model once
+        bundles.predict(bundle, Path(tmp) / "warm.wav")  # a first file: openSMILE's set-up
+        frames = max(1, int(seconds) - 1)  # compile the model for the measured file's length
+        bundle.predict_features(np.zeros((frames, N_FEATURES), np.float32))
+        rss0, cpu0 = _peak_rss_mib(), _cpu_seconds()
         t0 = time.perf_counter()
         out = bundles.predict(bundle, Path(tmp) / "a.wav")
         dt = time.perf_counter() - t0
+        cpu = _cpu_seconds() - cpu0
+        rss = _peak_rss_mib()
     return {
         "audio_seconds": seconds,
         "frames": len(out),
         "seconds": dt,
+        "cpu_seconds": cpu,
         "x_real_time": seconds / dt,
+        "x_real_time_per_core": seconds / max(cpu, 1e-9),
         "cores": len(os.sched_getaffinity(0)),
+        "peak_rss_mib": rss,
+        "rss_growth_mib": rss - rss0,
     }
