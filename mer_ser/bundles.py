@@ -413,21 +413,34 @@ def compare_1hz_chunked(read, n: int, file_sr: int, extractor, chunk_s: int = 60
 
     A signal up to ``chunk_s`` long is one piece, with exactly the features of the whole
     signal. Longer ones are cut into pieces whose LLDs are computed with a 1-s margin on both
-    sides and the margins' frames dropped, so memory stays bounded by the piece; the windows
-    then match the whole signal's except for :data:`STATEFUL_LLDS`, which openSMILE computes
-    with state carried from the start of the signal.
+    sides and the margins' frames dropped; each 1-Hz window is pooled as soon as its frames have
+    arrived, so memory stays bounded by a piece whatever the signal's length. The windows then
+    match the whole signal's except for :data:`STATEFUL_LLDS`, which openSMILE computes with
+    state carried from the start of the signal.
     """
     per_s = round(1.0 / LLD_STEP)
-    llds = []
+    per_win, per_hop = round(extractor.win * per_s), round(extractor.hop * per_s)
+    count = n_frames(n / file_sr, win=extractor.win, hop=extractor.hop)
+    out, done = [], 0  # windows pooled so far
+    whole = n / file_sr <= chunk_s  # one piece: pooled at the end, as the corpus pipeline does
+    buf, buf_start = None, 0  # LLD frames not yet pooled, and the index of the first one
     for y, skip, keep in _chunks(read, n, file_sr, extractor.sr, chunk_s):
         lld = compare_lld(y, extractor.sr)
         a = round(skip * per_s)
-        llds.append(lld[a : a + round(keep * per_s)])
-    lld = np.concatenate(llds)
-    count = n_frames(n / file_sr, win=extractor.win, hop=extractor.hop)
+        kept = lld[a : a + round(keep * per_s)]
+        buf = kept if buf is None else np.concatenate([buf, kept])
+        ready = min(count, (buf_start + len(buf) - per_win) // per_hop + 1) - done
+        if ready > 0 and not whole:  # windows whose frames have all arrived
+            first = done * per_hop - buf_start
+            out.append(windowed_mean_std(buf[first:], ready, win=extractor.win, hop=extractor.hop))
+            done += ready
+        drop = done * per_hop - buf_start
+        buf, buf_start = buf[drop:], buf_start + drop
     if count == 0:
-        return np.zeros((0, lld.shape[1] * 2), dtype=np.float32)
-    return windowed_mean_std(lld, count, win=extractor.win, hop=extractor.hop)
+        return np.zeros((0, 2 * (0 if buf is None else buf.shape[1])), dtype=np.float32)
+    if done < count:  # the last windows, short of frames at the signal's end
+        out.append(windowed_mean_std(buf, count - done, win=extractor.win, hop=extractor.hop))
+    return np.concatenate(out)
 
 
 # ---------------------------------------------------------------------------- prediction

@@ -206,6 +206,24 @@ def test_chunked_features_match_the_whole_signal_but_for_voice_quality():
     assert err.max() < 0.02
 
 
+def test_long_signals_are_pooled_piece_by_piece_as_over_all_their_frames():
+    """Windows pooled as their frames arrive equal windows pooled over all the pieces' frames
+    at once (the same frames: only the summation's starting point differs)."""
+    from mer_ser.features.compare import compare_lld, windowed_mean_std
+
+    y = _tone(23.0)
+    data = y[:, None]
+    ex = ComParE1Hz()
+    got = bundles.compare_1hz_chunked(lambda a, b: data[a:b], len(y), 16000, ex, chunk_s=7)
+    frames = [
+        compare_lld(piece, 16000)[round(skip * 100) : round(skip * 100) + round(keep * 100)]
+        for piece, skip, keep in bundles._chunks(lambda a, b: data[a:b], len(y), 16000, 16000, 7)
+    ]
+    want = windowed_mean_std(np.concatenate(frames), len(got), win=ex.win, hop=ex.hop)
+    assert got.shape == want.shape == (22, 260)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
 def test_a_long_file_is_read_piece_by_piece(tmp_path):
     """Bounded memory on long recordings: a file is never read whole, only pieces of the chunk
     length plus 1-s margins, which together cover every sample (stereo 22.05 kHz here)."""

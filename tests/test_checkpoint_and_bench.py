@@ -167,7 +167,7 @@ def test_mer_ser_pytorch_and_the_products_are_timed_in_turns_each_keeping_its_fa
     log = []
     monkeypatch.setattr(bench, "_regressor_runner_jax", lambda **kw: "jax")
     monkeypatch.setattr(bench, "_regressor_runner_torch", lambda **kw: "torch")
-    monkeypatch.setattr(bench, "_torch", lambda: object())
+    monkeypatch.setattr(bench, "load_torch", lambda: object())
     jax_rounds, torch_rounds = iter([5.0, 3.0, 4.0]), iter([6.0, 7.0, 2.0])
     product_rounds = {"p": iter([0.3, 0.2, 0.4]), "q": iter([0.1, 0.5, 0.6])}
 
@@ -191,7 +191,7 @@ def test_mer_ser_pytorch_and_the_products_are_timed_in_turns_each_keeping_its_fa
         return 0.0
 
     monkeypatch.setattr(bench, "_timed", timed)
-    monkeypatch.setattr(bench, "_timed_torch", timed_torch)
+    monkeypatch.setattr(bench, "timed_torch", timed_torch)
     monkeypatch.setattr(bench, "_product_timers", product_timers)
     out = bench.compare_regressor_steps(steps=60, rounds=3, inner=10)
     # 20 steps per round: 2 dispatches of 10 mer_ser steps, 20 PyTorch steps, each product part.

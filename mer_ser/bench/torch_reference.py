@@ -20,7 +20,8 @@ import time
 SETTINGS = {"dcnn": {"l1": 0.001, "lr": 1e-4}, "adcrnn": {"l1": 0.01, "lr": 1e-5}}
 
 
-def _torch():
+def load_torch():
+    """The ``torch`` module, or None when PyTorch is not installed."""
     try:
         import torch
     except ImportError:
@@ -108,7 +109,7 @@ def conv_step_torch(
         best: PyTorch's fast settings (module docstring) instead of plain float32.
         seed: random seed of weights and data.
     """
-    torch = _torch()
+    torch = load_torch()
     if torch is None:
         return None
     torch.manual_seed(seed)
@@ -134,11 +135,17 @@ def conv_step_torch(
         loss.backward()
         opt.step()
 
+    return timed_torch(torch, run, steps, warmup=2)
+
+
+def timed_torch(torch, run, steps: int, *, warmup: int) -> float:
+    """Seconds per call of ``run``, synchronising the GPU around the timed calls."""
+
     def sync():
-        if cuda:
+        if torch.cuda.is_available():
             torch.cuda.synchronize()
 
-    for _ in range(2):
+    for _ in range(warmup):
         run()
     sync()
     t0 = time.perf_counter()

@@ -26,7 +26,7 @@ from flax import nnx
 
 from mer_ser import losses
 from mer_ser.bench.machine import describe
-from mer_ser.bench.torch_reference import conv_step_torch
+from mer_ser.bench.torch_reference import conv_step_torch, load_torch, timed_torch
 from mer_ser.losses import l1_penalty
 from mer_ser.models import ContinuousRegressor
 from mer_ser.models.conv import ADCRNN, DCNN
@@ -280,9 +280,9 @@ def compare_regressor_steps(
     timers = {"mer_ser": lambda: _timed(jrun, calls, warmup=0) / inner}
     _timed(jrun, 1, warmup=1)  # compile
     if trun is not None:
-        torch = _torch()
-        timers["torch"] = lambda: _timed_torch(torch, trun, per_round, warmup=0)
-        _timed_torch(torch, trun, 1, warmup=2)
+        torch = load_torch()
+        timers["torch"] = lambda: timed_torch(torch, trun, per_round, warmup=0)
+        timed_torch(torch, trun, 1, warmup=2)
     parts = _product_timers(batch, frames)
     timers.update({f"products/{name}": t for name, t in parts.items()})
     best = _fastest_in_turns(timers, rounds)
@@ -359,34 +359,9 @@ def conv_step_jax(
     return _timed(run, steps, warmup=1)
 
 
-def _timed_torch(torch, run, steps: int, *, warmup: int) -> float:
-    """Seconds per call of ``run``, synchronising the GPU around the timed calls."""
-
-    def sync():
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-
-    for _ in range(warmup):
-        run()
-    sync()
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        run()
-    sync()
-    return (time.perf_counter() - t0) / steps
-
-
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
-
-
 def _regressor_runner_torch(*, batch, frames, lr, seed):
     """``run()``: one training step of the same regressor in PyTorch (``nn.LSTM``), or None."""
-    torch = _torch()
+    torch = load_torch()
     if torch is None:
         return None
     torch.manual_seed(seed)
@@ -427,7 +402,7 @@ def _regressor_runner_torch(*, batch, frames, lr, seed):
 def regressor_step_torch(*, batch=31, frames=100, steps=300, lr=1e-3, seed=0) -> float | None:
     """Seconds per training step of the same regressor in PyTorch (``nn.LSTM``), or None."""
     run = _regressor_runner_torch(batch=batch, frames=frames, lr=lr, seed=seed)
-    return None if run is None else _timed_torch(_torch(), run, steps, warmup=3)
+    return None if run is None else timed_torch(load_torch(), run, steps, warmup=3)
 
 
 def dcnn_step_torch(*, batch=8, frames=1001, steps=5, seed=0) -> float | None:
