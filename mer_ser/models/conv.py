@@ -299,7 +299,7 @@ class ADCRNN(nnx.Module):
 
     l1 = 0.01  # the ADCRNN's L1 kernel regularisation
     #: Time steps per iteration of the recurrent loops (the same arithmetic; see ``LSTM``).
-    #: None: 8 on a GPU (an H100 step of batch 32 at the thesis' input: 37 ms -> 24 ms,
+    #: None: 8 on a GPU, where each loop iteration costs a kernel launch (compare with
     #: ``mer-ser bench train --adcrnn --unroll 1,8``), 1 on a CPU (unrolling only slows it).
     unroll: int | None = None
 
