@@ -7,6 +7,7 @@
     mer-ser figures [--profile P] [--seed N] [--only NN ...]
     mer-ser models [--data-root D]            # the exported model bundles
     mer-ser predict --model NAME|PATH [--data-root D] FILES_OR_DIRS... --out predictions.csv
+                    [--windows windows.csv] [--plot DIR]
     mer-ser bench corpus [--profile P]        # generation speed, JSON line
     mer-ser bench features [--profile P]      # ComParE 1 Hz extraction speed, JSON line
     mer-ser bench predict [--seconds S]       # model bundle on an audio file, JSON line
@@ -253,32 +254,32 @@ def _models(args) -> int:
         return 0
     for name in names:
         b = bundles.load_bundle(bundles.models_dir(args.data_root) / name)
-        prov, scores = b.manifest.get("provenance", {}), b.manifest.get("scores", {})
-        src = prov.get("source", {})
-        ens = b.manifest["ensemble"]
-        score = ", ".join(f"{k} {v:.3f}" for k, v in scores.items() if k.startswith("test_ccc"))
-        print(
-            f"{name}: {b.kind} {b.manifest['architecture']['class']}, "
-            f"{prov.get('condition', '?')} trained on {src.get('name', '?')} "
-            f"({src.get('clips', '?')} clips, sha256 {str(src.get('sha256', '?'))[:12]}), "
-            f"protocol {prov.get('protocol', '?')}, seed {prov.get('seed', '?')}, "
-            f"{ens['trials']} trials x {ens['folds']} folds" + (f"; {score}" if score else "")
-        )
+        print(f"{name}: {bundles.describe(b)}")
     return 0
 
 
 def _predict(args) -> int:
     errors: list = []
-    out = bundles.predict(
-        args.model, args.inputs, data_root=args.data_root, progress=True, errors=errors
-    )
+    bundle = bundles.resolve(args.model, args.data_root)
+    tables = bundles.predict_tables(bundle, args.inputs, progress=True, errors=errors)
+    main = bundles.levels(bundle)[0]
+    if args.windows is not None and "window" not in tables:
+        print(f"mer-ser: --windows: {bundle.name} is a {bundle.kind} model; its rows are "
+              "already per frame", file=sys.stderr)  # fmt: skip
+        return 2
+    out = tables[main]
     with atomic_write(args.out, "w") as f:
         out.to_csv(f)
-    print(f"{out.index.get_level_values('file').nunique()} files, {len(out)} frames -> {args.out}")
+    print(f"{out.index.get_level_values('file').nunique()} files, {len(out)} rows -> {args.out}")
+    curves = tables.get("window", out)
+    if args.windows is not None:
+        with atomic_write(args.windows, "w") as f:
+            curves.to_csv(f)
+        print(f"{len(curves)} windows -> {args.windows}")
     if args.plot is not None:
         from mer_ser import plots
 
-        for path in plots.prediction_curves(out, args.plot):
+        for path in plots.prediction_curves(curves, args.plot):
             print(f"  {path}")
     for file, message in errors:
         print(f"mer-ser: skipped {file}: {message}", file=sys.stderr)
@@ -369,7 +370,16 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument("--model", required=True, help="bundle name under <data-root>/models or path")
     pr.add_argument("--data-root", type=Path, default=Path("data"), help="default: data/")
     pr.add_argument("inputs", nargs="+", type=Path, help="audio files or folders")
-    pr.add_argument("--out", type=Path, required=True, help="the predictions (CSV)")
+    pr.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="the predictions (CSV): 1-s frames of a continuous model, one row per file of a "
+        "quadrant model",
+    )
+    pr.add_argument(
+        "--windows", type=Path, default=None, help="quadrant models: per-window probabilities (CSV)"
+    )
     pr.add_argument("--plot", type=Path, default=None, help="a folder for one figure per file")
     pr.set_defaults(func=_predict)
 

@@ -315,29 +315,33 @@ def trajectories(panels: list[dict], *, dimension: str = "arousal"):
 
 
 def prediction_curve(frames: pd.DataFrame, *, title: str = ""):
-    """A model's arousal and valence over a recording, with the spread across its trials.
+    """A model's outputs over a recording, with the spread across its trials or runs.
 
     Args:
         frames: one file's rows of :func:`mer_ser.bundles.predict` (index ``file, start, end``;
-            columns per dimension and ``<dimension>_sd``).
+            columns per output and ``<output>_sd``): a continuous model's arousal and valence
+            (scale -1..1), or a quadrant model's per-window probabilities (0..1).
         title: the figure's title.
     """
     start = frames.index.get_level_values("start").total_seconds()
     end = frames.index.get_level_values("end").total_seconds()
     t = (np.asarray(start) + np.asarray(end)) / 2
     dims = [c for c in frames.columns if not c.endswith("_sd")]
+    probabilities = all(c.startswith(("Q", "p_")) for c in dims)
     fig, ax = plt.subplots(figsize=(8, 3))
-    lo, hi = -1.0, 1.0
-    for dim, colour in zip(dims, ("#d62728", "#1f77b4", "#2ca02c"), strict=False):
+    lo, hi = (0.0, 1.0) if probabilities else (-1.0, 1.0)
+    colours = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+    for dim, colour in zip(dims, colours, strict=False):
         m = frames[dim].to_numpy()
         sd = frames.get(f"{dim}_sd", pd.Series(0.0, index=frames.index)).to_numpy()
-        ax.plot(t, m, color=colour, lw=1.5, label=dim)
+        ax.plot(t, m, color=colour, lw=1.5, label=dim, ls=":" if dim.startswith("p_") else "-")
         ax.fill_between(t, m - sd, m + sd, color=colour, alpha=0.2, lw=0)
         lo, hi = min(lo, float(np.min(m - sd))), max(hi, float(np.max(m + sd)))
     pad = 0.05 * (hi - lo)
-    ax.set(xlabel="time (s, window centre)", ylabel="predicted value", ylim=(lo - pad, hi + pad),
+    ylabel = "probability" if probabilities else "predicted value"
+    ax.set(xlabel="time (s, window centre)", ylabel=ylabel, ylim=(lo - pad, hi + pad),
            title=title)  # fmt: skip
-    ax.axhline(0, color="0.7", lw=0.6)
+    ax.axhline(0.25 if probabilities else 0.0, color="0.7", lw=0.6)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig

@@ -14,6 +14,8 @@ import soundfile as sf
 from mer_ser import bundles
 from mer_ser._io import _umask
 from mer_ser.bench.prediction import random_regressors
+from mer_ser.bundles.audio import chunks
+from mer_ser.bundles.continuous import _apply_for
 from mer_ser.corpora.audio import resample
 from mer_ser.experiments.jobs import Trained, predict
 from mer_ser.features import ComParE1Hz
@@ -104,7 +106,7 @@ def test_bundle_predictions_equal_the_ensemble_the_notebook_evaluates(saved):
     bundle = bundles.load_bundle(path)
     x = np.random.default_rng(1).normal(size=(17, N_IN)).astype(np.float32)
     got = bundle.predict_features(x)
-    apply = bundles._apply_for(N_IN, HIDDEN, True)
+    apply = _apply_for(N_IN, HIDDEN, True)
     ref = predict(apply, trained, x[None], np.ones((1, 17), bool))  # (K, 1, T, 2)
     ref = ref[:, 0].reshape(TRIALS, FOLDS, 17, 2).mean(axis=1)
     np.testing.assert_array_equal(got, ref)
@@ -217,7 +219,7 @@ def test_long_signals_are_pooled_piece_by_piece_as_over_all_their_frames():
     got = bundles.compare_1hz_chunked(lambda a, b: data[a:b], len(y), 16000, ex, chunk_s=7)
     frames = [
         compare_lld(piece, 16000)[round(skip * 100) : round(skip * 100) + round(keep * 100)]
-        for piece, skip, keep in bundles._chunks(lambda a, b: data[a:b], len(y), 16000, 16000, 7)
+        for piece, skip, keep in chunks(lambda a, b: data[a:b], len(y), 16000, 16000, 7)
     ]
     want = windowed_mean_std(np.concatenate(frames), len(got), win=ex.win, hop=ex.hop)
     assert got.shape == want.shape == (22, 260)
@@ -229,7 +231,7 @@ def test_a_long_file_is_read_piece_by_piece(tmp_path):
     length plus 1-s margins, which together cover every sample (stereo 22.05 kHz here)."""
     y = _tone(23.0, sr=22050)
     sf.write(tmp_path / "long.wav", np.stack([y, -y], axis=1), 22050, subtype="FLOAT")
-    read, n, sr, channels = bundles._file_reader(tmp_path / "long.wav")
+    read, n, sr, channels = bundles.file_reader(tmp_path / "long.wav")
     calls = []
 
     def recording(a, b):

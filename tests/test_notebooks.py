@@ -191,6 +191,40 @@ def test_the_notebooks_export_every_continuous_condition_and_predict_applies_one
 
 
 @pytest.mark.slow
+def test_the_quadrant_notebooks_export_their_classifiers_and_predict_applies_one_to_an_mp3(
+    executed, data_root, tmp_path, capsys
+):
+    import numpy as np
+    import soundfile as sf
+
+    from mer_ser.cli import main
+
+    assert main(["models", "--data-root", str(data_root)]) == 0
+    listed = capsys.readouterr().out
+    for name in ("rodningen2022_DCNN_MER2MER", "rodningen2022_DCNN_SER2MER"):
+        assert f"{name}: quadrant DCNN," in listed
+    for name in ("SCAE-feat_ext", "SCAE-full", "CPC-feat_ext"):
+        for setting in ("mix2eng", "mix2man"):
+            assert f"gomezcanon2021_{name}_{setting}: quadrant SCAEClassifier" in listed
+    assert "gomezcanon2020_DAE-Classifier_mix2eng: quadrant PackedDAEClassifier" in listed
+    t = np.arange(12 * 22050) / 22050  # 12 s: more than one 5-s window of the quick DCNN
+    y = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 0.5 * t))
+    sf.write(tmp_path / "new.mp3", y, 22050, format="MP3", subtype="MPEG_LAYER_III")
+    out, windows, plots = tmp_path / "q.csv", tmp_path / "w.csv", tmp_path / "plots"
+    argv = ["predict", "--model", "rodningen2022_DCNN_MER2MER", "--data-root", str(data_root),
+            str(tmp_path / "new.mp3"), "--out", str(out), "--windows", str(windows),
+            "--plot", str(plots)]  # fmt: skip
+    with pytest.warns(UserWarning, match="resampled 22050 Hz"):
+        assert main(argv) == 0
+    q = pd.read_csv(out)
+    assert list(q.columns[:6]) == ["file", "quadrant", "Q1", "Q2", "Q3", "Q4"]
+    assert len(q) == 1 and q[["Q1", "Q2", "Q3", "Q4"]].sum(axis=1).item() == pytest.approx(1)
+    w = pd.read_csv(windows)
+    assert len(w) == q["windows"].item() >= 4  # 0, 2.5, 5 and the last, ending at 12 s
+    assert (plots / "000_new.png").stat().st_size > 0
+
+
+@pytest.mark.slow
 def test_performance_notebook_times_this_run_and_every_notebook_before_it(executed):
     perf = pd.read_csv(executed / "figures" / "performance.csv")
     here = perf[perf["source"] == "this run"]

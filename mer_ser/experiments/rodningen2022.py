@@ -209,9 +209,7 @@ class QuadrantTrack:
         )
 
     def _normalised(self, domain: str, stats_from: str) -> ClipSet:
-        src = self.sets[stats_from]
-        mean, std = src.channel_stats(self.splits[stats_from].train)
-        return self.sets[domain].standardise(mean, std)
+        return self.sets[domain].standardise(*self.channel_statistics(stats_from))
 
     def train(self, model: str, domain: str, *, stats_from: str | None = None, init=None):
         """The protocol's runs of ``model`` trained on ``domain``'s training partition.
@@ -279,6 +277,39 @@ class QuadrantTrack:
             out.append(logits.argmax(axis=-1))
         return np.stack(out)
 
+    def system(self, model: str, setting: str, normalisation: str = "source"):
+        """The models of one experiment and whose statistics standardise their inputs.
+
+        Args:
+            model: ``"DCNN"`` or ``"ADCRNN"``.
+            setting: ``"SER2MER"``, ``"MER2MER"`` or ``"SER2MER_FT"``.
+            normalisation: ``"source"`` or ``"domain"`` (see :meth:`run`).
+
+        Returns:
+            ``(trained, build, apply, stats_from)``: the runs (trained here or loaded from the
+            cache), the model's build and apply functions, and the domain whose training
+            partition's channel statistics standardise every input
+            (:meth:`channel_statistics`).
+        """
+        if setting not in ("SER2MER", "MER2MER", "SER2MER_FT"):
+            raise ValueError(
+                f"setting must be 'SER2MER', 'MER2MER' or 'SER2MER_FT', got {setting!r}"
+            )
+        if normalisation not in ("source", "domain"):
+            raise ValueError(f"normalisation must be 'source' or 'domain', got {normalisation!r}")
+        source = "music" if setting == "MER2MER" else "speech"
+        trained, build, apply = self.train(model, source)
+        stats_from = source if normalisation == "source" else "music"
+        if setting == "SER2MER_FT":
+            trained, build, apply = self.train(
+                model, "music", stats_from=stats_from, init=(trained, build, apply)
+            )
+        return trained, build, apply, stats_from
+
+    def channel_statistics(self, domain: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel mean and std of ``domain``'s training partition (section 4.3)."""
+        return self.sets[domain].channel_stats(self.splits[domain].train)
+
     def run(self, model: str, setting: str, normalisation: str = "source") -> pd.DataFrame:
         """One experiment: ``setting`` ``"SER2MER"``, ``"MER2MER"`` or ``"SER2MER_FT"``.
 
@@ -293,20 +324,8 @@ class QuadrantTrack:
             test confusion matrix is then available from :meth:`confusion`). A partition
             without clips (possible only on fixture-sized corpora) gets no rows.
         """
-        if setting not in ("SER2MER", "MER2MER", "SER2MER_FT"):
-            raise ValueError(
-                f"setting must be 'SER2MER', 'MER2MER' or 'SER2MER_FT', got {setting!r}"
-            )
-        if normalisation not in ("source", "domain"):
-            raise ValueError(f"normalisation must be 'source' or 'domain', got {normalisation!r}")
-        source = {"SER2MER": "speech", "MER2MER": "music", "SER2MER_FT": "speech"}[setting]
-        trained, build, apply = self.train(model, source)
-        stats_from = source if normalisation == "source" else "music"
-        if setting == "SER2MER_FT":
-            trained, build, apply = self.train(
-                model, "music", stats_from=stats_from, init=(trained, build, apply)
-            )
-            source = "music"  # its validation partition is the music's
+        trained, build, apply, stats_from = self.system(model, setting, normalisation)
+        source = "speech" if setting == "SER2MER" else "music"  # whose validation partition
         music = self._normalised("music", stats_from)
         test = self.splits["music"].test
         pred_test = self._predict(trained, build, apply, jnp.asarray(music.x[test]))
