@@ -261,13 +261,12 @@ def _models(args) -> int:
 def _predict(args) -> int:
     errors: list = []
     bundle = bundles.resolve(args.model, args.data_root)
-    tables = bundles.predict_tables(bundle, args.inputs, progress=True, errors=errors)
-    main = bundles.levels(bundle)[0]
-    if args.windows is not None and "window" not in tables:
-        print(f"mer-ser: --windows: {bundle.name} is a {bundle.kind} model; its rows are "
-              "already per frame", file=sys.stderr)  # fmt: skip
+    if args.windows is not None and "window" not in bundles.levels(bundle):
+        print(f"mer-ser: --windows: {bundle.name} ({bundle.kind}) has no per-window table; "
+              "the rows of --out are per frame", file=sys.stderr)  # fmt: skip
         return 2
-    out = tables[main]
+    tables = bundles.predict_tables(bundle, args.inputs, progress=True, errors=errors)
+    out = tables[bundles.levels(bundle)[0]]
     with atomic_write(args.out, "w") as f:
         out.to_csv(f)
     print(f"{out.index.get_level_values('file').nunique()} files, {len(out)} rows -> {args.out}")

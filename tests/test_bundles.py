@@ -8,6 +8,7 @@ import json
 
 import jax
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 
@@ -315,3 +316,19 @@ def test_mer_ser_predict_is_the_bundles_predict():
     import mer_ser
 
     assert mer_ser.predict is bundles.predict
+
+
+def test_the_command_line_refuses_windows_of_a_frame_model_and_reports_bad_files(
+    saved, tmp_path, capsys
+):
+    from mer_ser.cli import main
+
+    path, _ = saved
+    sf.write(tmp_path / "good.wav", _tone(5.0), 16000)
+    (tmp_path / "bad.wav").write_bytes(b"RIFF\x00\x00not really a wave file")
+    out = tmp_path / "p.csv"
+    argv = ["predict", "--model", str(path), "--out", str(out), str(tmp_path / "good.wav")]
+    assert main([*argv, "--windows", str(tmp_path / "w.csv")]) == 2
+    assert "no per-window table" in capsys.readouterr().err and not out.exists()
+    assert main([*argv, str(tmp_path / "bad.wav")]) == 1  # the good file is still predicted
+    assert len(pd.read_csv(out)) == 4 and "skipped" in capsys.readouterr().err

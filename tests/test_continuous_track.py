@@ -160,3 +160,36 @@ def test_a_bundle_predicts_each_clip_as_the_track_did(track, tmp_path):
     assert bundle.manifest["provenance"]["source"]["sha256"] == track.sets["speech"].fingerprint()
     with pytest.raises(ValueError, match="paper's normalisation"):
         bundles.export_continuous(track, "S2M", tmp_path / "x", result=track.run("S2M", "domain"))
+
+
+def test_dae_bundles_reconstruct_the_held_out_pool_clips_as_table_5_says(track, tmp_path):
+    """Each exported (H, sigma) encoder, applied to the held-out pool clips' raw features,
+    reconstructs them with each trial's Table 5 RMSE; its code has H units per trial."""
+    from mer_ser.bundles.encoder import encode
+    from mer_ser.experiments.dae import HOLD_OUT_EVERY
+    from mer_ser.experiments.sequences import concatenate
+
+    folders = bundles.export_daes(track, tmp_path)
+    p = track.protocol
+    assert len(folders) == len(p.dae_hidden) * len(p.dae_noise)
+    pool = concatenate(track.dae.pools, "pool")
+    held = np.flatnonzero(np.arange(len(pool)) % HOLD_OUT_EVERY == 0)
+    grid = track.dae.grid("paper")
+    for folder in folders:
+        bundle = bundles.load_bundle(folder)
+        h, sigma = bundle.manifest["provenance"]["hidden"], bundle.manifest["provenance"]["sigma"]
+        sq = []
+        for i in held:
+            code, rmse = encode(bundle, pool.x[i, : pool.lengths[i]])
+            assert code.shape == (p.dae_trials, pool.lengths[i], h)
+            sq.append(rmse.astype(np.float64) ** 2)
+        got = np.sqrt(np.concatenate(sq, axis=1).mean(axis=1))  # per trial, over every value
+        rows = grid[(grid["stage"] == "sigma") & (grid["hidden"] == h)
+                    & np.isclose(grid["sigma"], sigma)].sort_values("trial")  # fmt: skip
+        np.testing.assert_allclose(got, rows["rmse"], rtol=1e-4)
+    y = np.random.default_rng(0).standard_normal(16000 * 5).astype(np.float32) * 0.1
+    tables = bundles.predict_tables(bundle, y, sr=16000)
+    assert list(tables["frame"].columns) == ["reconstruction_rmse", "reconstruction_rmse_sd"]
+    assert len(tables["frame"]) == 4 and len(tables["code"]) == 4 * p.dae_trials
+    assert tables["code"].index.names == ["file", "trial", "start", "end"]
+    assert "encoder LSTMDAE" in bundles.describe(bundle)

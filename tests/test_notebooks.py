@@ -207,6 +207,9 @@ def test_the_quadrant_notebooks_export_their_classifiers_and_predict_applies_one
         for setting in ("mix2eng", "mix2man"):
             assert f"gomezcanon2021_{name}_{setting}: quadrant SCAEClassifier" in listed
     assert "gomezcanon2020_DAE-Classifier_mix2eng: quadrant PackedDAEClassifier" in listed
+    for h in (32,):  # the quick profile's DAE grid
+        for sigma in ("0.1", "0.4"):
+            assert f"coutinho2017_DAE_H{h}_sigma{sigma}: encoder LSTMDAE, H {h}" in listed
     t = np.arange(12 * 22050) / 22050  # 12 s: more than one 5-s window of the quick DCNN
     y = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 0.5 * t))
     sf.write(tmp_path / "new.mp3", y, 22050, format="MP3", subtype="MPEG_LAYER_III")

@@ -7,7 +7,9 @@ that is in no corpus. The format and its checks are in :mod:`mer_ser.bundles.sto
   Coutinho & Schuller 2017, an ensemble of every trial's fold models;
 * ``quadrant`` (:mod:`mer_ser.bundles.quadrant`): the quadrant classifiers of Rodningen 2022
   (DCNN, ADCRNN) and Gomez-Canon et al. 2020/2021 (SCAE / CPC under the multi-task head, the
-  DAE-Classifier), an ensemble of runs.
+  DAE-Classifier), an ensemble of runs;
+* ``encoder`` (:mod:`mer_ser.bundles.encoder`): the denoising LSTM autoencoders Coutinho &
+  Schuller 2017 pretrain on unlabelled music and speech, one per trial.
 
 :func:`predict` applies any of them to files, folders or signals (:mod:`mer_ser.bundles.predict`);
 files are read piece by piece (:mod:`mer_ser.bundles.audio`).
@@ -28,6 +30,7 @@ from mer_ser.bundles.continuous import (
     frames_table,
     padded_length,
 )
+from mer_ser.bundles.encoder import export_daes
 from mer_ser.bundles.predict import describe, levels, predict, predict_signal, predict_tables
 from mer_ser.bundles.quadrant import export_language_transfer, export_rodningen
 from mer_ser.bundles.store import (
@@ -58,6 +61,7 @@ __all__ = [
     "describe",
     "export_conditions",
     "export_continuous",
+    "export_daes",
     "export_language_transfer",
     "export_rodningen",
     "file_reader",

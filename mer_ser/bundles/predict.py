@@ -2,7 +2,8 @@
 
 Every kind tables its outputs audformat-style: a continuous model one row per 1-s frame
 (``level="frame"``), a quadrant model one row per file (``"file"``) and one per window
-(``"window"``). Files are read piece by piece (:mod:`mer_ser.bundles.audio`), any rate and channel
+(``"window"``), an encoder its reconstruction error per frame (``"frame"``) and each trial's code
+(``"code"``). Files are read piece by piece (:mod:`mer_ser.bundles.audio`), any rate and channel
 count (downmixed and resampled, reported once), a bad file reported and skipped when asked.
 """
 
@@ -12,14 +13,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from mer_ser.bundles import continuous, quadrant
+from mer_ser.bundles import continuous, encoder, quadrant
 from mer_ser.bundles.audio import audio_files, file_reader
 from mer_ser.bundles.store import Bundle, BundleError, resolve
 from mer_ser.corpora.audio import RepairLog
 from mer_ser.errors import AudioError
 
 #: The module that predicts each kind of bundle.
-KIND_MODULES = {"continuous": continuous, "quadrant": quadrant}
+KIND_MODULES = {"continuous": continuous, "quadrant": quadrant, "encoder": encoder}
 
 
 def _kind(bundle: Bundle):
@@ -38,9 +39,9 @@ def describe(bundle: Bundle) -> str:
 
 def sample_rate(bundle: Bundle) -> int:
     """The rate a bundle's features are computed at (inputs are resampled to it)."""
-    if bundle.kind == "continuous":
-        return continuous.extractor(bundle).sr
-    return quadrant.sample_rate(bundle)
+    if bundle.kind == "quadrant":
+        return quadrant.sample_rate(bundle)
+    return _kind(bundle).extractor(bundle).sr
 
 
 def _signal_reader(y: np.ndarray):
@@ -110,7 +111,8 @@ def predict(
         sr: the signal's sample rate (arrays only).
         data_root: where bundle names are looked up.
         level: which table (default: the kind's first): ``"frame"`` for a continuous model,
-            ``"file"`` or ``"window"`` for a quadrant model.
+            ``"file"`` or ``"window"`` for a quadrant model, ``"frame"`` or ``"code"`` for an
+            encoder (:mod:`mer_ser.bundles.encoder`).
         progress: a progress bar over files.
         errors: a list that collects ``(file, message)`` of files that could not be read
             (they are skipped); without it the first bad file raises.

@@ -13,8 +13,9 @@ a frozen encoder is stored apart. The manifest records:
 * ``format`` / ``format_version``: :data:`FORMAT` and :data:`FORMAT_VERSION` (a newer bundle is
   refused with a message naming both versions),
 * ``mer_ser_version``: the version that wrote it,
-* ``kind``: ``"continuous"`` (1 Hz arousal/valence regression, Coutinho & Schuller 2017) or
-  ``"quadrant"`` (quadrant classification, Rodningen 2022 and Gomez-Canon et al. 2020/2021),
+* ``kind``: ``"continuous"`` (1 Hz arousal/valence regression, Coutinho & Schuller 2017),
+  ``"quadrant"`` (quadrant classification, Rodningen 2022 and Gomez-Canon et al. 2020/2021) or
+  ``"encoder"`` (the pretrained LSTM-DAEs of Coutinho & Schuller 2017),
 * ``architecture``: the model class and its constructor config,
 * ``features``: the extractor and its config, with the input dimension,
 * ``labels``: the dimensions (or classes), their scale and the time grid of the outputs,
@@ -48,7 +49,7 @@ FORMAT = "mer_ser.bundle"
 #: The newest bundle layout this version reads and the one it writes.
 FORMAT_VERSION = 1
 #: Kinds of model a bundle can hold.
-KINDS = ("continuous", "quadrant")
+KINDS = ("continuous", "quadrant", "encoder")
 MANIFEST = "manifest.json"
 PARAMS = "params.safetensors"
 

@@ -215,12 +215,15 @@ class DAEPretraining:
         """The cache key of the sigma-grid job of ``h`` blocks (part of its regressors' keys)."""
         return self._jobs[(normalisation, h)][0].key
 
-    def encoders(self, h: int, sigma: float, normalisation: str, size: int) -> dict:
-        """The DAE encoders of (H, sigma), one per regressor trial, as a ``{"lstm1": ...}`` preset.
+    def pool_statistics(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std of every feature over the pooled pools (the paper's normalisation)."""
+        return concatenate(self.pools, "pool").feature_stats()
+
+    def models(self, h: int, sigma: float, normalisation: str = "paper") -> Trained:
+        """The trained DAEs of (H, sigma), one per DAE trial (``shape = (1, trials, 1)``).
 
         Under ``"domain"`` the learning rate chosen under the paper's normalisation is reused
-        and only the sigma grid is trained. ``size``: the blocks of the regressor's first layer
-        (``h``, or more with inactive ones).
+        and only the sigma grid is trained.
         """
         if (normalisation, h) not in self._jobs:
             if normalisation == "paper":
@@ -234,7 +237,15 @@ class DAEPretraining:
             raise ValueError(f"no DAE with {h} hidden blocks (dae_hidden must include hidden1)")
         tr, hyper = self._jobs[(normalisation, h)]
         c = [round(d["input_noise"], 6) for d in hyper].index(round(sigma, 6))
-        sel = tr.select(c)
+        return tr.select(c)
+
+    def encoders(self, h: int, sigma: float, normalisation: str, size: int) -> dict:
+        """The DAE encoders of (H, sigma), one per regressor trial, as a ``{"lstm1": ...}`` preset.
+
+        See :meth:`models`. ``size``: the blocks of the regressor's first layer (``h``, or more
+        with inactive ones).
+        """
+        sel = self.models(h, sigma, normalisation)
         reps = np.arange(self.protocol.trials) % sel.shape[1]  # regressor trial t: DAE trial t
         enc = resize_lstm(sel.params["encoder"], size)
         return {"lstm1": jax.tree.map(lambda a: np.asarray(a)[reps], enc)}
