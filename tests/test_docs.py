@@ -75,6 +75,8 @@ FIGURES = (
     *(f"confusion_gomezcanon2021_{s}.png" for s in ("man2man", "eng2man", "mix2man")),
     "explore_music.png",
     "explore_quadrant.png",
+    "explore_file.png",
+    "explore_file.csv",
     "performance.csv",
     "performance.png",
     "performance_targets.md",

@@ -374,8 +374,14 @@ def test_scrubber_scrubs_in_jupyterlab_in_a_real_browser(executed, data_root):
     params = {"profile": "quick", "data_root": str(data_root), "figures_dir": str(lab / "figures")}
     name = prepare_notebook(repo_root() / "notebooks" / "08_explore.ipynb", lab, params)
     shot = repo_root() / "build" / "browser" / "scrubber.png"
+    import numpy as np
+    import soundfile as sf
+
+    t = np.arange(8 * 16000) / 16000  # a recording in no corpus, opened from the page
+    sf.write(lab / "opened.wav", 0.2 * np.sin(2 * np.pi * 440 * t) * (t / 8), 16000)
     with jupyterlab(lab) as (base, token):
-        res = drive_scrubber(base, token, name, chromium=chromium, screenshot=shot, at=0.7)
+        res = drive_scrubber(base, token, name, chromium=chromium, screenshot=shot, at=0.7,
+                             open_file=lab / "opened.wav")  # fmt: skip
     before, after = res["before"], res["after"]
     print(json.dumps(res, default=str))
     duration = after["audio_duration"]
@@ -389,3 +395,10 @@ def test_scrubber_scrubs_in_jupyterlab_in_a_real_browser(executed, data_root):
     assert after["slider"] + 0.5 < playing["audio_time"] < after["slider"] + 10
     assert playing["cursor_x"] > after["cursor_x"] and playing["slider"] > after["slider"]
     assert shot.stat().st_size > 10_000
+    # a file from disk, opened through the path field: its bundles' curves are drawn, and a
+    # click on the timeline moves the cursor there
+    opened = res["file"]
+    assert opened["title"] == "files / opened.wav", opened
+    assert {"coutinho2017_S2M", "rodningen2022_DCNN_MER2MER"} <= set(opened["curves"]), opened
+    assert opened["cursor_after"] > opened["cursor_before"]
+    assert "opened" in opened["status"]

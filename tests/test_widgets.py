@@ -139,3 +139,55 @@ def test_condition_results_become_models_of_their_target_clips():
     assert m.name == "S2M" and m.corpus == "music"
     np.testing.assert_array_equal(m.predictions["a"], pred[1, 0, :3])
     np.testing.assert_array_equal(m.predictions["b"], pred[1, 1])
+
+
+def test_any_audio_file_opens_with_model_bundles_and_exports_its_curves(tmp_path):
+    """A recording in no corpus: scored by a continuous bundle (curve and trial spread as
+    ``predict`` gives them), its own label drawn as gold, curves exported as CSV."""
+    from datetime import UTC, datetime
+
+    import pandas as pd
+    import soundfile as sf
+
+    from mer_ser import bundles
+    from mer_ser.bench.prediction import random_bundle
+
+    folder = random_bundle(tmp_path / "models" / "toy", hidden=(8, 4), trials=3, folds=2)
+    t = np.arange(9 * 22050) / 22050
+    y = 0.2 * np.sin(2 * np.pi * 330 * t) * (1 + np.sin(2 * np.pi * 0.4 * t))
+    sf.write(tmp_path / "rec.wav", np.stack([y, y], axis=1), 22050)
+    s = ClipScrubber(data_root=tmp_path, export_dir=tmp_path / "out")
+    assert s.bundle_picker.options == ("toy",) and s.view is None  # nothing shown yet
+    label = pd.DataFrame({"time": [0.0, 4.0, 8.0], "arousal": [-0.5, 0.0, 0.5],
+                          "valence": [0.1, 0.2, 0.3]})  # fmt: skip
+    s.open_file(tmp_path / "rec.wav", label=label)
+    assert (s.view.corpus, s.view.clip_id) == ("files", "rec.wav")
+    assert [c["name"] for c in s.canvas.curves] == ["gold standard", "toy"]
+    want = bundles.predict(folder, tmp_path / "rec.wav")
+    curve = s.view.curves[1]
+    np.testing.assert_allclose(curve.arousal, want["arousal"], rtol=1e-6)
+    np.testing.assert_allclose(curve.valence_sd, want["valence_sd"], rtol=1e-6)
+    np.testing.assert_allclose(curve.time, np.arange(len(want)) + 1.0)  # frame centres
+    sent = s.canvas.curves[1]
+    assert sent["sa"] == [round(float(v), 4) for v in want["arousal_sd"]]
+    labels = [lab for _, lab in s.canvas.spec_ticks]
+    assert labels[0] == "0" and labels[-1] == "8k"  # 16 kHz audio: up to 8 kHz
+    fracs = [f for f, _ in s.canvas.spec_ticks]
+    assert fracs == sorted(fracs) and fracs[-1] == pytest.approx(1.0)
+    out = pd.read_csv(s.export_csv())
+    assert set(out["curve"]) == {"gold standard", "toy"}
+    assert len(out[out["curve"] == "toy"]) == len(want)
+    np.testing.assert_allclose(out.loc[out["curve"] == "gold standard", "arousal"], [-0.5, 0, 0.5])
+    # the path field and the Open button; a file that is not audio is reported, not raised
+    (tmp_path / "notes.wav").write_text("not audio")
+    s.file_path.value = str(tmp_path / "notes.wav")
+    s.open_button.click()
+    assert "cannot open" in s.status_line.value and "notes.wav" in s.status_line.value
+    # an upload is written under the export folder and opened
+    data = (tmp_path / "rec.wav").read_bytes()
+    item = {"name": "take 2.wav", "type": "audio/wav", "size": len(data),
+            "content": memoryview(data), "last_modified": datetime.now(UTC)}  # fmt: skip
+    s.upload.value = (item,)
+    assert s.view.clip_id == "take 2.wav" and (tmp_path / "out" / "uploads" / "take 2.wav").exists()
+    assert s._clip.options == ("rec.wav", "take 2.wav")
+    np.testing.assert_allclose(s.view.curves[0].arousal, curve.arousal)  # same audio, same curve

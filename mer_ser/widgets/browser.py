@@ -157,17 +157,59 @@ def _open_and_run(page, base: str, token: str, notebook: str, timeout: float) ->
     return time.monotonic() - t0
 
 
+def _open_file(page, path: str, timeout: float) -> dict:
+    """Type ``path`` into the last scrubber's file field, press *Open*, click its timeline.
+
+    Returns:
+        ``{"title", "curves", "status", "cursor_before", "cursor_after"}``: what the scrubber
+        shows once the file is drawn, and its cursor before and after a click at the middle of
+        the timeline (click-to-seek).
+    """
+    box = page.locator(".jp-OutputArea-output", has=page.locator(".mer-ser-scrubber")).last
+    box.scroll_into_view_if_needed()
+    box.locator("input[placeholder='path of an audio file']").fill(path)
+    box.get_by_role("button", name="Open").click()
+    name = Path(path).name
+    page.wait_for_function(
+        "name => { const all = document.querySelectorAll('.mer-ser-scrubber .mss-title');"
+        " return all.length && all[all.length - 1].textContent.endsWith(name); }",
+        arg=name,
+        timeout=timeout * 1000,
+    )
+    scrubber = box.locator(".mer-ser-scrubber")
+    timeline = scrubber.locator("canvas.mss-timeline")
+    before = float(timeline.get_attribute("data-cursor-x"))
+    tb = timeline.bounding_box()
+    page.mouse.click(tb["x"] + tb["width"] / 2, tb["y"] + 40)
+    page.wait_for_function(
+        "x => { const all = document.querySelectorAll('.mer-ser-scrubber canvas.mss-timeline');"
+        " return Number(all[all.length - 1].dataset.cursorX) !== x; }",
+        arg=before,
+    )
+    return {
+        "title": scrubber.locator(".mss-title").text_content(),
+        "curves": json.loads(timeline.get_attribute("data-curves") or "[]"),
+        "status": box.locator(".widget-html-content").last.text_content(),
+        "cursor_before": before,
+        "cursor_after": float(timeline.get_attribute("data-cursor-x")),
+        "timeline_width": tb["width"],
+    }
+
+
 def drive_scrubber(base: str, token: str, notebook: str, *, chromium: str, screenshot=None,
-                   timeout: float = 600.0, at: float = 0.7) -> dict:  # fmt: skip
+                   timeout: float = 600.0, at: float = 0.7, open_file=None) -> dict:  # fmt: skip
     """Open ``notebook`` in JupyterLab, run all its cells and scrub its first clip scrubber.
 
     The slider is clicked at ``at`` of its width, as a user would, then ▶ play is pressed until
     the audio has advanced half a second, and pressed again to pause; the page's state is read
     before the click, after it and while playing (:func:`_read`), and the scrubber's picture
-    (back at the clicked position) saved to ``screenshot``.
+    (back at the clicked position) saved to ``screenshot``. With ``open_file`` (a path), that
+    file is then opened in the notebook's last scrubber through its file field and *Open*
+    button, and its timeline clicked (:func:`_open_file`).
 
     Returns:
-        ``{"before": state, "after": state, "playing": state + "audio_time", "run_seconds"}``.
+        ``{"before": state, "after": state, "playing": state + "audio_time", "run_seconds"}``,
+        and ``"file"`` with ``open_file``.
     """
     from playwright.sync_api import sync_playwright
 
@@ -219,8 +261,11 @@ def drive_scrubber(base: str, token: str, notebook: str, *, chromium: str, scree
                 # the whole widget: pickers, canvas, export button
                 box = page.locator(".jp-OutputArea-output", has=scrubber).last
                 box.screenshot(path=str(screenshot))
-            return {"before": before, "after": after, "playing": playing,
-                    "run_seconds": round(run_seconds, 1)}  # fmt: skip
+            out = {"before": before, "after": after, "playing": playing,
+                   "run_seconds": round(run_seconds, 1)}  # fmt: skip
+            if open_file is not None:
+                out["file"] = _open_file(page, str(open_file), timeout)
+            return out
         except Exception as e:  # keep what the page showed and said
             if screenshot is not None:
                 failed = Path(screenshot).with_name(Path(screenshot).stem + "_failure.png")

@@ -8,8 +8,11 @@
 // 10-minute one. While the audio plays, the cursor follows audio.currentTime on every
 // animation frame and the Python side hears the position at most every 200 ms.
 //
-// Test hooks: the timeline canvas carries data-cursor-x (cursor pixel), the AV canvas
-// data-av-point (JSON of each curve's current canvas point).
+// Readability: the spectrogram's axis in Hz (labels placed on its mel scale), numbered y-axes,
+// a model's spread across trials as a band, click-to-seek on the timeline.
+//
+// Test hooks: the timeline canvas carries data-cursor-x (cursor pixel) and data-curves (JSON
+// of the curve names drawn), the AV canvas data-av-point (JSON of each curve's current point).
 
 const Q_COLOURS = ["#e45756", "#f58518", "#4c78a8", "#54a24b"];
 const DPR = () => window.devicePixelRatio || 1;
@@ -133,8 +136,19 @@ function render({ model, el }) {
       ctx.drawImage(sc, PAD_L, 0, w - PAD_L - PAD_R, H_SPEC);
     }
     ctx.fillStyle = "#333";
+    ctx.font = "10px sans-serif";
+    ctx.textAlign = "right";
+    for (const [f, label] of model.get("spec_ticks")) {  // Hz on the image's mel scale
+      const y = H_SPEC - f * H_SPEC;
+      ctx.fillText(label, PAD_L - 4, Math.min(H_SPEC - 2, Math.max(9, y + 3)));
+    }
+    ctx.textAlign = "left";
     ctx.font = "11px sans-serif";
-    ctx.fillText("mel", 2, H_SPEC / 2 + 4);
+    ctx.save();
+    ctx.translate(10, H_SPEC / 2 + 8);
+    ctx.rotate(-Math.PI / 2);
+    ctx.fillText("Hz", 0, 0);
+    ctx.restore();
     // arousal and valence panels
     const panels = [["arousal", "a", H_SPEC], ["valence", "v", H_SPEC + H_DIM]];
     for (const [label, key, top] of panels) {
@@ -145,9 +159,36 @@ function render({ model, el }) {
       ctx.stroke();
       ctx.strokeStyle = "#bbbbbb";
       ctx.strokeRect(PAD_L, top + 2, w - PAD_L - PAD_R, H_DIM - 4);
-      ctx.fillStyle = "#333";
-      ctx.fillText(label, 2, top + H_DIM / 2 + 4);
       const yOf = (v) => top + 2 + (1 - (v + 1) / 2) * (H_DIM - 4);
+      ctx.fillStyle = "#333";
+      ctx.save();
+      ctx.translate(10, top + H_DIM / 2 + 20);
+      ctx.rotate(-Math.PI / 2);
+      ctx.fillText(label, 0, 0);
+      ctx.restore();
+      ctx.font = "10px sans-serif";
+      ctx.textAlign = "right";
+      for (const v of [1, 0, -1]) ctx.fillText(String(v), PAD_L - 4, yOf(v) + 3);
+      ctx.textAlign = "left";
+      ctx.font = "11px sans-serif";
+      // spread across a model's trials: a band of one standard deviation
+      for (const c of curves()) {
+        const sd = c["s" + key];
+        if (!sd) continue;
+        ctx.fillStyle = c.colour;
+        ctx.globalAlpha = 0.18;
+        ctx.beginPath();
+        for (let i = 0; i < c.t.length; i++) {
+          const x = xOf(c.t[i]), y = yOf(Math.min(1, c[key][i] + sd[i]));
+          if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+        }
+        for (let i = c.t.length - 1; i >= 0; i--) {
+          ctx.lineTo(xOf(c.t[i]), yOf(Math.max(-1, c[key][i] - sd[i])));
+        }
+        ctx.closePath();
+        ctx.fill();
+        ctx.globalAlpha = 1;
+      }
       for (const c of curves()) {
         ctx.strokeStyle = c.colour;
         ctx.lineWidth = c.kind === "gold" ? 2 : c.kind === "rater" ? 0.7 : 1.5;
@@ -181,6 +222,12 @@ function render({ model, el }) {
       }
       ctx.fillStyle = "#333";
       ctx.fillText("P(Q)", 2, top + H_Q / 2 + 4);
+      ctx.font = "10px sans-serif";
+      ctx.textAlign = "right";
+      ctx.fillText("1", PAD_L - 4, top + 10);
+      ctx.fillText("0", PAD_L - 4, top + H_Q - 2);
+      ctx.textAlign = "left";
+      ctx.font = "11px sans-serif";
     }
     // time axis
     ctx.fillStyle = "#555";
@@ -212,6 +259,8 @@ function render({ model, el }) {
     pctx.fillText("valence →", AV - 62, AV / 2 - 4);
     pctx.fillText("arousal ↑", AV / 2 + 4, 12);
     layers = { tl, pl, w, h };
+    timeline.dataset.curves = JSON.stringify(
+      curves().filter((c) => c.kind !== "rater").map((c) => c.name));
     sizeCanvas(timeline, w, h);
     sizeCanvas(plane, AV, AV);
     legend.innerHTML = "";
@@ -309,6 +358,14 @@ function render({ model, el }) {
     }
   }
 
+  timeline.addEventListener("click", (ev) => {  // click-to-seek on the timeline
+    const r = timeline.getBoundingClientRect();
+    const frac = (ev.clientX - r.left - PAD_L) / (W - PAD_L - PAD_R);
+    if (frac < 0 || frac > 1) return;
+    const t = frac * model.get("duration");
+    if (!audio.paused) audio.currentTime = t;
+    setPosition(t, true);
+  });
   slider.addEventListener("input", () => {
     const t = Number(slider.value);
     if (!audio.paused) audio.currentTime = t;

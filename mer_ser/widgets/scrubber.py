@@ -27,7 +27,13 @@ import pandas as pd
 import traitlets
 
 from mer_ser.experiments.gomez_canon import MODES, music_language
-from mer_ser.widgets.view import ClipView, clip_base, render_png, with_models
+from mer_ser.widgets.view import (
+    ClipView,
+    clip_base,
+    render_png,
+    spectrogram_ticks,
+    with_models,
+)
 
 
 @dataclass(frozen=True)
@@ -38,12 +44,16 @@ class ContinuousPredictions:
         name: the model's label (e.g. ``"S2M_TL"``).
         corpus: name of the corpus whose clips it predicts.
         predictions: clip id -> ``(T, 2)``.
+        kind: ``"continuous"``.
+        spread: clip id -> ``(T, 2)`` spread across the model's trials (drawn as a band), or
+            ``None``.
     """
 
     name: str
     corpus: str
     predictions: dict = field(repr=False)
     kind: str = "continuous"
+    spread: dict | None = field(default=None, repr=False)
 
     @classmethod
     def from_condition(cls, result, name: str | None = None, trial: int | None = None):
@@ -105,6 +115,7 @@ class ScrubberCanvas(anywidget.AnyWidget):
     spec_shape = traitlets.List([0, 0]).tag(sync=True)
     curves = traitlets.List([]).tag(sync=True)
     quadrants = traitlets.List([]).tag(sync=True)
+    spec_ticks = traitlets.List([]).tag(sync=True)
     audio = traitlets.Bytes(b"").tag(sync=True)
     position = traitlets.Float(0.0).tag(sync=True)
     trail = traitlets.Float(5.0).tag(sync=True)
@@ -125,11 +136,15 @@ class ScrubberCanvas(anywidget.AnyWidget):
             self.duration = max(view.duration, 1e-3)
             self.spectrogram = np.ascontiguousarray(view.spectrogram, np.uint8).tobytes()
             self.spec_shape = list(view.spectrogram.shape)
-            self.curves = [
-                {"name": c.name, "kind": c.kind, "colour": c.colour, "t": arr(c.time),
-                 "a": arr(c.arousal), "v": arr(c.valence)}
-                for c in view.av_curves()
-            ]  # fmt: skip
+            self.spec_ticks = [[round(f, 4), lab] for f, lab in spectrogram_ticks(view.sr)]
+            curves = []
+            for c in view.av_curves():
+                d = {"name": c.name, "kind": c.kind, "colour": c.colour, "t": arr(c.time),
+                     "a": arr(c.arousal), "v": arr(c.valence)}  # fmt: skip
+                if c.arousal_sd is not None:  # the spread across the model's trials
+                    d |= {"sa": arr(c.arousal_sd), "sv": arr(c.valence_sd)}
+                curves.append(d)
+            self.curves = curves
             self.quadrants = [
                 {"name": q.name, "t": arr(q.time), "p": np.round(q.prob, 4).tolist()}
                 for q in view.quadrants
@@ -142,22 +157,30 @@ class ScrubberCanvas(anywidget.AnyWidget):
 class ClipScrubber(W.VBox):
     """Scrub a clip's emotion curves: targets, raters and models, with audio.
 
+    Any recording opens too (:meth:`open_file`, the path field and its *Open* button, or an
+    upload in JupyterLab): it is scored by the model bundles chosen in the *bundles* picker (by
+    default those under ``<data_root>/models``) and shown under the corpus ``files``.
+
     Args:
-        corpora: ``{name: Corpus}`` (or one :class:`~mer_ser.corpora.Corpus`).
+        corpora: ``{name: Corpus}`` (or one :class:`~mer_ser.corpora.Corpus`); may be empty
+            when files are opened.
         models: :class:`ContinuousPredictions` / :class:`QuadrantPredictions`; each applies to
             the corpus it names.
         corpus: the corpus shown first (default: the first one).
         clip: the clip shown first (default: the corpus' first clip that a model predicts).
         trail: seconds of fading trail on the arousal-valence plane.
-        export_dir: where the export button writes PNGs.
+        export_dir: where the export buttons write PNGs and CSVs (and uploads are kept).
+        bundles: the model bundles offered for opened files (names, folders or bundles; default:
+            every continuous and quadrant bundle under ``<data_root>/models``).
+        data_root: where bundle names are looked up.
     """
 
-    def __init__(self, corpora, models=(), *, corpus=None, clip=None, trail=5.0,
-                 export_dir: str | os.PathLike = "."):  # fmt: skip
-        if not isinstance(corpora, dict):
+    def __init__(self, corpora=None, models=(), *, corpus=None, clip=None, trail=5.0,
+                 export_dir: str | os.PathLike = ".", bundles=None, data_root=None):  # fmt: skip
+        if corpora is None:
+            corpora = {}
+        elif not isinstance(corpora, dict):
             corpora = {corpora.name: corpora}
-        if not corpora:
-            raise ValueError("ClipScrubber needs at least one corpus")
         self.corpora = dict(corpora)
         self.models = list(models)
         unknown = {m.corpus for m in self.models} - set(self.corpora)
@@ -171,19 +194,35 @@ class ClipScrubber(W.VBox):
         self._clip = W.Dropdown(description="clip")
         self.model_picker = W.SelectMultiple(description="models", rows=3)
         self.export_button = W.Button(description="Export PNG", icon="download")
+        self.csv_button = W.Button(description="Export CSV", icon="table")
         self.status_line = W.HTML()
         self.export_button.on_click(lambda _: self._on_export())
+        self.csv_button.on_click(lambda _: self._on_export_csv())
+        self.data_root = data_root
+        self.file_path = W.Text(placeholder="path of an audio file", description="file")
+        self.open_button = W.Button(description="Open", icon="folder-open")
+        self.upload = W.FileUpload(accept="audio/*", multiple=False, description="Upload")
+        self.bundle_picker = W.SelectMultiple(description="bundles", rows=3)
+        self.bundle_picker.options = self._offered(bundles)
+        self.bundle_picker.value = tuple(self.bundle_picker.options)
+        self.open_button.on_click(lambda _: self._on_open())
+        self.upload.observe(lambda _: self._on_upload(), "value")
+        self._files: list[Path] = []  # opened files, in order
+        self._labels: dict = {}  # file -> its own label
+        self._file_models: dict = {}  # bundle name -> clip -> (model, predictions, spread)
         super().__init__(
             [
                 W.HBox([self._corpus, self._clip]),
-                self.model_picker,
+                W.HBox([self.file_path, self.open_button, self.upload]),
+                W.HBox([self.model_picker, self.bundle_picker]),
                 self.canvas,
-                W.HBox([self.export_button, self.status_line]),
+                W.HBox([self.export_button, self.csv_button, self.status_line]),
             ]
         )
         self._updating = False  # pickers being filled in code: one refresh at the end
-        self._corpus.value = corpus or next(iter(self.corpora))
-        self._fill_clips(clip)
+        if self.corpora:  # otherwise nothing is shown until a file is opened
+            self._corpus.value = corpus or next(iter(self.corpora))
+            self._fill_clips(clip)
         self._corpus.observe(lambda _: self._user(self._fill_clips, None), "value")
         self._clip.observe(lambda _: self._user(self._fill_models), "value")
         self.model_picker.observe(lambda _: self._user(self._refresh), "value")
@@ -225,7 +264,11 @@ class ClipScrubber(W.VBox):
         corpus = self.corpora[self._corpus.value]
         clip = self._clip.value
         chosen = [m for m in self._for(corpus.name) if m.name in self.model_picker.value]
-        preds = {m.name: m.predictions[clip] for m in chosen if m.kind == "continuous"}
+        preds = {
+            m.name: (m.predictions[clip], m.spread[clip]) if m.spread else m.predictions[clip]
+            for m in chosen
+            if m.kind == "continuous"
+        }
         quads = {m.name: m.predictions[clip] for m in chosen if m.kind == "quadrant"}
         key = (corpus.name, clip)
         if key not in self._bases:  # audio and spectrogram: once per clip, not per model toggle
@@ -236,6 +279,98 @@ class ClipScrubber(W.VBox):
         base, wav = self._bases[key]
         self.view = with_models(base, preds, quads)
         self.canvas.show(self.view, audio=wav)
+
+    # -- files ------------------------------------------------------------------------------
+    def _offered(self, bundles) -> list[str]:
+        from mer_ser import bundles as bd
+
+        if bundles is not None:
+            return [str(b.path if isinstance(b, bd.Bundle) else b) for b in bundles]
+        if self.data_root is None:
+            return []
+        names = bd.list_bundles(self.data_root)
+        root = bd.models_dir(self.data_root)
+        kinds = {n: _kind_of(root / n) for n in names}
+        return [n for n in names if kinds[n] in ("continuous", "quadrant")]
+
+    def open_file(self, path, *, bundles=None, label=None, domain: str = "music"):
+        """Show an audio file (any format libsndfile reads) scored by model bundles.
+
+        Args:
+            path: the file.
+            bundles: bundles to score it with (default: those chosen in the bundles picker).
+            label: the file's own continuous label (a ``time, arousal, valence`` table), drawn
+                as its gold standard.
+            domain: ``"music"`` or ``"speech"``.
+
+        Returns:
+            The scrubber, showing the file.
+        """
+        from mer_ser.widgets.files import FILES, bundle_models, file_corpus
+
+        path = Path(path).resolve()
+        if label is not None:
+            self._labels[str(path)] = label
+        files = self._files if path in self._files else [*self._files, path]
+        corpus = file_corpus(files, domain=domain, labels=self._labels, name=FILES)
+        cid = corpus.clips.index[list(corpus.clips["audio_path"]).index(str(path))]
+        chosen = list(bundles) if bundles is not None else list(self.bundle_picker.value)
+        for m in bundle_models(chosen, corpus.subset([cid]), data_root=self.data_root):
+            got = self._file_models.setdefault(m.name, {})
+            got[cid] = (m, m.predictions[cid], (m.spread or {}).get(cid) if m.kind == "continuous"
+                        else None)  # fmt: skip
+        merged = [m for m in self.models if m.corpus != FILES]
+        for name, per_clip in self._file_models.items():
+            first = next(iter(per_clip.values()))[0]
+            preds = {c: v[1] for c, v in per_clip.items()}
+            if first.kind == "continuous":
+                spread = {c: v[2] for c, v in per_clip.items()}
+                merged.append(ContinuousPredictions(name, FILES, preds, spread=spread))
+            else:
+                merged.append(QuadrantPredictions(name, FILES, preds))
+        self._files, self.models = files, merged
+        self.corpora[FILES] = corpus
+        self._bases.pop((FILES, cid), None)
+        self._updating = True
+        try:
+            self._corpus.options = list(self.corpora)
+            self._corpus.value = FILES
+        finally:
+            self._updating = False
+        self._fill_clips(cid)
+        self.status_line.value = f"opened <code>{path}</code> with {len(chosen)} bundle(s)"
+        return self
+
+    def _on_open(self):
+        try:
+            self.open_file(self.file_path.value.strip())
+        except Exception as e:  # shown to the user, not raised into the event loop
+            self.status_line.value = f"<b>cannot open</b>: {e}"
+
+    def _on_upload(self):
+        from mer_ser.widgets.files import save_upload
+
+        for item in self.upload.value or ():
+            path = save_upload(item["content"], item["name"], self.export_dir / "uploads")
+            try:
+                self.open_file(path)
+            except Exception as e:
+                self.status_line.value = f"<b>cannot open</b> {item['name']}: {e}"
+
+    def export_csv(self, path: str | os.PathLike | None = None) -> Path:
+        """Write every curve shown (:meth:`~mer_ser.widgets.ClipView.curves_frame`) as CSV.
+
+        Default path: ``<export_dir>/scrubber_<corpus>_<clip>.csv``.
+        """
+        from mer_ser.plots import save_csv
+
+        v = self.view
+        path = Path(path or self.export_dir / f"scrubber_{v.corpus}_{v.clip_id}.csv")
+        save_csv(v.curves_frame(), path)
+        return path
+
+    def _on_export_csv(self):
+        self.status_line.value = f"saved <code>{self.export_csv()}</code>"
 
     # -- public API -------------------------------------------------------------------------
     @property
@@ -303,3 +438,13 @@ class ClipScrubber(W.VBox):
         name = f"scrubber_{v.corpus}_{v.clip_id}_{self.position:07.2f}s.png"
         path = self.save_png(self.export_dir / name)
         self.status_line.value = f"saved <code>{path}</code>"
+
+
+def _kind_of(folder: Path) -> str | None:
+    """A bundle folder's ``kind`` from its manifest (``None`` if unreadable)."""
+    import json
+
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("kind")
+    except (OSError, ValueError):
+        return None

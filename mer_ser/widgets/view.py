@@ -45,6 +45,8 @@ class Curve:
         arousal: ``(T,)`` in [-1, 1].
         valence: ``(T,)`` in [-1, 1].
         colour: CSS colour.
+        arousal_sd: ``(T,)`` spread of the arousal (across a model's trials), or ``None``.
+        valence_sd: ``(T,)`` spread of the valence, or ``None``.
     """
 
     name: str
@@ -53,10 +55,14 @@ class Curve:
     arousal: np.ndarray
     valence: np.ndarray
     colour: str = GOLD_COLOUR
+    arousal_sd: np.ndarray | None = None
+    valence_sd: np.ndarray | None = None
 
     def __post_init__(self):
         t = np.asarray(self.time, float)
-        for what in ("arousal", "valence"):
+        for what in ("arousal", "valence", "arousal_sd", "valence_sd"):
+            if getattr(self, what) is None:
+                continue
             v = np.asarray(getattr(self, what), float)
             if v.shape != t.shape:
                 raise ValueError(f"curve {self.name!r}: {what} has shape {v.shape}, time {t.shape}")
@@ -144,6 +150,31 @@ class ClipView:
         """Each curve's ``(arousal, valence)`` at time ``t`` (the AV plane's current points)."""
         return {c.name: c.at(t) for c in self.av_curves()}
 
+    def curves_frame(self):
+        """Every curve shown, long format, times in seconds.
+
+        Columns ``curve, kind, time, arousal, valence``, with ``arousal_sd``, ``valence_sd``
+        where a model has a spread and ``Q1`` .. ``Q4`` for quadrant models.
+        """
+        import pandas as pd
+
+        parts = []
+        for c in self.curves:
+            part = {"curve": c.name, "kind": c.kind, "time": c.time, "arousal": c.arousal,
+                    "valence": c.valence}  # fmt: skip
+            if c.arousal_sd is not None:
+                part |= {"arousal_sd": c.arousal_sd, "valence_sd": c.valence_sd}
+            parts.append(pd.DataFrame(part))
+        for q in self.quadrants:
+            av = q.expected_av()
+            part = {"curve": q.name, "kind": "quadrant", "time": q.time, "arousal": av.arousal,
+                    "valence": av.valence}  # fmt: skip
+            part |= {f"Q{k + 1}": np.asarray(q.prob)[:, k] for k in range(4)}
+            parts.append(pd.DataFrame(part))
+        if not parts:
+            return pd.DataFrame(columns=["curve", "kind", "time", "arousal", "valence"])
+        return pd.concat(parts, ignore_index=True)
+
     def wav_bytes(self, sr: int = 16000) -> bytes:
         """The audio as a 16-bit PCM WAV file (resampled to at most ``sr``), for the browser."""
         import soundfile as sf
@@ -156,6 +187,23 @@ class ClipView:
         buf = io.BytesIO()
         sf.write(buf, np.clip(y, -1, 1), rate, format="WAV", subtype="PCM_16")
         return buf.getvalue()
+
+
+def spectrogram_ticks(sr: int, n_mels: int = 64) -> list[tuple[float, str]]:
+    """Frequency labels of the spectrogram image: ``(height fraction from the bottom, label)``.
+
+    The image's bands are mel bands (``librosa.mel_frequencies``, 0 Hz to Nyquist); the labels
+    are round frequencies placed where they fall on that scale.
+    """
+    import librosa
+
+    top = librosa.hz_to_mel(sr / 2)
+    out = []
+    for hz in (0, 250, 500, 1000, 2000, 4000, 8000, 16000):
+        if hz <= sr / 2:
+            label = f"{hz // 1000}k" if hz >= 1000 else str(hz)
+            out.append((float(librosa.hz_to_mel(hz) / top), label))
+    return out
 
 
 def spectrogram_image(y: np.ndarray, sr: int, *, n_mels: int = 64, max_columns: int = 1200):
@@ -176,11 +224,18 @@ def spectrogram_image(y: np.ndarray, sr: int, *, n_mels: int = 64, max_columns: 
     return np.round((db + 80.0) / 80.0 * 255).clip(0, 255).astype(np.uint8)
 
 
-def frame_curve(name: str, pred: np.ndarray, colour: str, *, win: float = 2.0, hop: float = 1.0):
-    """A regressor's per-frame ``(T, 2)`` arousal/valence prediction as a :class:`Curve`."""
+def frame_curve(name: str, pred: np.ndarray, colour: str, *, sd=None, win: float = 2.0,
+                hop: float = 1.0):  # fmt: skip
+    """A regressor's per-frame ``(T, 2)`` arousal/valence prediction as a :class:`Curve`.
+
+    ``sd``: ``(T, 2)`` spread across the model's trials (drawn as a band), or ``None``.
+    """
     pred = np.asarray(pred, float)
     t = frame_centres(len(pred), win=win, hop=hop)
-    return Curve(name, "model", t, pred[:, 0], pred[:, 1], colour)
+    spread = (
+        (None, None) if sd is None else (np.asarray(sd, float)[:, 0], np.asarray(sd, float)[:, 1])
+    )
+    return Curve(name, "model", t, pred[:, 0], pred[:, 1], colour, *spread)
 
 
 def clip_view(corpus, clip_id: str, *, predictions=None, quadrants=None, sr: int = 16000,
@@ -191,7 +246,8 @@ def clip_view(corpus, clip_id: str, *, predictions=None, quadrants=None, sr: int
         corpus: the corpus (built-in or adapted); gold and rater traces are taken when present.
         clip_id: the clip.
         predictions: model name -> per-frame ``(T, 2)`` arousal/valence predictions (1 Hz
-            frames), or a ready :class:`Curve`.
+            frames), a ``(predictions, spread)`` pair (the spread across trials, ``(T, 2)``),
+            or a ready :class:`Curve`.
         quadrants: model name -> ``(time, prob)`` patch-wise quadrant probabilities, or a
             ready :class:`QuadrantCurve`.
         sr: audio rate to load at.
@@ -233,7 +289,12 @@ def with_models(base: ClipView, predictions=None, quadrants=None) -> ClipView:
     colours = iter(PALETTE * 4)
     curves = list(base.curves)
     for name, p in (predictions or {}).items():
-        curves.append(p if isinstance(p, Curve) else frame_curve(name, p, next(colours)))
+        if isinstance(p, Curve):
+            curves.append(p)
+        elif isinstance(p, tuple):
+            curves.append(frame_curve(name, p[0], next(colours), sd=p[1]))
+        else:
+            curves.append(frame_curve(name, p, next(colours)))
     quads = []
     for name, q in (quadrants or {}).items():
         quads.append(q if isinstance(q, QuadrantCurve) else QuadrantCurve(name, *q, next(colours)))
@@ -260,7 +321,9 @@ def render_png(view: ClipView, position: float, path: str | os.PathLike | None =
     ax0 = fig.add_subplot(grid[0, 0])
     ax0.imshow(view.spectrogram, origin="lower", aspect="auto", cmap="magma",
                extent=(0, dur, 0, view.spectrogram.shape[0]))  # fmt: skip
-    ax0.set_ylabel("mel band")
+    ticks = spectrogram_ticks(view.sr, view.spectrogram.shape[0])
+    ax0.set_yticks([f * view.spectrogram.shape[0] for f, _ in ticks], [lab for _, lab in ticks])
+    ax0.set_ylabel("Hz (mel scale)")
     ax0.set_title(f"{view.corpus} / {view.clip_id}   t = {position:.1f} s", loc="left")
     axes = [ax0]
     for i, dim in enumerate(("arousal", "valence")):
@@ -269,7 +332,12 @@ def render_png(view: ClipView, position: float, path: str | os.PathLike | None =
             lw = 2.0 if c.kind == "gold" else (0.8 if c.kind == "rater" else 1.5)
             ax.plot(c.time, getattr(c, dim), color=c.colour, lw=lw,
                     label=c.name if i == 0 and c.kind != "rater" else None)  # fmt: skip
+            sd = getattr(c, f"{dim}_sd")
+            if sd is not None:
+                m = np.asarray(getattr(c, dim))
+                ax.fill_between(c.time, m - sd, m + sd, color=c.colour, alpha=0.2, lw=0)
         ax.set_ylim(-1.05, 1.05)
+        ax.set_yticks([-1, 0, 1])
         ax.set_ylabel(dim)
         ax.axhline(0, color="#cccccc", lw=0.6)
         axes.append(ax)
@@ -279,15 +347,17 @@ def render_png(view: ClipView, position: float, path: str | os.PathLike | None =
         ax.stackplot(q.time, np.asarray(q.prob).T, labels=("Q1", "Q2", "Q3", "Q4"),
                      colors=("#e45756", "#f58518", "#4c78a8", "#54a24b"), alpha=0.8)  # fmt: skip
         ax.set_ylim(0, 1)
+        ax.set_yticks([0, 0.5, 1])
         ax.set_ylabel(f"P(Q) {q.name}", fontsize=8)
-        ax.legend(loc="upper right", fontsize=7, ncol=4)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
         axes.append(ax)
     for ax in axes:
         ax.axvline(position, color="#00a0ff", lw=1.5)
         ax.set_xlim(0, dur)
     axes[-1].set_xlabel("time (s)")
-    if len(axes) > 1 and axes[1].get_legend_handles_labels()[0]:
-        axes[1].legend(loc="upper right", fontsize=7, ncol=3)
+    if len(axes) > 1 and axes[1].get_legend_handles_labels()[0]:  # above the panels, not on them
+        axes[1].legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=7, ncol=4,
+                       frameon=False, borderaxespad=0.1)  # fmt: skip
     av = fig.add_subplot(grid[:, 1])
     av.axhline(0, color="#bbbbbb", lw=0.8)
     av.axvline(0, color="#bbbbbb", lw=0.8)
@@ -311,6 +381,9 @@ def render_png(view: ClipView, position: float, path: str | os.PathLike | None =
     av.yaxis.set_label_position("right")
     av.yaxis.tick_right()
     av.set_title("arousal-valence plane", fontsize=10)
+    if av.get_legend_handles_labels()[0]:  # below the plane: the curves stay visible
+        av.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), fontsize=7, ncol=2,
+                  frameon=False)  # fmt: skip
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
