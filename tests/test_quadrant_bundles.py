@@ -78,6 +78,11 @@ def test_a_quadrant_bundle_scores_a_clip_file_as_the_track_did(rodningen):
         assert scores["clips"] == len(track.splits["music"].test)
         prov = bundle.manifest["provenance"]
         assert prov["normalisation"]["domain"] == stats_from
+        trained_on = "music" if setting == "MER2MER" else "speech"
+        assert prov["trained_on"] == [
+            {"name": track.sets[trained_on].name, "domain": trained_on,
+             "clips": len(track.sets[trained_on]), "sha256": track.sets[trained_on].fingerprint()}
+        ]  # fmt: skip
         assert bundle.manifest["features"]["input_shape"] == list(x.shape[1:])
 
 

@@ -37,6 +37,7 @@ import pandas as pd
 from mer_ser.bundles.audio import compare_1hz_chunked, segment
 from mer_ser.bundles.store import MANIFEST, Bundle, BundleError, models_dir, save_bundle
 from mer_ser.corpora.labels import QUADRANTS
+from mer_ser.experiments.gomez_canon.data import music_fingerprint
 from mer_ser.experiments.jobs import classifier_state, flatten_tree
 from mer_ser.features import ComParE1Hz, LogMel3D, MelPatches
 from mer_ser.models import ADCRNN, DCNN, PackedDAEClassifier, SCAEClassifier
@@ -377,10 +378,11 @@ def export_rodningen(track, results: pd.DataFrame, data_root: str | os.PathLike)
             "paper": "Rodningen 2022, MSc thesis, chapters 4-5",
             "model": model,
             "setting": setting,
-            "trained_on": [track.sets[trained_on].name]
-            + ([track.sets["music"].name] if setting == "SER2MER_FT" else []),
+            "trained_on": [
+                _corpus(track.sets[d])
+                for d in ([trained_on, "music"] if setting == "SER2MER_FT" else [trained_on])
+            ],
             "normalisation": {"name": "source", "statistics_of": s.name, "domain": s.domain},
-            "source": {"name": s.name, "domain": s.domain, "clips": len(s)},
             "protocol": track.protocol.name,
             "seed": int(track.seed),
             "cache_key": trained.key,
@@ -389,6 +391,11 @@ def export_rodningen(track, results: pd.DataFrame, data_root: str | os.PathLike)
         folder = models_dir(data_root) / f"rodningen2022_{model}_{setting}"
         out.append(save_bundle(folder, manifest, _arrays(trained.params, mean, std, runs)))
     return out
+
+
+def _corpus(s) -> dict:
+    """Name, domain, clips and content hash of a clip set."""
+    return {"name": s.name, "domain": s.domain, "clips": len(s), "sha256": s.fingerprint()}
 
 
 def _stacked_tree(tree: dict, runs: int) -> dict:
@@ -434,7 +441,11 @@ def export_language_transfer(
             "mode": mode,
             "setting": setting,
             "speech_pool": {"language": speech, "seconds": p.amounts[amount], "amount": amount},
-            "music": {"name": transfer.music[lang].name, "language": lang},
+            "music": {
+                "name": transfer.music[lang].name,
+                "language": lang,
+                "sha256": music_fingerprint(transfer.music[lang]),
+            },
             "pretrained_key": pretrained.key,
             "cache_key": job.key,
             "protocol": p.name,

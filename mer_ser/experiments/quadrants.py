@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mer_ser._io import sha256_arrays
 from mer_ser.corpora.labels import QUADRANTS
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import CorpusError
@@ -70,6 +71,11 @@ class ClipSet:
             raise CorpusError(f"{self.name}: no valid frame to compute statistics from")
         flat = sel.reshape(-1, sel.shape[-1])
         return flat.mean(axis=0), np.maximum(flat.std(axis=0), 1e-8)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the features, labels and names (a cache key for trained models)."""
+        names = (self.name, self.domain, "|".join(self.clip_ids), str(self.standardised))
+        return sha256_arrays(names, (self.x, self.valid, self.quadrant))
 
     def standardise(self, mean: np.ndarray, std: np.ndarray) -> ClipSet:
         """The set standardised per channel with given statistics (e.g. of a training fold)."""

@@ -35,7 +35,6 @@ import pandas as pd
 from flax import nnx
 
 from mer_ser import metrics
-from mer_ser._io import sha256_arrays
 from mer_ser.experiments.data import Data
 from mer_ser.experiments.jobs import (
     JobCache,
@@ -570,5 +569,4 @@ def _preset(build, trained, k: int):
 
 
 def _fingerprint(s: ClipSet) -> str:
-    names = (s.name, s.domain, "|".join(s.clip_ids), str(s.standardised))
-    return sha256_arrays(names, (s.x, s.valid, s.quadrant))
+    return s.fingerprint()

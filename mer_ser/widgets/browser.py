@@ -147,7 +147,7 @@ def _open_and_run(page, base: str, token: str, notebook: str, timeout: float) ->
     t0 = time.monotonic()
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    page.locator(".mer-ser-scrubber").wait_for(state="visible", timeout=timeout * 1000)
+    page.locator(".mer-ser-scrubber").first.wait_for(state="visible", timeout=timeout * 1000)
     page.wait_for_function(
         "() => { const c = document.querySelector('.mer-ser-scrubber canvas.mss-timeline');"
         " return c && c.dataset.cursorX !== undefined; }",
@@ -223,7 +223,7 @@ def drive_scrubber(base: str, token: str, notebook: str, *, chromium: str, scree
         try:
             page.set_default_timeout(timeout * 1000)
             run_seconds = _open_and_run(page, base, token, notebook, timeout)
-            scrubber = page.locator(".mer-ser-scrubber")
+            scrubber = page.locator(".mer-ser-scrubber").first
             scrubber.scroll_into_view_if_needed()
             before = _read(page)
             slider = scrubber.locator("input.mss-slider")
@@ -259,7 +259,9 @@ def drive_scrubber(base: str, token: str, notebook: str, *, chromium: str, scree
             if screenshot is not None:
                 Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
                 # the whole widget: pickers, canvas, export button
-                box = page.locator(".jp-OutputArea-output", has=scrubber).last
+                box = scrubber.locator(
+                    "xpath=ancestor::div[contains(@class, 'jp-OutputArea-output')][1]"
+                )
                 box.screenshot(path=str(screenshot))
             out = {"before": before, "after": after, "playing": playing,
                    "run_seconds": round(run_seconds, 1)}  # fmt: skip

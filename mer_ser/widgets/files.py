@@ -10,12 +10,14 @@ trials, a quadrant bundle's probabilities per window.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import soundfile as sf
 
 from mer_ser import bundles as bd
+from mer_ser.corpora.audio import AudioRepair
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import AudioError
 from mer_ser.widgets.scrubber import ContinuousPredictions, QuadrantPredictions
@@ -79,28 +81,36 @@ def bundle_models(models, corpus: Corpus, *, data_root=None) -> list:
         BundleError: a bundle is not found or is an encoder (it has no emotion curve).
     """
     out = []
-    for model in models:
-        bundle = bd.resolve(model, data_root)
-        if bundle.kind not in ("continuous", "quadrant"):
-            raise bd.BundleError(f"{bundle.path}: a {bundle.kind} bundle has no emotion curve")
-        preds, spread = {}, {}
-        for cid in corpus.clips.index:
-            tables = bd.predict_tables(bundle, corpus.audio_file(cid))
-            if bundle.kind == "continuous":
-                f = tables["frame"]
-                preds[cid] = f[["arousal", "valence"]].to_numpy(float)
-                spread[cid] = f[["arousal_sd", "valence_sd"]].to_numpy(float)
-            else:
-                w = tables["window"]
-                start = w.index.get_level_values("start").total_seconds().to_numpy()
-                end = w.index.get_level_values("end").total_seconds().to_numpy()
-                q = w[["Q1", "Q2", "Q3", "Q4"]].to_numpy(float)
-                preds[cid] = ((start + end) / 2, q / q.sum(axis=1, keepdims=True))
-        if bundle.kind == "continuous":
-            out.append(ContinuousPredictions(bundle.name, corpus.name, preds, spread=spread))
-        else:
-            out.append(QuadrantPredictions(bundle.name, corpus.name, preds))
+    with warnings.catch_warnings(record=True) as caught:  # each repair once, not per bundle
+        warnings.simplefilter("always", AudioRepair)
+        for model in models:
+            out.append(_bundle_model(model, corpus, data_root))
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        warnings.warn(message, AudioRepair, stacklevel=2)
     return out
+
+
+def _bundle_model(model, corpus: Corpus, data_root):
+    """One bundle as a scrubber model of ``corpus``'s files (see :func:`bundle_models`)."""
+    bundle = bd.resolve(model, data_root)
+    if bundle.kind not in ("continuous", "quadrant"):
+        raise bd.BundleError(f"{bundle.path}: a {bundle.kind} bundle has no emotion curve")
+    preds, spread = {}, {}
+    for cid in corpus.clips.index:
+        tables = bd.predict_tables(bundle, corpus.audio_file(cid))
+        if bundle.kind == "continuous":
+            f = tables["frame"]
+            preds[cid] = f[["arousal", "valence"]].to_numpy(float)
+            spread[cid] = f[["arousal_sd", "valence_sd"]].to_numpy(float)
+        else:
+            w = tables["window"]
+            start = w.index.get_level_values("start").total_seconds().to_numpy()
+            end = w.index.get_level_values("end").total_seconds().to_numpy()
+            q = w[["Q1", "Q2", "Q3", "Q4"]].to_numpy(float)
+            preds[cid] = ((start + end) / 2, q / q.sum(axis=1, keepdims=True))
+    if bundle.kind == "continuous":
+        return ContinuousPredictions(bundle.name, corpus.name, preds, spread=spread)
+    return QuadrantPredictions(bundle.name, corpus.name, preds)
 
 
 def save_upload(content: bytes, name: str, folder: str | os.PathLike) -> Path:

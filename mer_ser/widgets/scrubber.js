@@ -168,7 +168,10 @@ function render({ model, el }) {
       ctx.restore();
       ctx.font = "10px sans-serif";
       ctx.textAlign = "right";
-      for (const v of [1, 0, -1]) ctx.fillText(String(v), PAD_L - 4, yOf(v) + 3);
+      // inside the panel's frame: 1 just below its top, -1 just above its bottom
+      for (const [v, dy] of [[1, 9], [0, 3], [-1, -2]]) {
+        ctx.fillText(String(v), PAD_L - 4, yOf(v) + dy);
+      }
       ctx.textAlign = "left";
       ctx.font = "11px sans-serif";
       // spread across a model's trials: a band of one standard deviation

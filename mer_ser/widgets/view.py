@@ -199,7 +199,7 @@ def spectrogram_ticks(sr: int, n_mels: int = 64) -> list[tuple[float, str]]:
 
     top = librosa.hz_to_mel(sr / 2)
     out = []
-    for hz in (0, 250, 500, 1000, 2000, 4000, 8000, 16000):
+    for hz in (0, 500, 1000, 2000, 4000, 8000, 16000):
         if hz <= sr / 2:
             label = f"{hz // 1000}k" if hz >= 1000 else str(hz)
             out.append((float(librosa.hz_to_mel(hz) / top), label))
