@@ -90,12 +90,7 @@ def predict_features(bundle: Bundle, x: np.ndarray) -> np.ndarray:
     Raises:
         BundleError: ``x`` has another feature dimension than the model expects.
     """
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 2 or x.shape[1] != bundle.n_features:
-        raise BundleError(
-            f"{bundle.path}: the model expects features of dimension {bundle.n_features} "
-            f"({bundle.manifest['features']['name']}), got an array of shape {x.shape}"
-        )
+    x = bundle.features(x)
     ens = bundle.manifest["ensemble"]
     t, f = int(ens["trials"]), int(ens["folds"])
     params = bundle.params

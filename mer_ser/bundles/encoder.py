@@ -86,12 +86,7 @@ def encode(bundle: Bundle, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         BundleError: ``x`` has another feature dimension than the model expects.
     """
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 2 or x.shape[1] != bundle.n_features:
-        raise BundleError(
-            f"{bundle.path}: the model expects features of dimension {bundle.n_features} "
-            f"(compare_1hz), got an array of shape {x.shape}"
-        )
+    x = bundle.features(x)
     states, fn = _program(bundle)
     h = int(bundle.manifest["architecture"]["config"]["active"])
     n = len(x)

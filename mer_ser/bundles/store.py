@@ -112,6 +112,20 @@ class Bundle:
         p = f"{prefix}/"
         return unflatten({k[len(p) :]: v for k, v in self.arrays.items() if k.startswith(p)})
 
+    def features(self, x) -> np.ndarray:
+        """``x`` as float32 ``(T, n_features)`` frames.
+
+        Raises:
+            BundleError: ``x`` has another feature dimension than the model expects.
+        """
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise BundleError(
+                f"{self.path}: the model expects features of dimension {self.n_features} "
+                f"({self.manifest['features']['name']}), got an array of shape {x.shape}"
+            )
+        return x
+
     def predict_features(self, x: np.ndarray) -> np.ndarray:
         """Per-trial predictions of a continuous model on one feature sequence.
 
