@@ -216,3 +216,32 @@ def test_the_file_table_carries_the_multitask_heads(language):
     assert {"p_arousal_high", "p_valence_positive", "p_arousal_high_sd"} <= set(tables["file"])
     p = tables["window"]["p_arousal_high"]
     assert ((p >= 0) & (p <= 1)).all()
+
+
+def test_an_adcrnn_bundle_scores_audio_as_its_track(tmp_path):
+    """The thesis' second model through the same export: synthetic 1 s clips, two epochs."""
+    from test_rodningen import TINY, _clips
+
+    from mer_ser.features import LogMel3D
+
+    proto = dataclasses.replace(TINY, models=("ADCRNN",), learning_rate={"ADCRNN": 1e-3},
+                                max_epochs=2, runs=2)  # fmt: skip
+    speech = _clips("ser", "speech", 40, (0.4, 0.3, 0.2, 0.1), 0, 0.0)
+    music = _clips("mer", "music", 40, (0.25, 0.25, 0.25, 0.25), 1, 3.0)
+    track = QuadrantTrack(proto, speech=speech, music=music, seed=0)
+    results = track.run("ADCRNN", "MER2MER")
+    (folder,) = bundles.export_rodningen(track, results, tmp_path)
+    bundle = bundles.load_bundle(folder)
+    assert folder.name == "rodningen2022_ADCRNN_MER2MER"
+    arch = bundle.manifest["architecture"]
+    assert arch == {"class": "ADCRNN", "config": {"n_frames": 67, "n_mels": 40}}
+    y = (0.1 * np.random.default_rng(1).standard_normal(16000)).astype(np.float32)
+    spans, probs = window_probabilities(bundle, lambda a, b: y[a:b, None], len(y), 16000, "y")
+    trained, build, apply, _ = track.system("ADCRNN", "MER2MER")
+    mean, std = track.channel_statistics("music")
+    x = ((LogMel3D(pad_seconds=1.0, hop_length=240)(y, 16000) - mean) / std).astype(np.float32)
+    fn = jax.jit(apply)
+    want = np.stack([jax.nn.softmax(fn(classifier_state(build, trained, k), x[None]))[0]
+                     for k in range(2)])  # fmt: skip
+    np.testing.assert_allclose(probs["quadrant"][:, 0], want, atol=1e-6)
+    assert spans.tolist() == [[0.0, 1.0]]

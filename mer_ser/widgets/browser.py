@@ -179,8 +179,9 @@ def _open_file(page, path: str, timeout: float) -> dict:
     scrubber = box.locator(".mer-ser-scrubber")
     timeline = scrubber.locator("canvas.mss-timeline")
     before = float(timeline.get_attribute("data-cursor-x"))
+    timeline.scroll_into_view_if_needed()
     tb = timeline.bounding_box()
-    page.mouse.click(tb["x"] + tb["width"] / 2, tb["y"] + 40)
+    timeline.click(position={"x": tb["width"] / 2, "y": 40})
     page.wait_for_function(
         "x => { const all = document.querySelectorAll('.mer-ser-scrubber canvas.mss-timeline');"
         " return Number(all[all.length - 1].dataset.cursorX) !== x; }",
@@ -227,8 +228,11 @@ def drive_scrubber(base: str, token: str, notebook: str, *, chromium: str, scree
             scrubber.scroll_into_view_if_needed()
             before = _read(page)
             slider = scrubber.locator("input.mss-slider")
+            slider.scroll_into_view_if_needed()
             box = slider.bounding_box()
-            page.mouse.click(box["x"] + at * box["width"], box["y"] + box["height"] / 2)
+            # relative to the slider at click time: output appearing elsewhere on the page may
+            # have moved it since its box was read
+            slider.click(position={"x": at * box["width"], "y": box["height"] / 2})
             page.wait_for_function(
                 "x => Number(document.querySelector('.mer-ser-scrubber canvas.mss-timeline')"
                 ".dataset.cursorX) !== x",
