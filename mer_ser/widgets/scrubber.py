@@ -209,7 +209,7 @@ class ClipScrubber(W.VBox):
         self.upload.observe(lambda _: self._on_upload(), "value")
         self._files: list[Path] = []  # opened files, in order
         self._labels: dict = {}  # file -> its own label
-        self._file_models: dict = {}  # bundle name -> clip -> (model, predictions, spread)
+        self._file_models: dict = {}  # bundle name -> clip -> (kind, predictions, spread)
         super().__init__(
             [
                 W.HBox([self._corpus, self._clip]),
@@ -317,13 +317,13 @@ class ClipScrubber(W.VBox):
         chosen = list(bundles) if bundles is not None else list(self.bundle_picker.value)
         for m in bundle_models(chosen, corpus.subset([cid]), data_root=self.data_root):
             got = self._file_models.setdefault(m.name, {})
-            got[cid] = (m, m.predictions[cid], (m.spread or {}).get(cid) if m.kind == "continuous"
-                        else None)  # fmt: skip
+            spread = (m.spread or {}).get(cid) if m.kind == "continuous" else None
+            got[cid] = (m.kind, m.predictions[cid], spread)
         merged = [m for m in self.models if m.corpus != FILES]
         for name, per_clip in self._file_models.items():
-            first = next(iter(per_clip.values()))[0]
+            kind = next(iter(per_clip.values()))[0]
             preds = {c: v[1] for c, v in per_clip.items()}
-            if first.kind == "continuous":
+            if kind == "continuous":
                 spread = {c: v[2] for c, v in per_clip.items()}
                 merged.append(ContinuousPredictions(name, FILES, preds, spread=spread))
             else:
