@@ -39,6 +39,7 @@ from mer_ser.bundles.store import MANIFEST, Bundle, BundleError, models_dir, sav
 from mer_ser.corpora.labels import QUADRANTS
 from mer_ser.experiments.gomez_canon.data import music_fingerprint
 from mer_ser.experiments.jobs import classifier_state, flatten_tree
+from mer_ser.experiments.rodningen2022 import BUILDERS
 from mer_ser.features import ComParE1Hz, LogMel3D, MelPatches
 from mer_ser.models import ADCRNN, DCNN, PackedDAEClassifier, SCAEClassifier
 from mer_ser.train.checkpoint import flatten
@@ -354,13 +355,14 @@ def export_rodningen(track, results: pd.DataFrame, data_root: str | os.PathLike)
     One bundle per model and setting of ``results`` (from
     :meth:`~mer_ser.experiments.rodningen2022.QuadrantTrack.run`), under the thesis'
     normalisation (``source``: inputs standardised with the training corpus' statistics), with
-    the scores the notebook measured.
+    the scores the notebook measured. Rows of other models (the linear baselines of
+    :meth:`~mer_ser.experiments.rodningen2022.QuadrantTrack.run_linear`) are skipped.
 
     Returns:
         The bundle folders.
     """
     out = []
-    src = results[results["normalisation"] == "source"]
+    src = results[(results["normalisation"] == "source") & results["encoder"].isin(list(BUILDERS))]
     for model, setting in src[["encoder", "setting"]].drop_duplicates().itertuples(index=False):
         trained, _, _, stats_from = track.system(model, setting, "source")
         mean, std = track.channel_statistics(stats_from)

@@ -44,10 +44,10 @@ from mer_ser.experiments.jobs import (
     learning_curves,
     run_classifier_job,
 )
-from mer_ser.experiments.quadrants import ClipSet
+from mer_ser.experiments.quadrants import ClipSet, clip_matrix
 from mer_ser.experiments.splits import stratified_group_split, stratified_split
 from mer_ser.features.mel import LogMel3D
-from mer_ser.models import ADCRNN, DCNN
+from mer_ser.models import ADCRNN, DCNN, linear
 from mer_ser.train.engine import TrainConfig, folds_from_masks, make_classifier_fit
 
 
@@ -72,6 +72,9 @@ class Protocol:
     monitor: str = "accuracy"  # best checkpoint on validation "accuracy" or "macro_f1"
     #: "bfloat16": mixed precision on a GPU (:mod:`mer_ser.train.precision`); not a thesis setting.
     compute_dtype: str = "float32"
+    #: SER train / validation split: ``"stratified"`` by quadrant (the thesis) or ``"grouped"``
+    #: (stratified with every speaker in one partition, so SER2SER is speaker-independent).
+    ser_split: str = "stratified"
 
     def extractor(self) -> LogMel3D:
         """The 3-D log-mel of section 4.3 at this profile's padding and hop."""
@@ -152,8 +155,17 @@ def mer_split(s: ClipSet, p: Protocol, seed: int) -> Split:
 
 
 def ser_split(s: ClipSet, p: Protocol, seed: int) -> Split:
-    """SER train / validation, stratified by quadrant (no SER test set in the thesis)."""
-    part = stratified_split(s.quadrant, p.ser_fractions, seed=seed)
+    """SER train / validation, stratified by quadrant (no SER test set in the thesis).
+
+    ``p.ser_split == "grouped"``: also every speaker in one partition
+    (:func:`~mer_ser.experiments.splits.stratified_group_split`).
+    """
+    if p.ser_split == "grouped":
+        part = stratified_group_split(s.quadrant, s.groups, p.ser_fractions, seed=seed)
+    elif p.ser_split == "stratified":
+        part = stratified_split(s.quadrant, p.ser_fractions, seed=seed)
+    else:
+        raise ValueError(f"ser_split must be 'stratified' or 'grouped', got {p.ser_split!r}")
     return Split(np.flatnonzero(part == 0), np.flatnonzero(part == 1), np.zeros(0, int))
 
 
@@ -180,6 +192,8 @@ class QuadrantTrack:
         self._models: dict = {}
         self._confusion: dict = {}
         self._outcomes: dict = {}
+        #: :meth:`run_linear`'s fitted models by ``(label, setting, normalisation)``.
+        self.linear_models: dict = {}
 
     @classmethod
     def from_corpora(cls, data: Data, corpora: dict, protocol=None) -> QuadrantTrack:
@@ -331,11 +345,72 @@ class QuadrantTrack:
         src = self._normalised(source, stats_from if setting == "SER2MER_FT" else source)
         val = self.splits[source].val
         pred_val = self._predict(trained, build, apply, jnp.asarray(src.x[val]))
+        return self._score(model, setting, normalisation, pred_test, pred_val, source)
+
+    def run_linear(
+        self,
+        features: dict,
+        setting: str,
+        normalisation: str = "source",
+        *,
+        kind: str = "linear_svm",
+        label: str = "eGeMAPS SVM",
+    ) -> pd.DataFrame:
+        """A functionals + linear-model baseline on the same splits, as a row of Table 5.1.
+
+        The model (:mod:`mer_ser.models.linear`) is fitted on the source's training partition
+        at each regularisation of :data:`~mer_ser.models.linear.GRID` and the one with the best
+        unweighted average recall on the source's validation partition is kept; it is convex,
+        so one run. Features are standardised per feature with training-partition statistics:
+        the source's (``"source"``) or, for the music in SER2MER, the music's own
+        (``"domain"``), as :meth:`run` does for the log-mel channels.
+
+        Args:
+            features: ``{"speech": {clip id: (1, d)}, "music": {...}}``, e.g. openSMILE
+                eGeMAPS functionals per clip (:class:`~mer_ser.features.SmileFunctionals`),
+                for at least the track's clips.
+            setting: ``"SER2MER"`` or ``"MER2MER"``.
+            normalisation: ``"source"`` or ``"domain"``.
+            kind: ``"linear_svm"`` or ``"logistic"``.
+            label: the model's name in the results (their ``encoder``), e.g. ``"eGeMAPS SVM"``.
+
+        Returns:
+            Rows as :meth:`run` (one run).
+
+        Raises:
+            CorpusError: a clip of the track has no features.
+        """
+        if setting not in ("SER2MER", "MER2MER"):
+            raise ValueError(f"setting must be 'SER2MER' or 'MER2MER', got {setting!r}")
+        if normalisation not in ("source", "domain"):
+            raise ValueError(f"normalisation must be 'source' or 'domain', got {normalisation!r}")
+        source = "music" if setting == "MER2MER" else "speech"
+        x = {d: clip_matrix(features[d], self.sets[d]) for d in ("speech", "music")}
+
+        def standardised(domain: str, stats_from: str) -> np.ndarray:
+            train = x[stats_from][self.splits[stats_from].train]
+            return (x[domain] - train.mean(axis=0)) / np.maximum(train.std(axis=0), 1e-8)
+
+        src, sp = standardised(source, source), self.splits[source]
+        y = self.sets[source].quadrant
+        model, _ = linear.select(kind, src[sp.train], y[sp.train], src[sp.val], y[sp.val],
+                                 seed=self.seed)  # fmt: skip
+        music = standardised("music", source if normalisation == "source" else "music")
+        test = self.splits["music"].test
+        self.linear_models[(label, setting, normalisation)] = model
+        return self._score(label, setting, normalisation, model.predict(music[test])[None],
+                           model.predict(src[sp.val])[None], source)  # fmt: skip
+
+    def _score(self, model, setting, normalisation, pred_test, pred_val, source) -> pd.DataFrame:
+        """Score rows of ``(runs, N)`` predictions on the MER test and the source's validation.
+
+        Keeps the summed test confusion (:meth:`confusion`) and the per-clip outcomes
+        (:meth:`clip_outcomes`).
+        """
+        test, val = self.splits["music"].test, self.splits[source].val
+        y_test, y_val = self.sets["music"].quadrant[test], self.sets[source].quadrant[val]
         rows = []
-        for part, pred, y in (
-            ("test", pred_test, music.quadrant[test]),
-            ("validation", pred_val, src.quadrant[val]),
-        ):
+        for part, pred, y in (("test", pred_test, y_test), ("validation", pred_val, y_val)):
             if pred.shape[1] == 0:  # no clip in this partition: no score, rather than NaN rows
                 continue
             for r in range(len(pred)):
@@ -360,13 +435,13 @@ class QuadrantTrack:
                             "clips": len(y),
                         }
                     )
-        self._confusion[(model, setting, normalisation)] = sum(
-            metrics.confusion(music.quadrant[test], pr, 4) for pr in pred_test
-        )
-        correct = (np.asarray(pred_test) == music.quadrant[test][None]).mean(axis=0)
-        self._outcomes[(model, setting, normalisation)] = pd.DataFrame(
-            {"clip": np.asarray(music.clip_ids)[test], "correct": correct, "runs": len(pred_test)}
-        )
+        key = (model, setting, normalisation)
+        self._confusion[key] = sum(metrics.confusion(y_test, pr, 4) for pr in pred_test)
+        correct = (np.asarray(pred_test) == y_test[None]).mean(axis=0)
+        self._outcomes[key] = pd.DataFrame(
+            {"clip": np.asarray(self.sets["music"].clip_ids)[test], "correct": correct,
+             "runs": len(pred_test)}
+        )  # fmt: skip
         return pd.DataFrame(rows)
 
     def learning_curves(self) -> pd.DataFrame:
@@ -411,7 +486,9 @@ class QuadrantTrack:
         """The pairs of experiments the thesis' conclusions rest on, among those run so far.
 
         Per model: SER2MER (each normalisation) against MER2MER; SER2MER under ``source``
-        against ``domain``; the fine-tuned SER2MER_FT against SER2MER and MER2MER.
+        against ``domain``; the fine-tuned SER2MER_FT against SER2MER and MER2MER. Then each
+        deep model against each linear baseline (:meth:`run_linear`) in the same setting and
+        normalisation: does the network beat functionals with a linear model?
         """
         done = set(self._outcomes)
         pairs = []
@@ -428,6 +505,11 @@ class QuadrantTrack:
             for k in sorted(ft):
                 if (model, "SER2MER", k[2]) in done:
                     pairs.append((_system(*k), _system(model, "SER2MER", k[2])))
+        deep = [k for k in sorted(done) if k[0] in BUILDERS]
+        for lin in dict.fromkeys(k[0] for k in done if k[0] not in BUILDERS):
+            for k in deep:
+                if (lin, k[1], k[2]) in done:
+                    pairs.append((_system(*k), _system(lin, k[1], k[2])))
         return pairs
 
     def confusion_panels(self, setting: str, models, normalisations) -> dict[str, np.ndarray]:
@@ -531,14 +613,22 @@ def table5_1(results: pd.DataFrame, baseline: dict[str, float]) -> pd.DataFrame:
         ``<part>_ci_low``, ``<part>_ci_high`` of the mean accuracy over the partition's clips
         (:func:`mer_ser.metrics.wilson_interval`; the runs share the clips, so the clips are
         the ``n``). Experiment 0 is weighted-random guessing with the SER and with the MER
-        training shares (expected value).
+        training shares (expected value). The linear baselines of
+        :meth:`QuadrantTrack.run_linear`, not in the thesis, follow as experiments 3a / 3b
+        (SER2MER / MER2MER; 4a / 4b for a second baseline, ...).
     """
     acc = results[results["metric"] == "accuracy"]
     rows = [
         {"experiment": "0", "model": f"weighted random ({d} shares)", "test_mean": v}
         for d, v in baseline.items()
     ]
-    for number, model, setting in EXPERIMENTS:
+    baselines = [e for e in dict.fromkeys(acc["encoder"]) if e not in BUILDERS]
+    numbered = list(EXPERIMENTS) + [
+        (f"{3 + i}{part}", e, setting)
+        for i, e in enumerate(baselines)
+        for part, setting in (("a", "SER2MER"), ("b", "MER2MER"))
+    ]
+    for number, model, setting in numbered:
         sel = acc[(acc["encoder"] == model) & (acc["setting"] == setting)]
         for norm, g in sel.groupby("normalisation", sort=True):
             row = {"experiment": number, "model": model, "setting": setting, "normalisation": norm,

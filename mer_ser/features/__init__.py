@@ -1,7 +1,8 @@
 """Features: ComParE at 1 Hz, 3-D log-mel, mel patches, shared-cue measures; a feature cache.
 
 Public face: :class:`ComParE1Hz`, :class:`LogMel3D`, :class:`ChannelStandardiser`,
-:class:`MelPatches`, :class:`FeatureCache`, :func:`extract`, :func:`frame_table`,
+:class:`MelPatches`, :class:`SmileFunctionals` (eGeMAPS / ComParE functionals),
+:class:`FeatureCache`, :func:`extract`, :func:`frame_table`,
 :func:`cue_table`.
 """
 
@@ -19,6 +20,7 @@ from mer_ser.features.extract import (
     labelled_frames,
 )
 from mer_ser.features.mel import ChannelStandardiser, LogMel3D, MelPatches
+from mer_ser.features.smile import SmileFunctionals
 
 __all__ = [
     "ChannelStandardiser",
@@ -30,6 +32,7 @@ __all__ = [
     "LogMel3D",
     "MelPatches",
     "NoFrames",
+    "SmileFunctionals",
     "cue_label_table",
     "cue_table",
     "default_cache_dir",

@@ -1,0 +1,195 @@
+"""Functionals + linear models: the baselines every table reports.
+
+A fitted model kept as arrays decides as scikit-learn does; ridge equals its normal equations;
+openSMILE's functional sets come per clip and per window on the 1 Hz grid, through the cache; the
+Rodningen track scores a linear baseline on its own splits as a row of Table 5.1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from mer_ser.corpora.labels import n_frames
+from mer_ser.experiments.quadrants import ClipSet
+from mer_ser.experiments.rodningen2022 import Protocol, QuadrantTrack, ser_split, table5_1
+from mer_ser.features import FeatureCache, SmileFunctionals, extract
+from mer_ser.models import linear
+
+
+def _blobs(n, k, d, seed):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    x = rng.standard_normal((n, d)) + 1.5 * np.eye(k, d)[y]
+    return x, y
+
+
+@pytest.mark.parametrize("kind", ["linear_svm", "logistic"])
+@pytest.mark.parametrize("k", [2, 4])
+def test_a_fitted_classifier_as_arrays_decides_as_scikit_learn(kind, k):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    x, y = _blobs(120, k, 6, 0)
+    m = linear.fit(kind, x, y, c=0.1, seed=0)
+    ref = (
+        LinearSVC(C=0.1, class_weight="balanced", max_iter=20000, random_state=0)
+        if kind == "linear_svm"
+        else LogisticRegression(C=0.1, class_weight="balanced", max_iter=5000)
+    ).fit(x, y)
+    xt, _ = _blobs(50, k, 6, 1)
+    np.testing.assert_array_equal(m.predict(xt), ref.predict(xt))
+    assert m.coef.shape == (k, 6) and m.classes == tuple(range(k))
+    if kind == "logistic":
+        np.testing.assert_allclose(m.probabilities(xt), ref.predict_proba(xt), atol=1e-12)
+    else:
+        with pytest.raises(ValueError, match="no probabilities"):
+            m.probabilities(xt)
+
+
+def test_ridge_solves_its_normal_equations():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((80, 5))
+    y = np.column_stack([x @ rng.standard_normal(5) + 2.0, x[:, 0] - 1.0]) + 0.1 * rng.random(
+        (80, 2)
+    )
+    m = linear.fit("ridge", x, y, c=0.25)  # alpha = 1 / (2 c) = 2
+    xc, yc = x - x.mean(0), y - y.mean(0)
+    w = np.linalg.solve(xc.T @ xc + 2.0 * np.eye(5), xc.T @ yc)  # (5, 2)
+    np.testing.assert_allclose(m.coef, w.T, rtol=1e-9)
+    np.testing.assert_allclose(m.intercept, y.mean(0) - x.mean(0) @ w, rtol=1e-9)
+    np.testing.assert_allclose(m.predict(x), x @ w + (y.mean(0) - x.mean(0) @ w), rtol=1e-9)
+
+
+def test_the_regularisation_is_chosen_on_validation_recall():
+    x, y = _blobs(200, 4, 8, 2)
+    xv, yv = _blobs(100, 4, 8, 3)
+    m, scores = linear.select("linear_svm", x, y, xv, yv)
+    assert list(scores) == list(linear.GRID)
+    assert scores[m.c] == max(scores.values())
+    uar = np.mean([(m.predict(xv)[yv == c] == c).mean() for c in range(4)])
+    assert scores[m.c] == pytest.approx(uar)
+
+
+def test_bad_input_is_named():
+    x, y = _blobs(20, 2, 3, 0)
+    with pytest.raises(ValueError, match="one of"):
+        linear.fit("svm", x, y)
+    with pytest.raises(ValueError, match="two classes"):
+        linear.fit("logistic", x, np.zeros(20))
+    x[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        linear.fit("logistic", x, y)
+
+
+@pytest.fixture(scope="module")
+def tone(tmp_path_factory):
+    sr = 16000
+    t = np.arange(int(5.5 * sr)) / sr
+    y = (0.3 * np.sin(2 * np.pi * 220 * t * (1 + 0.1 * t))).astype(np.float32)
+    y += 0.01 * np.random.default_rng(0).standard_normal(len(y)).astype(np.float32)
+    path = tmp_path_factory.mktemp("tone") / "tone.wav"
+    sf.write(path, y, sr)
+    return path, y, sr
+
+
+def test_opensmile_functionals_per_clip_and_per_window(tone):
+    import opensmile
+
+    _, y, sr = tone
+    ref = opensmile.Smile(
+        feature_set=opensmile.FeatureSet.eGeMAPSv02,
+        feature_level=opensmile.FeatureLevel.Functionals,
+    )
+    clip = SmileFunctionals("eGeMAPSv02")
+    out = clip(y, sr)
+    assert out.shape == (1, 88) and clip.name == "egemapsv02_clip"
+    np.testing.assert_allclose(out[0], ref.process_signal(y, sr).to_numpy()[0], rtol=1e-6)
+    assert clip.columns() == list(ref.feature_names)
+    win = SmileFunctionals("eGeMAPSv02", win=2.0, hop=1.0)
+    frames = win(y, sr)
+    assert frames.shape == (n_frames(5.5), 88) == (4, 88)
+    for k in (0, 3):  # window k covers [k, k + 2) s: the 1 Hz grid of the continuous track
+        seg = ref.process_signal(y[k * sr : (k + 2) * sr], sr).to_numpy()[0]
+        np.testing.assert_allclose(frames[k], seg, rtol=1e-6)
+    assert SmileFunctionals("ComParE_2016").dim == 6373
+    with pytest.raises(ValueError, match="feature_set must be one of"):
+        SmileFunctionals("GeMAPS")
+
+
+def test_functionals_go_through_the_feature_cache(tone, tmp_path):
+    from mer_ser.corpora.model import Corpus
+
+    path, _, _ = tone
+    clips = pd.DataFrame(
+        {"domain": ["speech"], "language": ["en"], "audio_path": [path.name], "duration": [5.5],
+         "sr": [16000], "group": ["s0"], "split": [""]},
+        index=pd.Index(["c0"], name="clip_id"),
+    )  # fmt: skip
+    corpus = Corpus("tone", path.parent, clips)
+    ex = SmileFunctionals("eGeMAPSv02")
+    first = extract(corpus, ex, cache_dir=tmp_path, progress=False)
+    key = FeatureCache(tmp_path).key(path, ex)
+    assert FeatureCache(tmp_path).path(key, ex).is_file()
+    again = extract(corpus, ex, cache_dir=tmp_path, progress=False, n_jobs=1)
+    np.testing.assert_array_equal(first["c0"], again["c0"])
+
+
+TINY = Protocol("tiny", runs=1, ser_fractions=(0.8, 0.2), models=("DCNN",), pad_seconds=1.0)
+
+
+def _clips(name, domain, n, seed, offset):
+    """Quadrant-labelled clips whose per-clip functionals shift with the quadrant."""
+    rng = np.random.default_rng(seed)
+    q = rng.integers(0, 4, n).astype(np.int32)
+    f = rng.standard_normal((n, 12)) + 1.2 * np.eye(4, 12)[q] + offset
+    ids = tuple(f"{name}_{i}" for i in range(n))
+    s = ClipSet(name, domain, ids, np.zeros((n, 3, 2, 3), np.float32), np.ones((n, 3), bool), q,
+                np.asarray([f"{name}{i // 2}" for i in range(n)]), np.full(n, ""))  # fmt: skip
+    return s, {c: f[i : i + 1] for i, c in enumerate(ids)}
+
+
+def test_a_linear_baseline_is_a_row_of_table_5_1():
+    from sklearn.svm import LinearSVC
+
+    speech, fs = _clips("ser", "speech", 120, 0, 0.0)
+    music, fm = _clips("mer", "music", 100, 1, 2.0)
+    track = QuadrantTrack(TINY, speech=speech, music=music, seed=0)
+    feats = {"speech": fs, "music": fm}
+    mer = track.run_linear(feats, "MER2MER")
+    ser = track.run_linear(feats, "SER2MER", "domain")
+    # independent reference: standardise with the music training partition, fit at the chosen C
+    sp = track.splits["music"]
+    x = np.vstack([fm[c] for c in music.clip_ids])
+    mean, std = x[sp.train].mean(0), x[sp.train].std(0)
+    c = track.linear_models[("eGeMAPS SVM", "MER2MER", "source")].c
+    ref = LinearSVC(C=c, class_weight="balanced", max_iter=20000, random_state=0)
+    ref.fit((x[sp.train] - mean) / std, music.quadrant[sp.train])
+    acc = (ref.predict((x[sp.test] - mean) / std) == music.quadrant[sp.test]).mean()
+    got = mer[(mer["metric"] == "accuracy") & (mer["partition"] == "test")]["value"]
+    assert got.tolist() == [pytest.approx(acc)]
+    assert acc > 0.5  # the cue is learnable
+    table = table5_1(pd.concat([mer, ser]), track.baseline()).set_index("experiment")
+    assert table.loc["3b", "model"] == "eGeMAPS SVM" and table.loc["3b", "runs"] == 1
+    assert table.loc["3a", "normalisation"] == "domain"
+    assert table.loc["3b", "test_clips"] == len(sp.test)
+    assert (
+        table.loc["3a", "test_ci_low"]
+        < table.loc["3a", "test_mean"]
+        < table.loc["3a", "test_ci_high"]
+    )
+    assert track.confusion("eGeMAPS SVM", "MER2MER").sum() == len(sp.test)
+    out = track.clip_outcomes()
+    assert set(out["system"]) == {"eGeMAPS SVM MER2MER", "eGeMAPS SVM SER2MER (domain)"}
+
+
+def test_the_ser_validation_split_can_keep_speakers_whole():
+    speech, _ = _clips("ser", "speech", 120, 0, 0.0)
+    grouped = Protocol("g", ser_fractions=(0.8, 0.2), ser_split="grouped")
+    s = ser_split(speech, grouped, seed=0)
+    assert not set(speech.groups[s.train]) & set(speech.groups[s.val])
+    assert len(s.train) + len(s.val) == 120
+    with pytest.raises(ValueError, match="ser_split"):
+        ser_split(speech, Protocol("x", ser_split="speaker"), seed=0)
