@@ -193,3 +193,42 @@ def test_the_ser_validation_split_can_keep_speakers_whole():
     assert len(s.train) + len(s.val) == 120
     with pytest.raises(ValueError, match="ser_split"):
         ser_split(speech, Protocol("x", ser_split="speaker"), seed=0)
+
+
+def test_a_linear_control_is_a_row_of_table_2():
+    from sklearn.linear_model import LogisticRegression
+
+    from mer_ser.experiments import gomez_canon as gc
+
+    rng = np.random.default_rng(0)
+    music, feats = {}, {}
+    for lang in ("eng", "man"):
+        n = 80
+        q = (np.arange(n) % 4).astype(np.int32)
+        ids = tuple(f"{lang}{i}" for i in range(n))
+        music[lang] = gc.MusicPatches(lang, ids, q, np.asarray([f"s{i}" for i in range(n)]),
+                                      np.zeros((n, 1, 1, 1), np.float32), np.arange(n))  # fmt: skip
+        f = rng.standard_normal((n, 10)) + 2.0 * np.eye(4, 10)[q]
+        feats[lang] = {c: f[i : i + 1] for i, c in enumerate(ids)}
+    speech = {lang: np.zeros((2, 6, 128, 31, 1), np.float32) for lang in ("eng", "man")}
+    lt = gc.LanguageTransfer("quick", speech=speech, music=music, progress=False)
+    res = lt.linear_baseline("eng", feats["eng"])
+    assert set(res["mode"]) == {"linear"} and set(res["setting"]) == {"music_eng"}
+    assert set(res["head"]) == {"quadrant", "arousal", "valence"}
+    # independent reference: the quadrant model refitted with scikit-learn at the chosen C
+    tr, _, te = lt.splits["eng"]
+    x = np.vstack([feats["eng"][c] for c in music["eng"].clip_ids])
+    mean, std = x[tr].mean(0), x[tr].std(0)
+    model = lt.linear_models[("eGeMAPS logistic", "quadrant", "eng")][0]
+    ref = LogisticRegression(C=model.c, class_weight="balanced", max_iter=5000)
+    ref.fit((x[tr] - mean) / std, music["eng"].quadrant[tr])
+    acc = (ref.predict((x[te] - mean) / std) == music["eng"].quadrant[te]).mean()
+    q = res[(res["head"] == "quadrant") & (res["metric"] == "accuracy")]["value"]
+    assert q.tolist() == [pytest.approx(acc)] and acc > 0.5
+    table = gc.table2(res).set_index(["model", "head"])
+    assert table.loc[("eGeMAPS logistic", "Q"), "music_eng R"] == pytest.approx(acc)
+    assert table.loc[("eGeMAPS logistic", "Q"), "music_eng R 95% CI (clips)"].endswith(
+        f"({len(te)})"
+    )
+    out = lt.clip_outcomes()
+    assert set(out["system"]) == {"eGeMAPS logistic music_eng"} and len(out) == len(te)

@@ -153,27 +153,26 @@ def clip_set(corpus: Corpus, features: dict[str, np.ndarray], extractor: LogMel3
     )
 
 
-def clip_matrix(features: dict[str, np.ndarray], clips: ClipSet) -> np.ndarray:
-    """One feature row per clip of ``clips``, in its order: ``(N, d)`` float64.
+def clip_matrix(features: dict[str, np.ndarray], clip_ids, name: str) -> np.ndarray:
+    """One feature row per clip, in the order of ``clip_ids``: ``(N, d)`` float64.
 
     Args:
         features: clip id -> ``(1, d)`` (per-clip functionals) or ``(d,)``.
-        clips: whose clips, in whose order.
+        clip_ids: the clips, in order.
+        name: their corpus (for messages).
 
     Raises:
         CorpusError: a clip has no features, or more than one row.
     """
-    missing = [c for c in clips.clip_ids if c not in features]
+    missing = [c for c in clip_ids if c not in features]
     if missing:
-        raise CorpusError(
-            f"{clips.name}: {len(missing)} clip(s) have no features (e.g. {missing[0]!r})"
-        )
+        raise CorpusError(f"{name}: {len(missing)} clip(s) have no features (e.g. {missing[0]!r})")
     rows = [np.asarray(features[c], dtype=np.float64).reshape(-1, np.shape(features[c])[-1])
-            for c in clips.clip_ids]  # fmt: skip
-    many = [c for c, r in zip(clips.clip_ids, rows, strict=True) if len(r) != 1]
+            for c in clip_ids]  # fmt: skip
+    many = [c for c, r in zip(clip_ids, rows, strict=True) if len(r) != 1]
     if many:
         raise CorpusError(
-            f"{clips.name}: clip {many[0]!r} has {len(features[many[0]])} feature rows; per-clip "
+            f"{name}: clip {many[0]!r} has {len(features[many[0]])} feature rows; per-clip "
             "features have one (use functionals over the whole clip)"
         )
     return np.vstack(rows)

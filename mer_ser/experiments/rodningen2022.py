@@ -385,7 +385,9 @@ class QuadrantTrack:
         if normalisation not in ("source", "domain"):
             raise ValueError(f"normalisation must be 'source' or 'domain', got {normalisation!r}")
         source = "music" if setting == "MER2MER" else "speech"
-        x = {d: clip_matrix(features[d], self.sets[d]) for d in ("speech", "music")}
+        x = {
+            d: clip_matrix(features[d], self.sets[d].clip_ids, self.sets[d].name) for d in self.sets
+        }
 
         def standardised(domain: str, stats_from: str) -> np.ndarray:
             train = x[stats_from][self.splits[stats_from].train]

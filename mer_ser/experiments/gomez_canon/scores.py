@@ -85,21 +85,24 @@ def table2(results: pd.DataFrame, amount: str = "exp2") -> pd.DataFrame:
     ``<setting> R 95% CI (clips)``: the Wilson interval of R over the test clips (the weighted
     recall is the accuracy; :func:`mer_ser.metrics.wilson_interval`) and how many clips it rests
     on. The controls trained on music only (the baseline CNN, the random frozen SCAE encoder
-    with the head) have one column block per music set instead.
+    with the head, and the functionals + linear-model controls of
+    :meth:`~mer_ser.experiments.gomez_canon.LanguageTransfer.linear_baseline`, last) have one
+    column block per music set instead.
     """
     sel = results[(results["protocol"] == "gomezcanon2021")]
     columns = {"precision": "P", "recall": "R", "f1": "F"}
     sel = sel[sel["metric"].isin(list(columns))]
     head = {"quadrant": "Q", "arousal": "A", "valence": "V"}
     rows = []
-    for enc, mode in TABLE2_ROWS:
+    linear = [(e, "linear") for e in dict.fromkeys(sel.loc[sel["mode"] == "linear", "encoder"])]
+    for enc, mode in (*TABLE2_ROWS, *linear):
         g = sel[(sel["encoder"] == enc) & (sel["mode"] == mode)]
-        control = (enc, mode) in CONTROLS
+        control = (enc, mode) in CONTROLS or mode == "linear"
         if not control:
             g = g[g["amount"] == amount]
         if g.empty:
             continue
-        name = CONTROLS[(enc, mode)] if control else ENCODER_TYPES[enc].label(mode)
+        name = CONTROLS.get((enc, mode), enc) if control else ENCODER_TYPES[enc].label(mode)
         means = g.groupby(["head", "setting", "metric"])["value"].mean()
         clips = g.groupby("setting")["clips"].first()
         order = [f"music_{m}" for m in MUSIC] if control else list(SETTINGS)

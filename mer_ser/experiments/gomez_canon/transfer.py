@@ -42,8 +42,10 @@ from mer_ser.experiments.jobs import (
     learning_curves,
     run_classifier_job,
 )
+from mer_ser.experiments.quadrants import clip_matrix
 from mer_ser.experiments.splits import stratified_group_split
 from mer_ser.features.mel import MelPatches
+from mer_ser.models import linear
 from mer_ser.models.autoencoders import LatentClassifier, SCAEClassifier, SCAEEncoder
 from mer_ser.train.engine import deep_merge, make_classifier_fit
 
@@ -107,6 +109,7 @@ class LanguageTransfer:
         self._outcomes: dict = {}
         self.pretraining: dict = {}
         self.jobs: dict = {}  # (encoder, mode, setting, amount) -> trained runs
+        self.linear_models: dict = {}  # (label, head, lang) -> (model, mean, std)
 
     @classmethod
     def from_corpora(
@@ -358,6 +361,48 @@ class LanguageTransfer:
         kw = {"encoder": key[0], "setting": key[2], "amount": "none"}
         return pd.DataFrame(self._rows(probs, lang, mode="feat_ext", normalisation="domain", **kw))
 
+    def linear_baseline(
+        self, lang: str, features: dict, *, kind: str = "logistic", label: str = "eGeMAPS logistic"
+    ) -> pd.DataFrame:
+        """A functionals + linear-model control on one music set, beside the baseline CNN.
+
+        One row of features per clip (e.g. openSMILE eGeMAPS functionals of the whole clip,
+        :class:`~mer_ser.features.SmileFunctionals`), standardised with the music's training
+        statistics; one model per head (quadrant; arousal high or not; valence positive or not),
+        each regularisation chosen on the validation clips by unweighted average recall
+        (:func:`mer_ser.models.linear.select`); it is convex, so one run. Logistic regression
+        gives the heads' probabilities; an SVM's decisions count as probabilities 0 / 1.
+        Rows as :meth:`transfer` (``encoder`` = ``label``, ``setting`` ``music_<lang>``,
+        ``mode`` "linear", ``amount`` "none").
+
+        Args:
+            lang: the music set.
+            features: clip id -> ``(1, d)`` for at least its clips.
+            kind: ``"logistic"`` or ``"linear_svm"``.
+            label: the control's name in the results and in Table 2.
+        """
+        m = self.music[lang]
+        x = clip_matrix(features, m.clip_ids, m.name)
+        tr, va, te = self.splits[lang]
+        mean, std = x[tr].mean(axis=0), np.maximum(x[tr].std(axis=0), 1e-8)
+        x = (x - mean) / std
+        targets = {"quadrant": m.quadrant, "arousal": np.isin(m.quadrant, (0, 1)).astype(int),
+                   "valence": np.isin(m.quadrant, (0, 3)).astype(int)}  # fmt: skip
+        prob = {}
+        for head, y in targets.items():
+            model, _ = linear.select(kind, x[tr], y[tr], x[va], y[va], seed=self.seed)
+            self.linear_models[(label, head, lang)] = (model, mean, std)
+            p = (model.probabilities(x[te]) if kind == "logistic"
+                 else np.eye(len(model.classes))[model.scores(x[te]).argmax(axis=1)])  # fmt: skip
+            prob[head] = p if head == "quadrant" else p[:, 1]
+        n = len(m.clip_ids)  # one row per clip: the clip's "patch"
+        clips = MusicPatches(
+            m.name, m.clip_ids, m.quadrant, m.groups, np.zeros((n, 1)), np.arange(n)
+        )
+        kw = {"encoder": label, "setting": f"music_{lang}", "amount": "none"}
+        rows = self._rows([prob], lang, mode="linear", normalisation="domain", music=clips, **kw)
+        return pd.DataFrame(rows)
+
     def _baseline_statistics(self, lang: str) -> tuple[float, float]:
         m = self.music[lang]
         tr = m.rows(self.splits[lang][0])
@@ -415,8 +460,9 @@ class LanguageTransfer:
 
         For the speech amount ``amount``: Feat. Ext. against Full of each encoder and setting;
         the three speech pools (``eng``, ``man``, ``mix``) against each other for each encoder,
-        mode and music set; every transfer against the baseline CNN of its music, and SCAE
-        Feat. Ext. against the random frozen encoder (:meth:`random_control`).
+        mode and music set; every transfer against the baseline CNN of its music and against
+        each linear control (:meth:`linear_baseline`), and SCAE Feat. Ext. against the random
+        frozen encoder (:meth:`random_control`).
         """
         done = {k for k in self._outcomes if k[3] in (amount, "none")}
         pairs = []
@@ -431,10 +477,11 @@ class LanguageTransfer:
                 ran = [s for s in settings if (enc, mode, s, amount) in done]
                 pairs += [(self._system(enc, mode, a, amount), self._system(enc, mode, b, amount))
                           for i, a in enumerate(ran) for b in ran[i + 1:]]  # fmt: skip
-                for control in (("CNN", "baseline"), ("random SCAE", "feat_ext")):
+                linear_controls = sorted({(k[0], k[1]) for k in done if k[1] == "linear"})
+                for control in (("CNN", "baseline"), ("random SCAE", "feat_ext"), *linear_controls):
                     base = (*control, f"music_{lang}", "none")
                     if base in done and (
-                        control[0] == "CNN" or (enc, mode) == ("SCAE", "feat_ext")
+                        control[0] != "random SCAE" or (enc, mode) == ("SCAE", "feat_ext")
                     ):
                         pairs += [(self._system(enc, mode, s, amount), self._system(*base))
                                   for s in ran]  # fmt: skip
@@ -460,6 +507,8 @@ class LanguageTransfer:
     def _system(encoder: str, mode: str, setting: str, amount: str) -> str:
         if mode == "baseline":
             return f"Baseline CNN {setting}"
+        if mode == "linear":
+            return f"{encoder} {setting}"
         if encoder == "random SCAE":
             return f"Random SCAE-Feat. Ext. {setting}"
         return f"{ENCODER_TYPES[encoder].label(mode)} {setting} {amount}"
@@ -472,9 +521,10 @@ class LanguageTransfer:
             amount: ``"exp1"`` or ``"exp2"``.
 
         Returns:
-            Panel label (``"SCAE-Full"``, ``"DAE-Classifier"``, ``"baseline CNN (eng)"``) -> the
-            confusion summed over runs, for every encoder and mode run so far (:meth:`run`);
-            the plot of :func:`mer_ser.plots.confusion_matrices`.
+            Panel label (``"SCAE-Full"``, ``"DAE-Classifier"``, ``"baseline CNN (eng)"``,
+            ``"eGeMAPS logistic (eng)"``) -> the confusion summed over runs, for every encoder
+            and mode run so far (:meth:`run`) and every linear control of the music
+            (:meth:`linear_baseline`); the plot of :func:`mer_ser.plots.confusion_matrices`.
         """
         panels = {
             enc if enc in DAE_VARIANTS else f"{enc}-{MODES[mode]}": cm
@@ -485,6 +535,9 @@ class LanguageTransfer:
         panels[f"baseline CNN ({lang})"] = self.confusions[
             ("CNN", "baseline", f"music_{lang}", "none")
         ]
+        for (enc, mode, s, _), cm in self.confusions.items():
+            if mode == "linear" and s == f"music_{lang}":
+                panels[f"{enc} ({lang})"] = cm
         return panels
 
     def patch_probabilities(self, encoder: str, mode: str, setting: str, amount: str, *,
