@@ -42,6 +42,7 @@ FIGURES = (
     "dae_reconstruction.png",
     "dae_reconstruction.csv",
     "intra_domain.csv",
+    "intra_domain_tests.csv",
     "cross_domain.csv",
     "trajectories_music.png",
     "trajectories_speech.png",

@@ -232,3 +232,59 @@ def test_a_linear_control_is_a_row_of_table_2():
     )
     out = lt.clip_outcomes()
     assert set(out["system"]) == {"eGeMAPS logistic music_eng"} and len(out) == len(te)
+
+
+def _sequences(rng, name, domain, n, w):
+    from mer_ser.experiments.sequences import SequenceSet, pad_sequences
+
+    lengths = rng.integers(20, 40, n)
+    xs = [rng.normal(2.0, 3.0, (t, 6)) for t in lengths]
+    ys = [np.tanh(0.2 * (x - 2.0) @ w + 0.1 * rng.standard_normal((len(x), 2))) for x in xs]
+    x, m = pad_sequences(xs)
+    y = pad_sequences(ys)[0]
+    return SequenceSet(name, domain, tuple(f"{name}{i}" for i in range(n)), x, m, y)
+
+
+def test_the_continuous_ridge_baseline_uses_the_lstms_folds():
+    import dataclasses
+
+    from mer_ser.experiments import ContinuousTrack, results_frame
+    from mer_ser.experiments.coutinho2017 import PROTOCOLS
+    from mer_ser.experiments.splits import cv_masks
+
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((6, 2))
+    music, speech = (_sequences(rng, d, d, 12, w) for d in ("music", "speech"))
+    proto = dataclasses.replace(PROTOCOLS["quick"], folds=4)
+    track = ContinuousTrack(proto, music=music, speech=speech, progress=False)
+    res = track.run_linear("M2M")
+    assert res.condition == "M2M ridge" and res.predictions.shape == (1, *music.y.shape)
+    # fold 0 by hand: standardise with its training frames, solve ridge at the chosen penalty
+    train, _, test = cv_masks(12, 4, nested=True)
+    alpha = res.search[res.search["fold"] == 0].sort_values("val_ccc").iloc[-1]["alpha"]
+    xt, yt = (
+        music.x[train[0]][music.m[train[0]]].astype(np.float64),
+        music.y[train[0]][music.m[train[0]]],
+    )
+    mean, std = xt.mean(0), xt.std(0)
+    z = (xt - mean) / std
+    zc, yc = z - z.mean(0), yt - yt.mean(0)
+    coef = np.linalg.solve(zc.T @ zc + alpha * np.eye(6), zc.T @ yc)
+    i = np.flatnonzero(test[0])[0]
+    n = music.lengths[i]
+    expect = ((music.x[i, :n] - mean) / std - z.mean(0)) @ coef + yt.mean(0)
+    np.testing.assert_allclose(res.predictions[0, i, :n], expect, atol=1e-5)
+    long = results_frame([res])
+    ccc = long[(long["metric"] == "ccc")].groupby("dimension")["value"].mean()
+    assert (ccc > 0.5).all()  # the labels are a noisy linear function of the features
+    assert set(long["trial"]) == {0} and long["instance"].nunique() == 12
+    with pytest.raises(ValueError, match="intra-domain"):
+        track.run_linear("S2M")
+    # other frame features on the same grid: one column more, same folds
+    feats = {c: np.hstack([music.x[i, : music.lengths[i]], np.ones((music.lengths[i], 1))])
+             for i, c in enumerate(music.clip_ids)}  # fmt: skip
+    again = track.run_linear("M2M", feats, label="M2M other")
+    np.testing.assert_allclose(again.predictions, res.predictions, atol=1e-4)
+    feats[music.clip_ids[0]] = feats[music.clip_ids[0]][:3]
+    with pytest.raises(Exception, match="feature frames"):
+        track.run_linear("M2M", feats)

@@ -74,8 +74,9 @@ from mer_ser.experiments.jobs import (
     predict,
     run_job,
 )
-from mer_ser.experiments.sequences import SequenceSet
+from mer_ser.experiments.sequences import SequenceSet, frames_matrix
 from mer_ser.experiments.splits import cv_masks
+from mer_ser.models import linear
 from mer_ser.models.lstm import ContinuousRegressor
 from mer_ser.train.engine import TrainConfig, folds_from_masks, make_fit
 
@@ -553,6 +554,82 @@ class ContinuousTrack:
             dev_by_trial=dev_by_trial,
             search=dev.search,
             curves=learning_curves(trained),
+        )
+
+    def run_linear(
+        self, condition: str, features: dict | None = None, *, label: str = ""
+    ) -> ConditionResult:
+        """An intra-domain ridge-regression baseline on the LSTMs' own folds, frame by frame.
+
+        The baseline beside the LSTMs (M2M, S2S): arousal and valence of each 1 Hz frame as a
+        linear function of that frame's features (:func:`mer_ser.models.linear.fit`, ``ridge``),
+        with the LSTMs' nested folds (:func:`~mer_ser.experiments.splits.cv_masks`): in each
+        fold the inputs are standardised with the training frames' statistics, the penalty is
+        chosen from :data:`~mer_ser.models.linear.GRID` by the mean validation CCC over the
+        validation sequences (the LSTMs' development score), and the test instances are
+        predicted. A ridge fit is deterministic, so one trial.
+
+        Args:
+            condition: ``"M2M"`` or ``"S2S"``.
+            features: clip id -> ``(T, d)`` frame features on the 1 Hz grid (e.g. eGeMAPS
+                functionals of 2 s windows, :class:`~mer_ser.features.SmileFunctionals` with
+                ``win=2, hop=1``); default: the track's 260 ComParE features.
+            label: the result's condition name (default ``"<condition> ridge"``).
+
+        Returns:
+            A :class:`~mer_ser.experiments.continuous_results.ConditionResult` (one trial;
+            ``search``: the mean validation CCC of each fold and penalty).
+
+        Raises:
+            ValueError: a cross-domain condition.
+            CorpusError: a clip's features are missing or shorter than its labelled frames.
+        """
+        block, domain, _ = CONDITIONS[condition]
+        if block != "ID":
+            raise ValueError(
+                f"the linear baseline is intra-domain ('M2M', 'S2S'), got {condition!r}"
+            )
+        s = self.sets[domain]
+        x = s.x if features is None else frames_matrix(features, s)
+        train, val, test = cv_masks(len(s), self.protocol.folds, nested=True)
+        pred = np.zeros(s.y.shape, dtype=np.float64)
+        search, dev = [], []
+        for f in range(len(train)):
+            frames = x[train[f]][s.m[train[f]]].astype(np.float64)
+            mean, std = frames.mean(axis=0), np.maximum(frames.std(axis=0), 1e-8)
+
+            def apply(model, rows, mean=mean, std=std):
+                z = (x[rows].astype(np.float64) - mean) / std
+                return model.predict(z.reshape(-1, z.shape[-1])).reshape(*z.shape[:2], 2)
+
+            best, best_score = None, -np.inf
+            for c in linear.GRID:
+                model = linear.fit(
+                    "ridge", (frames - mean) / std, s.y[train[f]][s.m[train[f]]], c=c
+                )
+                score = float(
+                    np.nanmean(
+                        sequence_metrics(apply(model, val[f]), s.y[val[f]], s.m[val[f]])["ccc"]
+                    )
+                )
+                search.append({"fold": f, "alpha": 1.0 / (2.0 * c), "val_ccc": score})
+                if score > best_score + 1e-12:
+                    best, best_score = model, score
+            dev.append(best_score)
+            pred[test[f]] = apply(best, test[f])
+        pred *= s.m[..., None]
+        return ConditionResult(
+            condition=label or f"{condition} ridge",
+            source=s.name,
+            target=s.name,
+            normalisation="paper",
+            chosen={},
+            clip_ids=s.clip_ids,
+            predictions=pred[None].astype(np.float32),
+            gold=s.y,
+            mask=s.m,
+            dev_by_trial=np.asarray([np.mean(dev)]),
+            search=pd.DataFrame(search),
         )
 
     def _held_out(self, trained: Trained, source_pred: np.ndarray) -> np.ndarray:

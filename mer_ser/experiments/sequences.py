@@ -144,3 +144,30 @@ def concatenate(sets: list[SequenceSet], name: str) -> SequenceSet:
     domain = "+".join(sorted({s.domain for s in sets}))
     norms = {s.normalisation for s in sets}
     return SequenceSet(name, domain, ids, x, m, None, norms.pop() if len(norms) == 1 else "mixed")
+
+
+def frames_matrix(features: dict[str, np.ndarray], s: SequenceSet) -> np.ndarray:
+    """Other frame features of a set's clips, padded as the set: ``(N, T, d)`` float32.
+
+    Args:
+        features: clip id -> ``(T_i, d)`` on the set's frame grid (at least as many frames as
+            the clip has valid frames; extra frames are dropped).
+        s: the set whose clips, order and padding to follow.
+
+    Raises:
+        CorpusError: a clip has no features, or fewer frames than its labelled ones.
+    """
+    out = None
+    for i, (cid, n) in enumerate(zip(s.clip_ids, s.lengths, strict=True)):
+        if cid not in features:
+            raise CorpusError(f"{s.name}: clip {cid!r} has no features")
+        f = np.asarray(features[cid], dtype=np.float32)
+        if len(f) < n:
+            raise CorpusError(
+                f"{s.name}: clip {cid!r} has {len(f)} feature frames but {n} labelled ones; "
+                "features must be on the same 1 Hz grid (2 s windows, 1 s hop)"
+            )
+        if out is None:
+            out = np.zeros((len(s), s.x.shape[1], f.shape[-1]), dtype=np.float32)
+        out[i, :n] = f[:n]
+    return out
