@@ -148,11 +148,19 @@ def test_notebooks_run_on_quick_and_write_their_figures(executed):
     assert set(gc["setting"]) == {"eng2eng", "man2eng", "mix2eng", "man2man", "eng2man", "mix2man",
                                   "music_eng", "music_man"}  # fmt: skip
     assert set(gc["amount"]) == {"exp1", "exp2", "none"} and gc["value"].between(0, 1).all()
-    assert set(gc["encoder"]) == {"SCAE", "CPC", "DAE-Classifier", "CNN", "random SCAE"}
+    assert set(gc["encoder"]) == {"SCAE", "CPC", "DAE-Classifier", "CNN", "random SCAE",
+                                  "eGeMAPS logistic"}  # fmt: skip
     assert set(gc.loc[gc["encoder"] == "DAE-Classifier", "head"]) == {"quadrant"}
     t2 = pd.read_csv(figs / "table2.csv")
     assert list(t2.columns[2:5]) == ["man2man P", "man2man R", "man2man F"]
     assert t2["model"].iloc[0] == "DAE-Classifier" and t2["head"].iloc[0] == "Q"
+    # the linear baselines: a row of each table, beside the deep models on the same clips
+    assert t2["model"].iloc[-1] == "eGeMAPS logistic"
+    t51 = pd.read_csv(figs / "table5_1.csv").set_index("experiment")
+    assert t51.loc["3b", "model"] == "eGeMAPS SVM" and t51.loc["3b", "runs"] == 1
+    intra = pd.read_csv(figs / "intra_domain.csv")
+    assert {"M2M ridge (compare_1hz)", "S2S ridge (compare_1hz)"} <= set(intra["condition"])
+    assert len(pd.read_csv(figs / "intra_domain_tests.csv")) == 2 * 2  # M2M, S2S x A, V
 
 
 @pytest.mark.slow
