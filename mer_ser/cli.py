@@ -5,6 +5,8 @@
     mer-ser corpus build --profile {quick,default,paper} --seed N [--shared-code X]
                          [--labels {realistic,easy}] --out DIR
     mer-ser figures [--profile P] [--seed N] [--only NN ...]
+    mer-ser experiment CONFIG.toml|EXAMPLE [--profile P] [--seed N] [--data-root D] [--out DIR]
+    mer-ser experiment --list                 # the shipped example configs
     mer-ser models [--data-root D]            # the exported model bundles
     mer-ser predict --model NAME|PATH [--data-root D] FILES_OR_DIRS... --out predictions.csv
                     [--windows windows.csv] [--plot DIR]
@@ -220,6 +222,29 @@ def _sweep(args) -> int:
     return 0
 
 
+def _experiment(args) -> int:
+    from mer_ser import recipes
+    from mer_ser.experiments import Data
+
+    if args.list:
+        for name in recipes.examples():
+            cfg = recipes.load_config(recipes.example_path(name))
+            print(f"{name}: {cfg.description}")
+        return 0
+    if args.config is None:
+        raise ValueError("give a config file or a shipped example's name (see --list)")
+    cfg = recipes.load_config(recipes.example_path(args.config))
+    data = Data(args.data_root, profile=args.profile, seed=args.seed, progress=not args.no_progress)
+    result = recipes.run_experiment(cfg, data, progress=not args.no_progress)
+    out = args.out or Path("experiments") / cfg.name
+    written = result.write(out)
+    print(result.summary.round(3).to_string())
+    print(json.dumps({"experiment": cfg.name, "out": str(out), "files": [p.name for p in written],
+                      "models": int(result.summary["models"].iloc[0]),
+                      "clips": int(result.summary["clips"].iloc[0])}))  # fmt: skip
+    return 0
+
+
 def _screenshot(args) -> int:
 
     screenshot(args.out, profile=args.profile, data_root=args.data_root)
@@ -360,6 +385,21 @@ def parser() -> argparse.ArgumentParser:
         "1: one after the other)",
     )
     f.set_defaults(func=_figures)
+
+    ex = sub.add_parser(
+        "experiment",
+        help="run an experiment config (any corpus, target, features, model; docs/experiments.md)",
+    )
+    ex.add_argument("config", nargs="?", help="a TOML file, or a shipped example's name")
+    ex.add_argument("--list", action="store_true", help="list the shipped example configs")
+    ex.add_argument("--profile", choices=PROFILES, default="default", help=PROFILE_HELP)
+    ex.add_argument("--seed", type=int, default=0, help="built-in corpus seed (default 0)")
+    ex.add_argument("--data-root", type=Path, default=Path("data"), help="default: data/")
+    ex.add_argument(
+        "--out", type=Path, default=None, help="results folder (default: experiments/<name>)"
+    )
+    ex.add_argument("--no-progress", action="store_true", help="no progress bars")
+    ex.set_defaults(func=_experiment)
 
     mo = sub.add_parser("models", help="list the model bundles the notebooks exported")
     mo.add_argument("--data-root", type=Path, default=Path("data"), help="default: data/")

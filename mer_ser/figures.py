@@ -59,8 +59,9 @@ def run_notebook(
 #: What each notebook reads that another writes (notebook number -> the numbers it waits for).
 #: The corpus (00) comes first. The continuous track (01-04, 07) and the quadrant track (05,
 #: then 06) share nothing else, and their training loops keep about one core busy each, so with
-#: ``jobs=2`` they run side by side; 08 reads the continuous models and Gomez-Canon's; 09 times
-#: the machine and runs alone, after everything else (:data:`ALONE`).
+#: ``jobs=2`` they run side by side; 08 reads the continuous models and Gomez-Canon's; 10 (the
+#: experiment config) needs only the corpus; 09 times the machine and runs alone, after
+#: everything else (:data:`ALONE`).
 NEEDS = {
     "00": (),
     "01": ("00",),
@@ -71,6 +72,7 @@ NEEDS = {
     "06": ("00",),
     "07": ("04",),
     "08": ("06", "07"),
+    "10": ("00",),
 }
 ALONE = {"09"}
 
@@ -230,7 +232,12 @@ def ready(waiting: dict, selected: dict, running: dict, jobs: int) -> list[str]:
     for num in sorted(waiting):
         if len(busy) + len(out) >= jobs:
             break
-        if num in ALONE or num not in NEEDS:  # alone (or unknown: after all before it)
+        if num in ALONE:  # alone, after every other notebook
+            if not busy and not out and all(n in ALONE for n in waiting):
+                out.append(num)
+                break
+            continue
+        if num not in NEEDS:  # unknown: alone, after all before it
             if not busy and not out and all(n >= num for n in waiting):
                 out.append(num)
             break

@@ -547,6 +547,24 @@ def confusion_matrices(panels: dict[str, np.ndarray], *, labels=("Q1", "Q2", "Q3
     return fig
 
 
+def regression_scatter(predictions: pd.DataFrame, *, title: str = ""):
+    """Predicted against true clip values, one point per clip and model, with the identity line.
+
+    Args:
+        predictions: ``true`` and ``predicted`` columns (e.g. an experiment's predictions).
+        title: the panel's title.
+    """
+    fig, ax = plt.subplots(figsize=(4.2, 4.0))
+    y, p = predictions["true"].to_numpy(float), predictions["predicted"].to_numpy(float)
+    ax.scatter(y, p, s=10, alpha=0.5)
+    lo, hi = min(y.min(), p.min(), -1.0), max(y.max(), p.max(), 1.0)
+    ax.plot([lo, hi], [lo, hi], color="0.5", lw=0.8, ls="--")
+    ax.set(xlabel="true", ylabel="predicted", xlim=(lo, hi), ylim=(lo, hi))
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def performance(df: pd.DataFrame, *, machine: str = ""):
     """The performance notebook's figure, four panels.
 

@@ -148,6 +148,38 @@ def bootstrap_ci(
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
+def clip_bootstrap(
+    statistic, n: int, *, n_boot: int = N_BOOT, level: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile interval of any statistic of ``n`` clips, resampling clips.
+
+    For scores that are not a mean of per-clip values (unweighted average recall, macro F1, a
+    CCC pooled over clips): each resample draws ``n`` clips with replacement and recomputes
+    ``statistic`` on them, every prediction of a drawn clip (all its seeds, folds) kept
+    together, so the clip is the unit of the interval.
+
+    Args:
+        statistic: ``f(rows) -> float`` of an index array into the clips.
+        n: number of clips.
+        n_boot: resamples.
+        level: confidence level.
+        seed: resampling seed (the interval is deterministic).
+
+    Returns:
+        ``(low, high)``; NaN for fewer than two clips.
+    """
+    if n < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    values = np.array([statistic(rng.integers(0, n, n)) for _ in range(n_boot)], np.float64)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return float("nan"), float("nan")
+    tail = 100 * (1 - level) / 2
+    lo, hi = np.percentile(values, [tail, 100 - tail])
+    return float(lo), float(hi)
+
+
 def paired_permutation_test(a, b, *, n_resamples: int = N_BOOT, seed: int = 0) -> float:
     """Two-sided p-value of the mean per-clip difference ``a - b`` under random sign flips.
 

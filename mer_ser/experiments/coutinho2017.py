@@ -250,6 +250,59 @@ class Development:
     source_pred: np.ndarray
 
 
+@dataclass(frozen=True)
+class FrameRidge:
+    """A frame-wise ridge regression of arousal and valence (:func:`frame_ridge`).
+
+    Attributes:
+        model: the fitted :class:`~mer_ser.models.linear.Linear` (on standardised inputs).
+        mean: ``(d,)`` the training frames' feature means; ``std``: their deviations.
+        score: the chosen penalty's mean validation CCC.
+        search: ``{"alpha", "val_ccc"}`` per penalty tried.
+    """
+
+    model: linear.Linear
+    mean: np.ndarray
+    std: np.ndarray
+    score: float
+    search: list
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Arousal and valence ``(N, T, 2)`` of frame features ``(N, T, d)``."""
+        z = (np.asarray(x, np.float64) - self.mean) / self.std
+        return self.model.predict(z.reshape(-1, z.shape[-1])).reshape(*z.shape[:2], 2)
+
+
+def frame_ridge(x, m, y, train, val, *, grid=linear.GRID) -> FrameRidge:
+    """Ridge regression from each frame's features to its arousal and valence.
+
+    Inputs are standardised with the training frames' statistics; the penalty is chosen from
+    ``grid`` (``alpha = 1 / (2 C)``) by the mean CCC over the validation sequences, the
+    development score of the LSTMs (Coutinho & Schuller 2017, "Measures").
+
+    Args:
+        x: padded frame features ``(N, T, d)``.
+        m: valid frames ``(N, T)``.
+        y: gold arousal and valence ``(N, T, 2)``.
+        train: rows (indices or a boolean mask) to fit on.
+        val: rows to choose the penalty on.
+        grid: regularisations ``C`` to try.
+    """
+    frames = x[train][m[train]].astype(np.float64)
+    mean, std = frames.mean(axis=0), np.maximum(frames.std(axis=0), 1e-8)
+    targets = y[train][m[train]]
+    best, search = None, []
+    for c in grid:
+        fit = FrameRidge(linear.fit("ridge", (frames - mean) / std, targets, c=c), mean, std,
+                         -np.inf, search)  # fmt: skip
+        ccc = sequence_metrics(fit.predict(x[val]), y[val], m[val])["ccc"]
+        score = float(np.nanmean(ccc))
+        search.append({"alpha": 1.0 / (2.0 * c), "val_ccc": score})
+        if best is None or score > best.score + 1e-12:
+            best = dataclasses.replace(fit, score=score)
+    return best
+
+
 class ContinuousTrack:
     """The whole time-continuous protocol on one music and one speech corpus.
 
@@ -595,28 +648,10 @@ class ContinuousTrack:
         pred = np.zeros(s.y.shape, dtype=np.float64)
         search, dev = [], []
         for f in range(len(train)):
-            frames = x[train[f]][s.m[train[f]]].astype(np.float64)
-            mean, std = frames.mean(axis=0), np.maximum(frames.std(axis=0), 1e-8)
-
-            def apply(model, rows, mean=mean, std=std):
-                z = (x[rows].astype(np.float64) - mean) / std
-                return model.predict(z.reshape(-1, z.shape[-1])).reshape(*z.shape[:2], 2)
-
-            best, best_score = None, -np.inf
-            for c in linear.GRID:
-                model = linear.fit(
-                    "ridge", (frames - mean) / std, s.y[train[f]][s.m[train[f]]], c=c
-                )
-                score = float(
-                    np.nanmean(
-                        sequence_metrics(apply(model, val[f]), s.y[val[f]], s.m[val[f]])["ccc"]
-                    )
-                )
-                search.append({"fold": f, "alpha": 1.0 / (2.0 * c), "val_ccc": score})
-                if score > best_score + 1e-12:
-                    best, best_score = model, score
-            dev.append(best_score)
-            pred[test[f]] = apply(best, test[f])
+            fit = frame_ridge(x, s.m, s.y, train[f], val[f])
+            search += [{"fold": f, **row} for row in fit.search]
+            dev.append(fit.score)
+            pred[test[f]] = fit.predict(x[test[f]])
         pred *= s.m[..., None]
         return ConditionResult(
             condition=label or f"{condition} ridge",
