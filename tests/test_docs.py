@@ -81,6 +81,10 @@ FIGURES = (
     "performance.csv",
     "performance.png",
     "performance_targets.md",
+    "experiment_summary.md",
+    "experiment_summary.csv",
+    "experiment_results.csv",
+    "experiment.png",
 )
 
 

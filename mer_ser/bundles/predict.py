@@ -3,8 +3,9 @@
 Every kind tables its outputs audformat-style: a continuous model one row per 1-s frame
 (``level="frame"``), a quadrant model one row per file (``"file"``) and one per window
 (``"window"``), an encoder its reconstruction error per frame (``"frame"``) and each trial's code
-(``"code"``). Files are read piece by piece (:mod:`mer_ser.bundles.audio`), any rate and channel
-count (downmixed and resampled, reported once), a bad file reported and skipped when asked.
+(``"code"``), a linear model one row per file (a clip target) or per 1-s frame (time-continuous).
+Files are read piece by piece (:mod:`mer_ser.bundles.audio`), any rate and channel count
+(downmixed and resampled, reported once), a bad file reported and skipped when asked.
 """
 
 from __future__ import annotations
@@ -13,14 +14,19 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from mer_ser.bundles import continuous, encoder, quadrant
+from mer_ser.bundles import continuous, encoder, linear, quadrant
 from mer_ser.bundles.audio import audio_files, file_reader
 from mer_ser.bundles.store import Bundle, BundleError, resolve
 from mer_ser.corpora.audio import RepairLog
 from mer_ser.errors import AudioError
 
 #: The module that predicts each kind of bundle.
-KIND_MODULES = {"continuous": continuous, "quadrant": quadrant, "encoder": encoder}
+KIND_MODULES = {
+    "continuous": continuous,
+    "quadrant": quadrant,
+    "encoder": encoder,
+    "linear": linear,
+}
 
 
 def _kind(bundle: Bundle):
@@ -29,7 +35,8 @@ def _kind(bundle: Bundle):
 
 def levels(bundle: Bundle) -> tuple[str, ...]:
     """The tables a bundle's predictions come in, the default first."""
-    return _kind(bundle).LEVELS
+    kind = _kind(bundle)
+    return kind.levels(bundle) if hasattr(kind, "levels") else kind.LEVELS
 
 
 def describe(bundle: Bundle) -> str:
@@ -67,7 +74,7 @@ def predict_tables(
             raise BundleError("an array needs its sample rate: predict(model, y, sr=...)")
         read, n = _signal_reader(audio)
         return kind.predict_read(bundle, read, n, int(sr), "signal")
-    parts: dict[str, list] = {lv: [] for lv in kind.LEVELS}
+    parts: dict[str, list] = {lv: [] for lv in levels(bundle)}
     log, rate = RepairLog(), sample_rate(bundle)
     for path in tqdm(audio_files(audio), desc="predict", unit="file", disable=not progress):
         try:
@@ -85,7 +92,7 @@ def predict_tables(
         if file_sr != rate:
             log.add(("resample", file_sr, rate), path)
     log.warn("predict")
-    if not parts[kind.LEVELS[0]]:
+    if not parts[levels(bundle)[0]]:
         return kind.empty(bundle)
     return {lv: pd.concat(tables) for lv, tables in parts.items()}
 

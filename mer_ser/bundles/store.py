@@ -14,8 +14,9 @@ a frozen encoder is stored apart. The manifest records:
   refused with a message naming both versions),
 * ``mer_ser_version``: the version that wrote it,
 * ``kind``: ``"continuous"`` (1 Hz arousal/valence regression, Coutinho & Schuller 2017),
-  ``"quadrant"`` (quadrant classification, Rodningen 2022 and Gomez-Canon et al. 2020/2021) or
-  ``"encoder"`` (the pretrained LSTM-DAEs of Coutinho & Schuller 2017),
+  ``"quadrant"`` (quadrant classification, Rodningen 2022 and Gomez-Canon et al. 2020/2021),
+  ``"encoder"`` (the pretrained LSTM-DAEs of Coutinho & Schuller 2017) or ``"linear"``
+  (functionals + a linear model, from an experiment config),
 * ``architecture``: the model class and its constructor config,
 * ``features``: the extractor and its config, with the input dimension,
 * ``labels``: the dimensions (or classes), their scale and the time grid of the outputs,
@@ -49,7 +50,7 @@ FORMAT = "mer_ser.bundle"
 #: The newest bundle layout this version reads and the one it writes.
 FORMAT_VERSION = 1
 #: Kinds of model a bundle can hold.
-KINDS = ("continuous", "quadrant", "encoder")
+KINDS = ("continuous", "quadrant", "encoder", "linear")
 MANIFEST = "manifest.json"
 PARAMS = "params.safetensors"
 

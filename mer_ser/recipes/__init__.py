@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mer_ser.recipes.bundle import can_export, export_experiment
 from mer_ser.recipes.config import (
     ConfigError,
     ExperimentConfig,
@@ -27,9 +28,11 @@ __all__ = [
     "ConfigError",
     "ExperimentConfig",
     "ExperimentResult",
+    "can_export",
     "corpus_specs",
     "example_path",
     "examples",
+    "export_experiment",
     "load_config",
     "parse_config",
     "partitions",

@@ -37,7 +37,6 @@ FEATURE_SETS = (
     "compare_functionals",
     "egemaps_functionals",
     "logmel3d",
-    "ssl",
 )
 #: Model kinds: the linear baselines and the papers' networks.
 MODELS = ("linear_svm", "logistic", "ridge", "lstm", "dcnn")
@@ -60,11 +59,9 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class FeaturesConfig:
-    """``[features]``: the feature set and, for ``ssl``, the model and layer."""
+    """``[features]``: the feature set."""
 
     set: str = "egemaps_functionals"
-    ssl_model: str = ""  # a local folder (or a hub id, with network) of a transformers model
-    ssl_layer: int = -1  # hidden layer whose outputs are pooled (-1: the last)
 
 
 @dataclass(frozen=True)
@@ -253,10 +250,10 @@ MODEL_TARGETS = {
     "dcnn": CLASS_TARGETS,
 }
 MODEL_FEATURES = {
-    "linear_svm": ("compare_lld_1hz", "compare_functionals", "egemaps_functionals", "ssl"),
-    "logistic": ("compare_lld_1hz", "compare_functionals", "egemaps_functionals", "ssl"),
-    "ridge": ("compare_lld_1hz", "compare_functionals", "egemaps_functionals", "ssl"),
-    "lstm": ("compare_lld_1hz", "compare_functionals", "egemaps_functionals", "ssl"),
+    "linear_svm": ("compare_lld_1hz", "compare_functionals", "egemaps_functionals"),
+    "logistic": ("compare_lld_1hz", "compare_functionals", "egemaps_functionals"),
+    "ridge": ("compare_lld_1hz", "compare_functionals", "egemaps_functionals"),
+    "lstm": ("compare_lld_1hz", "compare_functionals", "egemaps_functionals"),
     "dcnn": ("logmel3d",),
 }
 
@@ -278,11 +275,6 @@ def check(cfg: ExperimentConfig) -> None:
         raise ConfigError(
             f"{src}: model.kind = {m!r} cannot take features.set = {f!r}; "
             f"it takes {list(MODEL_FEATURES[m])}"
-        )
-    if f == "ssl" and not cfg.features.ssl_model:
-        raise ConfigError(
-            f"{src}: features.set = 'ssl' needs features.ssl_model (a local model folder, e.g. "
-            "a downloaded wav2vec2, HuBERT, WavLM or MERT checkpoint)"
         )
     if e.cv != "official" and e.folds < 3:
         raise ConfigError(

@@ -87,6 +87,9 @@ class ExperimentResult:
             or value; continuous targets: one row per frame with ``time``.
         classes: class names (classification).
         confusion: ``(K, K)`` summed over folds and seeds (classification).
+        members: each model (seed-major, then fold) as the model bundle stores it.
+        folds: folds per seed.
+        train_corpora: the training side's corpus names; ``train_clips``: its clips.
     """
 
     config: ExperimentConfig
@@ -95,6 +98,10 @@ class ExperimentResult:
     predictions: pd.DataFrame
     classes: tuple[str, ...] = ()
     confusion: np.ndarray | None = None
+    members: list = dataclasses.field(default_factory=list, repr=False)
+    folds: int = 1
+    train_corpora: tuple[str, ...] = ()
+    train_clips: int = 0
 
     def figure(self):
         """The result's figure.
@@ -177,7 +184,12 @@ def run_experiment(cfg: ExperimentConfig, data: Data, *, progress: bool = True) 
         out = _fit_predict(cfg, train, side, parts[f], seed, data.profile, cache, f, len(parts))
         outputs.append((f, seed, side, parts[f].test, out))
     bar.close()
-    return _score(cfg, outputs, classes)
+    result = _score(cfg, outputs, classes)
+    result.members = [out["member"] for *_, out in outputs]
+    result.folds = len(parts)
+    result.train_corpora = tuple(str(c) for c in dict.fromkeys(train.corpus))
+    result.train_clips = len(train)
+    return result
 
 
 def partitions(s: Samples, cfg: ExperimentConfig, *, cross: bool) -> list[Partition]:
@@ -272,7 +284,8 @@ def _fit_predict(cfg, train: Samples, side: Samples, part: Partition, seed: int,
         y = train.y
         model, _ = linear.select(kind, xtr[part.train], y[part.train], xtr[part.val], y[part.val],
                                  grid=grid, balanced=cfg.model.balanced, seed=seed)  # fmt: skip
-        out = {"pred": model.predict(xte[test_rows])}
+        out = {"pred": model.predict(xte[test_rows]),
+               "member": _linear_member(model, *tr_stats)}  # fmt: skip
         if kind == "ridge":
             out["pred"] = out["pred"][:, 0]
         elif kind == "logistic":
@@ -281,14 +294,43 @@ def _fit_predict(cfg, train: Samples, side: Samples, part: Partition, seed: int,
     if kind == "ridge":  # continuous: frame by frame (already standardised per fold)
         fit = frame_ridge(xtr, train.mask, train.gold, part.train, part.val,
                           grid=cfg.model.grid or linear.GRID)  # fmt: skip
-        return {"pred": fit.predict(xte[test_rows])}
+        # the two standardisations in one: (x - m0 - m1 s0) / (s0 s1)
+        mean, std = tr_stats[0] + fit.mean * tr_stats[1], tr_stats[1] * fit.std
+        return {"pred": fit.predict(xte[test_rows]), "member": _linear_member(fit.model, mean, std)}
     if kind == "lstm":
-        return {"pred": _lstm(cfg, train, side, part, seed, profile, cache, xtr, xte, test_rows)}
-    return _dcnn(cfg, train, part, seed, profile, cache, xtr, xte, test_rows)
+        raw = _in_training_space(cfg, train, side, part)
+        return _lstm(cfg, train, side, part, seed, profile, cache, raw, test_rows)
+    return _dcnn(cfg, train, part, seed, profile, cache, xtr, xte, test_rows, tr_stats)
 
 
-def _lstm(cfg, train, side, part, seed, profile, cache, xtr, xte, test_rows) -> np.ndarray:
-    """The two-layer LSTM regressor of Coutinho & Schuller 2017 on one fold."""
+def _linear_member(model: linear.Linear, mean, std) -> dict:
+    return {
+        "model": model,
+        "mean": np.asarray(mean, np.float64),
+        "std": np.asarray(std, np.float64),
+    }
+
+
+def _in_training_space(cfg, train: Samples, side: Samples, part: Partition) -> np.ndarray:
+    """The test side's features for a model that standardises with the training statistics.
+
+    Under ``normalisation = "domain"`` a test corpus is standardised with its own statistics
+    and mapped onto the training partition's scale, so the model's own standardisation leaves
+    it standardised with its own.
+    """
+    if side is train or cfg.evaluation.normalisation != "domain":
+        return side.x
+    (m0, s0), (m1, s1) = _statistics(train, part.train), _statistics(side, np.arange(len(side)))
+    x = ((np.asarray(side.x, np.float64) - m1) / s1 * s0 + m0) * side.mask[..., None]
+    return x.astype(np.float32)
+
+
+def _lstm(cfg, train, side, part, seed, profile, cache, xte, test_rows) -> dict:
+    """The two-layer LSTM regressor of Coutinho & Schuller 2017 on one fold.
+
+    Inputs and outputs are standardised with the training partition's statistics inside the
+    fit (the paper's per-fold standardisation), which the model bundle keeps.
+    """
     p = CONTINUOUS_PROTOCOLS[profile]
     h1, h2, lr, _ = p.sweep_model
     m = cfg.model
@@ -298,26 +340,26 @@ def _lstm(cfg, train, side, part, seed, profile, cache, xtr, xte, test_rows) -> 
         input_noise=m.noise,
         max_epochs=m.max_epochs or p.max_epochs,
         patience=m.patience or p.patience,
-        standardise_inputs=False,  # standardised above with the training partition's statistics
     )
-    f_in = xtr.shape[-1]
+    f_in = train.x.shape[-1]
     fit, apply = make_fit(
         lambda rngs: ContinuousRegressor(f_in, size, peephole=p.peephole, rngs=rngs), tc
     )
     n = len(train)
     tr, va = np.zeros((1, n), bool), np.zeros((1, n), bool)
     tr[0, part.train], va[0, part.val] = True, True
-    key = job_key({"kind": "recipe_lstm", "x": _digest(xtr), "y": _digest(train.gold),
+    key = job_key({"kind": "recipe_lstm", "x": _digest(train.x), "y": _digest(train.gold),
                    "split": [part.train.tolist(), part.val.tolist()], "size": list(size),
                    "cfg": dataclasses.asdict(tc), "seed": seed})  # fmt: skip
     trained = run_job(fit, key=key, seed=seed, trials=1, folds=folds_from_masks(tr, va),
-                      x=jnp.asarray(xtr), m=jnp.asarray(train.mask), y=jnp.asarray(train.gold),
-                      cache=cache)  # fmt: skip
+                      x=jnp.asarray(train.x), m=jnp.asarray(train.mask),
+                      y=jnp.asarray(train.gold), cache=cache)  # fmt: skip
     pred = predict(apply, trained, jnp.asarray(xte[test_rows]), jnp.asarray(side.mask[test_rows]))
-    return np.asarray(pred[0], np.float64)
+    member = {"trained": trained, "hidden": size, "peephole": p.peephole}
+    return {"pred": np.asarray(pred[0], np.float64), "member": member}
 
 
-def _dcnn(cfg, train, part, seed, profile, cache, xtr, xte, test_rows) -> dict:
+def _dcnn(cfg, train, part, seed, profile, cache, xtr, xte, test_rows, tr_stats) -> dict:
     """Rodningen 2022's dilated CNN (section 4.4) on one fold; returns classes and softmax."""
     p = QUADRANT_PROTOCOLS[profile]
     m = cfg.model
@@ -349,7 +391,9 @@ def _dcnn(cfg, train, part, seed, profile, cache, xtr, xte, test_rows) -> dict:
         [np.asarray(fn(state, jnp.asarray(x[i : i + 64]))) for i in range(0, len(x), 64)]
     ) if len(x) else np.zeros((0, n_classes))  # fmt: skip
     prob = np.asarray(jax.nn.softmax(jnp.asarray(logits), axis=-1), np.float64)
-    return {"pred": prob.argmax(axis=1), "prob": prob}
+    member = {"trained": trained, "mean": tr_stats[0], "std": tr_stats[1], "n_frames": t,
+              "n_mels": mels}  # fmt: skip
+    return {"pred": prob.argmax(axis=1), "prob": prob, "member": member}
 
 
 def _digest(a) -> str:

@@ -149,17 +149,9 @@ def _features(data: Data, corpus: Corpus, cfg: ExperimentConfig, classes) -> Sam
         keep = np.asarray([i for i, c in enumerate(ids) if len(feats[c])], dtype=int)
         x = np.stack([feats[ids[i]].astype(np.float64).mean(axis=0) for i in keep])
         mask = None
-    elif kind in SMILE_SETS:
+    else:  # openSMILE functionals of the whole clip
         feats = data.extract(corpus, SmileFunctionals(SMILE_SETS[kind]))
         x, keep, mask = clip_matrix(feats, ids, corpus.name), np.arange(len(ids)), None
-    else:  # ssl
-        from mer_ser.features.ssl import SSLEmbeddings
-
-        ex = SSLEmbeddings(cfg.features.ssl_model, layer=cfg.features.ssl_layer)
-        feats = data.extract(corpus, ex)
-        keep = np.asarray([i for i, c in enumerate(ids) if len(feats[c])], dtype=int)
-        x = np.stack([feats[ids[i]].astype(np.float64).mean(axis=0) for i in keep])
-        mask = None
     labels = corpus.static.loc[[ids[i] for i in keep], cfg.data.target]
     if cfg.classification:
         names = labels.astype(str).to_numpy()
@@ -175,13 +167,9 @@ def _features(data: Data, corpus: Corpus, cfg: ExperimentConfig, classes) -> Sam
     return _samples(corpus, keep, y, x, mask, None)
 
 
-def _frame_extractor(cfg: ExperimentConfig):
-    """Per-window features on the 1 Hz grid (2 s windows, 1 s hop) for continuous targets."""
-    if cfg.features.set in SMILE_SETS:
-        return SmileFunctionals(SMILE_SETS[cfg.features.set], win=2.0, hop=1.0)
-    from mer_ser.features.ssl import SSLEmbeddings
-
-    return SSLEmbeddings(cfg.features.ssl_model, layer=cfg.features.ssl_layer, frames=True)
+def _frame_extractor(cfg: ExperimentConfig) -> SmileFunctionals:
+    """Per-window functionals on the 1 Hz grid (2 s windows, 1 s hop) for continuous targets."""
+    return SmileFunctionals(SMILE_SETS[cfg.features.set], win=2.0, hop=1.0)
 
 
 def _samples(corpus: Corpus, keep, y, x, mask, gold) -> Samples:

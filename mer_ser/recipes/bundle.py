@@ -1,0 +1,160 @@
+"""An experiment's trained models as a model bundle (:mod:`mer_ser.bundles`).
+
+Every fold's model of every seed, exactly as evaluated, each with its own training partition's
+statistics:
+
+* ``linear_svm``, ``logistic``, ``ridge``: a ``linear`` bundle (:mod:`mer_ser.bundles.linear`);
+* ``lstm`` on ``compare_lld_1hz``: a ``continuous`` bundle, as the Coutinho & Schuller
+  conditions' (:mod:`mer_ser.bundles.continuous`);
+* ``dcnn`` on ``logmel3d`` for quadrants: a ``quadrant`` bundle, as Rodningen's
+  (:mod:`mer_ser.bundles.quadrant`).
+
+The bundle's manifest records the config, the corpora trained on and the pooled test scores.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import jax
+import numpy as np
+
+from mer_ser.bundles.continuous import continuous_arrays, continuous_manifest
+from mer_ser.bundles.quadrant import _logmel_features, _manifest
+from mer_ser.bundles.store import save_bundle
+from mer_ser.errors import MerSerError
+from mer_ser.experiments.rodningen2022 import PROTOCOLS as QUADRANT_PROTOCOLS
+from mer_ser.features import ComParE1Hz, SmileFunctionals
+from mer_ser.recipes.run import ExperimentResult
+from mer_ser.recipes.samples import SMILE_SETS
+from mer_ser.train.checkpoint import flatten
+
+
+def can_export(result: ExperimentResult) -> str:
+    """Why an experiment's models cannot be a bundle (``""`` when they can)."""
+    cfg = result.config
+    if cfg.model.kind == "lstm" and cfg.features.set != "compare_lld_1hz":
+        return "an LSTM bundle reads 1 Hz ComParE features; this one was trained on others"
+    if cfg.model.kind == "dcnn" and cfg.data.target != "quadrant":
+        return "a DCNN bundle predicts quadrants; this one was trained on another target"
+    return ""
+
+
+def export_experiment(result: ExperimentResult, folder: str | os.PathLike, *, profile: str) -> Path:
+    """Write an experiment's models as a bundle.
+
+    Args:
+        result: from :func:`~mer_ser.recipes.run_experiment`.
+        folder: the bundle folder (e.g. ``models_dir(data_root) / "experiment_<name>"``).
+        profile: the profile the models were trained under (the DCNN's log-mel settings).
+
+    Raises:
+        MerSerError: the models cannot be a bundle (:func:`can_export` says why).
+    """
+    why = can_export(result)
+    if why:
+        raise MerSerError(f"{result.config.name}: no bundle: {why}")
+    cfg = result.config
+    seeds, folds = len(cfg.evaluation.seeds), result.folds
+    if cfg.model.kind == "lstm":
+        manifest, arrays = _lstm(result, seeds, folds)
+    elif cfg.model.kind == "dcnn":
+        manifest, arrays = _dcnn(result, seeds, folds, profile)
+    else:
+        manifest, arrays = _linear(result, seeds, folds)
+    trained_on = "+".join(result.train_corpora)
+    manifest["provenance"] = {
+        "experiment": cfg.name,
+        "config": cfg.to_dict(),
+        "trained_on": [{"name": str(n)} for n in result.train_corpora],
+        # the keys `mer-ser models` shows for every kind
+        "condition": f"experiment {cfg.name}",
+        "setting": f"experiment {cfg.name}, trained on {trained_on}",
+        "source": {"name": trained_on, "clips": int(result.train_clips)},
+        "protocol": profile,
+        "seed": list(cfg.evaluation.seeds),
+        "normalisation": "each member's inputs standardised with its training partition",
+        # the scores below were measured under this; "domain" standardised the test corpora
+        # with their own statistics, which a bundle applied to new files cannot know
+        "evaluation_normalisation": cfg.evaluation.normalisation,
+    }
+    summary = result.summary.reset_index()
+    manifest["scores"] = {
+        f"test_{m}" + ("" if d == cfg.data.target else f"_{d}"): float(v)
+        for d, m, v in summary[["dimension", "metric", "value"]].itertuples(index=False)
+    } | {"clips": int(summary["clips"].iloc[0])}
+    return save_bundle(folder, manifest, arrays)
+
+
+def _linear(result: ExperimentResult, seeds: int, folds: int):
+    cfg = result.config
+    members = result.members
+    frames = cfg.continuous
+    name = cfg.features.set
+    ex = (ComParE1Hz() if name == "compare_lld_1hz"
+          else SmileFunctionals(SMILE_SETS[name], win=2.0 if frames else None))  # fmt: skip
+    dim = int(members[0]["mean"].shape[-1])
+    if cfg.classification:
+        labels = {"classes": list(result.classes)}
+    else:
+        labels = {"dimensions": ["arousal", "valence"] if frames else [cfg.data.target],
+                  "scale": [-1.0, 1.0]}  # fmt: skip
+    if frames:
+        labels |= {"frame_hop_s": 1.0, "frame_win_s": 2.0}
+    manifest = {
+        "kind": "linear",
+        "architecture": {
+            "class": "Linear",
+            "config": {"kind": cfg.model.kind, "target": cfg.data.target},
+        },
+        "features": {
+            "name": name,
+            "config": {"sr": ex.sr},
+            "dim": dim,
+            "level": "frame" if frames else "clip",
+        },
+        "labels": labels,
+        "ensemble": {
+            "trials": seeds,
+            "folds": folds,
+            "reduce": "mean and sd over every member (seeds x folds)",
+        },
+    }
+    arrays = {
+        "params/coef": np.stack([m["model"].coef for m in members]),
+        "params/intercept": np.stack([m["model"].intercept for m in members]),
+        "stats/mean": np.stack([m["mean"] for m in members]),
+        "stats/std": np.stack([m["std"] for m in members]),
+    }
+    return manifest, arrays
+
+
+def _stack(trees: list):
+    """Members' trees (one model each, leading axis 1) concatenated along the model axis."""
+    return jax.tree.map(lambda *a: np.concatenate([np.asarray(x) for x in a]), *trees)
+
+
+def _lstm(result: ExperimentResult, seeds: int, folds: int):
+    members = result.members
+    params = _stack([m["trained"].params for m in members])
+    stats = _stack([m["trained"].stats for m in members])
+    stacked = SimpleNamespace(shape=(1, seeds, folds), params=params, stats=stats)
+    n_features = int(np.asarray(stats.x_mean).shape[-1])
+    manifest = continuous_manifest(n_features, members[0]["hidden"], trials=seeds, folds=folds,
+                                   peephole=bool(members[0]["peephole"]))  # fmt: skip
+    return manifest, continuous_arrays(stacked)
+
+
+def _dcnn(result: ExperimentResult, seeds: int, folds: int, profile: str):
+    members = result.members
+    params = _stack([m["trained"].params for m in members])
+    ex = QUADRANT_PROTOCOLS[profile].extractor()
+    n_frames, n_mels = int(members[0]["n_frames"]), int(members[0]["n_mels"])
+    manifest = _manifest({"class": "DCNN", "config": {"n_frames": n_frames, "n_mels": n_mels}},
+                         _logmel_features(ex, n_frames), runs=seeds * folds)  # fmt: skip
+    arrays = {f"params/{k}": np.asarray(v) for k, v in flatten(params).items()}
+    arrays["stats/mean"] = np.stack([np.asarray(m["mean"], np.float64) for m in members])
+    arrays["stats/std"] = np.stack([np.asarray(m["std"], np.float64) for m in members])
+    return manifest, arrays
