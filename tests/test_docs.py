@@ -84,7 +84,7 @@ FIGURES = (
     "experiment_summary.md",
     "experiment_summary.csv",
     "experiment_results.csv",
-    "experiment.png",
+    "experiment_figure.png",
 )
 
 
