@@ -425,3 +425,52 @@ def test_patch_sets_come_from_real_corpus_layouts(tmp_path):
         gc.patch_sets(data, {"speech_eng": corpora["speech_eng"]})
     with pytest.raises(CorpusError, match="no clip in language 'zh'"):
         gc.patch_sets(data, {**corpora, "speech_man": corpora["speech_eng"]})
+
+
+def test_settings_come_from_the_languages_of_the_pools():
+    assert gc.settings_for(["eng", "man"], ["eng", "man"]) == gc.SETTINGS  # the papers' Table 2
+    assert gc.settings_for(["fr", "de"], ["eng"]) == ("de2eng", "fr2eng", "mix2eng")
+    assert gc.settings_for(["de"], ["eng", "fr"]) == ("de2eng", "de2fr")  # one pool: no mix
+    assert gc.mix_languages(["eng", "man", "de"]) == ("eng", "man")
+    assert gc.mix_languages(["fr", "de", "it"]) == ("de", "fr")
+    assert gc.mix_languages(["fr", "de", "it"], ("it", "fr")) == ("it", "fr")
+    with pytest.raises(ValueError, match="mix must name two of the speech pools"):
+        gc.mix_languages(["fr", "de"], ("fr", "es"))
+    assert gc.language_code("man") == "zh" and gc.language_code("de") == "de"
+    sides = gc.languages_of({"speech_de": 0, "speech_fr": 0, "music_eng": 0})
+    assert sides == [("speech", "de"), ("speech", "fr"), ("music", "eng")]
+    for bad in (
+        {"speech_mix": 0, "music_eng": 0},
+        {"speech_de": 0},
+        {"pool_de": 0, "music_eng": 0},
+    ):
+        with pytest.raises(ValueError, match=r"speech_<language>|at least one"):
+            gc.languages_of(bad)
+
+
+def test_the_mix_pool_draws_half_from_each_of_its_two_languages():
+    blocks = {lang: np.full((20, 6, 1, 1, 1), v, np.float32)
+              for lang, v in (("de", 1.0), ("fr", 2.0), ("it", 3.0))}  # fmt: skip
+    sec = gc.window_seconds(MelPatches())
+    w = gc.draw_pool(blocks, "mix", 10 * sec, seed=0, mix=("de", "fr"))
+    assert sorted(w[:, 0, 0, 0, 0].tolist()) == [1.0] * 5 + [2.0] * 5
+    w = gc.draw_pool(blocks, "it", 4 * sec, seed=0)
+    assert set(w[:, 0, 0, 0, 0].tolist()) == {3.0}
+
+
+@pytest.mark.slow
+def test_a_french_pool_setting_runs_on_the_built_in_corpus(quick_root, data_root):
+    proto = dataclasses.replace(gc.PROTOCOLS["quick"], encoders=("SCAE",),
+                                amounts={"exp1": 4.0})  # fmt: skip
+    corpora = {"speech_fr": "builtin:speech_pool", "speech_eng": "builtin:speech_pool",
+               "music_eng": "builtin:music_static"}  # fmt: skip
+    data = Data(data_root, profile="quick", progress=False)
+    lt = gc.LanguageTransfer.from_corpora(data, corpora, proto)
+    assert lt.settings == ("eng2eng", "fr2eng", "mix2eng") and lt.mix == ("eng", "fr")
+    res = lt.run()
+    assert set(res["setting"]) == {"eng2eng", "fr2eng", "mix2eng", "music_eng"}
+    t2 = gc.table2(res, "exp1")
+    assert [c for c in t2.columns if c.endswith(" R")][:3] == ["eng2eng R", "fr2eng R", "mix2eng R"]
+    assert set(lt.confusion_panels("fr2eng", "exp1")) >= {"SCAE-Feat. Ext.", "baseline CNN (eng)"}
+    pairs = lt.comparisons("exp1")
+    assert ("SCAE-Feat. Ext. fr2eng exp1", "SCAE-Feat. Ext. mix2eng exp1") in pairs

@@ -21,7 +21,9 @@ Transfer (2020, section III-C; 2021, section 3.3, Fig. 2): the encoder with the 
 i.e. each Full run starts from its Feat. Ext. run. **Baseline CNN** (2020, section IV-B): the same
 architecture trained on the music only. 4 runs each.
 
-Settings: ``<speech>2<music>`` for speech ``eng``, ``man``, ``mix`` and music ``eng``, ``man``.
+Settings: ``<speech>2<music>`` for speech ``eng``, ``man``, ``mix`` and music ``eng``, ``man``
+(the papers); any other languages by their ISO 639 codes, ``mix`` drawing equally from two pools
+(:func:`settings_for`, :func:`mix_languages`): e.g. ``de2eng``, ``fr2eng``, ``mix2eng``.
 
 Scores (2020, Table II; 2021, Table 2): precision, recall and F-score per head, "macro-weighted":
 the support-weighted average over classes (scikit-learn's ``average="weighted"``; it reproduces
@@ -81,7 +83,11 @@ from mer_ser.experiments.gomez_canon.protocol import (
     SPEECH,
     WINDOW,
     Protocol,
+    language_code,
+    languages_of,
+    mix_languages,
     music_language,
+    settings_for,
 )
 from mer_ser.experiments.gomez_canon.scores import (
     TABLE2_ROWS,
@@ -117,11 +123,15 @@ __all__ = [
     "frame_sets",
     "frame_windows",
     "head_scores",
+    "language_code",
+    "languages_of",
+    "mix_languages",
     "music_language",
     "music_patches",
     "music_windows",
     "patch_sets",
     "select_language",
+    "settings_for",
     "speech_blocks",
     "table2",
     "window_seconds",

@@ -18,7 +18,7 @@ from mer_ser.corpora.labels import QUADRANTS
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import CorpusError
 from mer_ser.experiments.data import Data
-from mer_ser.experiments.gomez_canon.protocol import CORPORA, LANGUAGE_CODES, WINDOW
+from mer_ser.experiments.gomez_canon.protocol import WINDOW, language_code, languages_of
 from mer_ser.experiments.splits import stratified_split
 from mer_ser.features import ComParE1Hz
 from mer_ser.features.mel import MelPatches
@@ -188,18 +188,19 @@ def draw_pool(
     extractor=None,
     seed,
     window_s: float | None = None,
+    mix: tuple[str, ...] = ("eng", "man"),
 ):
-    """A seeded draw of ``seconds`` of speech as windows (``mix``: half English, half Mandarin).
+    """A seeded draw of ``seconds`` of speech as windows (``mix``: half from each of ``mix``).
 
     A window covers ``window_s`` seconds (default: :func:`window_seconds` of ``extractor``; 5
-    for the DAE-Classifier's 5 frames at 1 Hz).
+    for the DAE-Classifier's 5 frames at 1 Hz). The papers' mix is half English, half Mandarin.
 
     Raises:
         CorpusError: the pool holds less speech than asked for.
     """
     sec = window_s if window_s is not None else window_seconds(extractor or MelPatches())
     n = max(1, round(seconds / sec))
-    sources = ("eng", "man") if language == "mix" else (language,)
+    sources = tuple(mix) if language == "mix" else (language,)
     shares = [n // len(sources) + (i < n % len(sources)) for i in range(len(sources))]
     out = []
     for i, (src, k) in enumerate(zip(sources, shares, strict=True)):
@@ -249,7 +250,7 @@ def patch_sets(
         ``{"eng": MusicPatches, "man": MusicPatches}`` (:func:`music_patches`).
 
     Raises:
-        ValueError: a key of :data:`~mer_ser.experiments.gomez_canon.protocol.CORPORA` is missing.
+        ValueError: a key of another form than ``speech_<lang>`` / ``music_<lang>``.
         CorpusError: a corpus has no clip in its side's language.
     """
     return patches_of(data, language_sides(data, corpora), extractor, music_stride)
@@ -292,21 +293,21 @@ def frames_of(data: Data, sides) -> dict:
 
 
 def language_sides(data: Data, corpora: dict) -> list[tuple[str, str, Corpus]]:
-    """``(side, lang, corpus narrowed to lang)`` for each key of the protocol, opened once.
+    """``(side, lang, corpus narrowed to lang)`` for each ``speech_<lang>`` / ``music_<lang>``.
+
+    The papers' keys are ``speech_eng``, ``speech_man``, ``music_eng``, ``music_man``; any
+    other language is named by its ISO 639 code (``speech_de``, ``speech_fr``). Each corpus is
+    opened once.
 
     Raises:
-        ValueError: a key of :data:`~mer_ser.experiments.gomez_canon.protocol.CORPORA` is missing.
+        ValueError: a key of another form, or no speech or no music key.
         CorpusError: a corpus has no clip in its side's language.
     """
-    missing = sorted(set(CORPORA) - set(corpora))
-    if missing:
-        raise ValueError(f"corpora needs the keys {list(CORPORA)}; missing {missing}")
-    opened = data.corpora([corpora[k] for k in CORPORA])
-    out = []
-    for k, corpus in zip(CORPORA, opened, strict=True):
-        side, lang = k.split("_")
-        out.append((side, lang, select_language(corpus, LANGUAGE_CODES[lang])))
-    return out
+    sides = languages_of(corpora)
+    keys = [f"{side}_{lang}" for side, lang in sides]
+    opened = data.corpora([corpora[k] for k in keys])
+    return [(side, lang, select_language(corpus, language_code(lang)))
+            for (side, lang), corpus in zip(sides, opened, strict=True)]  # fmt: skip
 
 
 def data_summary(speech: dict, music: dict, extractor: MelPatches | None = None) -> pd.DataFrame:

@@ -106,7 +106,8 @@ class _MelEncoder(Encoder):
         if memo in lt._memo:
             return lt._memo[memo]
         p = lt.protocol
-        w = draw_pool(lt.speech, language, p.amounts[amount], extractor=lt.extractor, seed=lt.seed)
+        w = draw_pool(lt.speech, language, p.amounts[amount], extractor=lt.extractor, seed=lt.seed,
+                      mix=lt.mix)  # fmt: skip
         part = stratified_split(np.zeros(len(w)), (1 - p.pretrain_val, p.pretrain_val),
                                 seed=lt.seed)  # fmt: skip
         train_w, val_w = np.flatnonzero(part == 0), np.flatnonzero(part == 1)
@@ -281,7 +282,7 @@ class DaeEncoder(Encoder):
         memo = ("dae_speech", self.name)
         if memo not in lt._memo:
             sp = lt.frames["speech"]
-            lt._memo[memo] = {k: frame_windows(sp[k], self.window) for k in ("eng", "man")}
+            lt._memo[memo] = {k: frame_windows(sp[k], self.window) for k in sp}
         return lt._memo[memo]
 
     def music(self, lt, lang: str) -> MusicPatches:
@@ -303,7 +304,7 @@ class DaeEncoder(Encoder):
             return lt._memo[memo]
         p = lt.protocol
         w = draw_pool(self._speech(lt), language, p.amounts[amount], seed=lt.seed,
-                      window_s=float(self.window))  # fmt: skip
+                      window_s=float(self.window), mix=lt.mix)  # fmt: skip
         part = stratified_split(np.zeros(len(w)), (1 - p.pretrain_val, p.pretrain_val),
                                 seed=lt.seed)  # fmt: skip
         train_w, val_w = np.flatnonzero(part == 0), np.flatnonzero(part == 1)

@@ -8,14 +8,16 @@ from dataclasses import dataclass, field
 from mer_ser.models.autoencoders import CPC
 from mer_ser.train.engine import TrainConfig
 
-#: Speech pools and music sets by language, in Table 2's order of settings.
+#: The papers' speech pools and music sets, in Table 2's order of settings.
 SPEECH = ("man", "eng", "mix")
 MUSIC = ("man", "eng")
 SETTINGS = tuple(f"{s}2{m}" for m in MUSIC for s in SPEECH)
-#: ISO 639 codes of the two languages.
+#: ISO 639 codes of the papers' two language names; any other language is named by its code
+#: (``"de"``, ``"fr"``, ...).
 LANGUAGE_CODES = {"eng": "en", "man": "zh"}
 MODES = {"feat_ext": "Feat. Ext.", "full": "Full"}
-#: The notebook's ``corpora`` keys of this protocol.
+#: The notebook's ``corpora`` keys of the papers' case; in general ``speech_<language>`` and
+#: ``music_<language>`` for any languages (:func:`languages_of`).
 CORPORA = ("speech_eng", "speech_man", "music_eng", "music_man")
 WINDOW = CPC.n_past + 2  # patches per CPC window: 4 past, 2 future
 
@@ -23,6 +25,71 @@ WINDOW = CPC.n_past + 2  # patches per CPC window: 4 past, 2 future
 def music_language(setting: str) -> str:
     """A setting's music: ``"mix2eng"`` -> ``"eng"``, a baseline's ``"music_man"`` -> ``"man"``."""
     return setting.split("2")[-1].removeprefix("music_")
+
+
+def language_code(language: str) -> str:
+    """The ISO 639 code of a pool or music set's language: the papers' names, or the code itself."""
+    return LANGUAGE_CODES.get(language, language)
+
+
+def _ordered(languages, paper: tuple[str, ...]) -> list[str]:
+    """The papers' languages in Table 2's order, then any other in alphabetical order."""
+    langs = set(languages)
+    return [x for x in paper if x in langs] + sorted(langs - set(paper))
+
+
+def mix_languages(speech_languages, mix: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The two speech languages the ``mix`` pool draws from in equal shares.
+
+    ``mix`` (a protocol's choice) when given; else English and Mandarin when both are there (the
+    papers), else the first two in order. Empty with fewer than two languages.
+
+    Raises:
+        ValueError: ``mix`` names a language without a speech pool, or not two.
+    """
+    langs = _ordered(speech_languages, SPEECH)
+    if mix:
+        if len(mix) != 2 or not set(mix) <= set(langs):
+            raise ValueError(f"mix must name two of the speech pools {langs}, got {list(mix)}")
+        return tuple(mix)
+    if {"eng", "man"} <= set(langs):
+        return ("eng", "man")
+    return tuple(langs[:2]) if len(langs) >= 2 else ()
+
+
+def settings_for(speech_languages, music_languages) -> tuple[str, ...]:
+    """Every ``<speech>2<music>`` setting of the languages present, in Table 2's order.
+
+    The speech side is each pool's language and ``mix`` (when there are two or more pools); the
+    papers' English and Mandarin give exactly :data:`SETTINGS`.
+    """
+    speech = _ordered(speech_languages, SPEECH)
+    if len(speech) >= 2:
+        speech.append("mix")
+    return tuple(f"{s}2{m}" for m in _ordered(music_languages, MUSIC) for s in speech)
+
+
+def languages_of(corpora) -> list[tuple[str, str]]:
+    """``(side, language)`` of each ``speech_<language>`` / ``music_<language>`` key.
+
+    Raises:
+        ValueError: a key of another form, ``mix`` used as a language, or no speech or no music.
+    """
+    out = []
+    for key in corpora:
+        side, _, lang = str(key).partition("_")
+        if side not in ("speech", "music") or not lang or lang == "mix" or "2" in lang:
+            raise ValueError(
+                f"corpora key {key!r}: use speech_<language> and music_<language>, the language "
+                "an ISO 639 code (speech_de, music_fr) or the papers' eng / man"
+            )
+        out.append((side, lang))
+    for side in ("speech", "music"):
+        if not any(s == side for s, _ in out):
+            raise ValueError(
+                f"corpora needs at least one {side}_<language> key, got {list(corpora)}"
+            )
+    return out
 
 
 #: The 2020 paper's LSTM-DAE encoders (section III-B): seconds of 1 Hz ComParE frames per window
@@ -65,6 +132,8 @@ class Protocol:
     music_patch_stride: int = 1  # 1: every 50 %-overlapping patch; 2: every other one
     #: "bfloat16": mixed precision on a GPU (:mod:`mer_ser.train.precision`); not a paper setting.
     compute_dtype: str = "float32"
+    #: The two speech languages of the ``mix`` pool (default: see :func:`mix_languages`).
+    mix: tuple[str, ...] = ()
     reductions: tuple[str, ...] = ()
 
     def config(self, stage: str) -> TrainConfig:

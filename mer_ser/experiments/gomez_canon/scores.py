@@ -12,7 +12,14 @@ import pandas as pd
 
 from mer_ser import metrics
 from mer_ser.experiments.gomez_canon.encoders import ENCODER_TYPES
-from mer_ser.experiments.gomez_canon.protocol import DAE_VARIANTS, MODES, MUSIC, SETTINGS
+from mer_ser.experiments.gomez_canon.protocol import (
+    DAE_VARIANTS,
+    MODES,
+    MUSIC,
+    SPEECH,
+    _ordered,
+    music_language,
+)
 
 #: Table 2's rows in order (2020's Table II: the DAE classifiers first), then the controls
 #: trained on each music set alone: the baseline CNN and the random frozen SCAE encoder.
@@ -84,7 +91,8 @@ def table2(results: pd.DataFrame, amount: str = "exp2") -> pd.DataFrame:
     of the weighted precision, recall and F-score on the music's test clips, and
     ``<setting> R 95% CI (clips)``: the Wilson interval of R over the test clips (the weighted
     recall is the accuracy; :func:`mer_ser.metrics.wilson_interval`) and how many clips it rests
-    on. The controls trained on music only (the baseline CNN, the random frozen SCAE encoder
+    on. Settings in Table 2's order (the papers' English and Mandarin; other languages after).
+    The controls trained on music only (the baseline CNN, the random frozen SCAE encoder
     with the head, and the functionals + linear-model controls of
     :meth:`~mer_ser.experiments.gomez_canon.LanguageTransfer.linear_baseline`, last) have one
     column block per music set instead.
@@ -95,6 +103,11 @@ def table2(results: pd.DataFrame, amount: str = "exp2") -> pd.DataFrame:
     head = {"quadrant": "Q", "arousal": "A", "valence": "V"}
     rows = []
     linear = [(e, "linear") for e in dict.fromkeys(sel.loc[sel["mode"] == "linear", "encoder"])]
+    present = set(sel["setting"])
+    musics = _ordered({music_language(s) for s in present}, MUSIC)
+    speech = {s.split("2")[0] for s in present if not s.startswith("music_")}
+    speech_order = _ordered(speech - {"mix"}, SPEECH) + ["mix"] * ("mix" in speech)
+    settings = [f"{s}2{m}" for m in musics for s in speech_order if f"{s}2{m}" in present]
     for enc, mode in (*TABLE2_ROWS, *linear):
         g = sel[(sel["encoder"] == enc) & (sel["mode"] == mode)]
         control = (enc, mode) in CONTROLS or mode == "linear"
@@ -105,7 +118,7 @@ def table2(results: pd.DataFrame, amount: str = "exp2") -> pd.DataFrame:
         name = CONTROLS.get((enc, mode), enc) if control else ENCODER_TYPES[enc].label(mode)
         means = g.groupby(["head", "setting", "metric"])["value"].mean()
         clips = g.groupby("setting")["clips"].first()
-        order = [f"music_{m}" for m in MUSIC] if control else list(SETTINGS)
+        order = [f"music_{m}" for m in musics] if control else settings
         for h, short in head.items():
             if h not in set(g["head"]):
                 continue

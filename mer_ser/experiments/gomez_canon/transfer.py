@@ -29,9 +29,10 @@ from mer_ser.experiments.gomez_canon.protocol import (
     MODES,
     MUSIC,
     PROTOCOLS,
-    SETTINGS,
-    SPEECH,
+    _ordered,
+    mix_languages,
     music_language,
+    settings_for,
 )
 from mer_ser.experiments.gomez_canon.scores import clip_confusions, clip_quadrants, head_scores
 from mer_ser.experiments.jobs import (
@@ -51,14 +52,18 @@ from mer_ser.train.engine import deep_merge, make_classifier_fit
 
 
 class LanguageTransfer:
-    """Gomez-Canon et al.'s experiments on speech pools and music sets of two languages.
+    """Gomez-Canon et al.'s experiments on speech pools and music sets by language.
+
+    The papers' case is English and Mandarin (``eng``, ``man``); any languages work, named by
+    their ISO 639 codes, and the settings are every speech pool (and ``mix`` of two of them)
+    against every music set (:attr:`settings`).
 
     Args:
         protocol: a :class:`~mer_ser.experiments.gomez_canon.Protocol` or a key of
             :data:`~mer_ser.experiments.gomez_canon.PROTOCOLS`.
-        speech: ``{"eng": blocks, "man": blocks}`` from
+        speech: ``{"eng": blocks, "man": blocks}`` (or ``{"de": ..., "fr": ...}``) from
             :func:`~mer_ser.experiments.gomez_canon.speech_blocks`.
-        music: ``{"eng": MusicPatches, "man": MusicPatches}``.
+        music: ``{"eng": MusicPatches, "man": MusicPatches}`` (any languages).
         extractor: the :class:`~mer_ser.features.MelPatches` that made them.
         frames: 1 Hz ComParE frames for the DAE encoders, from
             :func:`~mer_ser.experiments.gomez_canon.frame_sets`: ``{"speech": {"eng":
@@ -94,6 +99,13 @@ class LanguageTransfer:
         if unknown:
             raise ValueError(f"unknown encoders {sorted(unknown)}; choose from {ENCODERS}")
         self.speech, self.music, self.frames = speech, music, frames
+        #: Every ``<speech>2<music>`` setting of the languages present, in Table 2's order
+        #: (:func:`~mer_ser.experiments.gomez_canon.settings_for`).
+        self.settings = settings_for(speech, music)
+        #: The music sets' languages in Table 2's order.
+        self.music_languages = _ordered(music, MUSIC)
+        #: The two languages the ``mix`` pool draws from in equal shares.
+        self.mix = mix_languages(speech, self.protocol.mix)
         self.extractor = extractor or MelPatches()
         self.cache = JobCache(cache_dir, read_only=cached_only)
         self.seed = seed
@@ -115,7 +127,7 @@ class LanguageTransfer:
     def from_corpora(
         cls, data: Data, corpora: dict, protocol=None, *, cached_only: bool = False
     ) -> LanguageTransfer:
-        """The experiments on a notebook's ``corpora`` (the four keys of :data:`CORPORA`).
+        """The experiments on a notebook's ``corpora`` (``speech_<lang>`` / ``music_<lang>`` keys).
 
         Patches come through ``data`` (:func:`patch_sets`, the protocol's music stride), and
         1 Hz frames (:func:`frame_sets`) when the protocol has a DAE encoder; jobs are cached
@@ -180,8 +192,8 @@ class LanguageTransfer:
         """The encoder pretrained on a speech pool: ``(job, mean, std)`` (cached).
 
         ``encoder``: a key of :data:`~mer_ser.experiments.gomez_canon.ENCODER_TYPES`;
-        ``language``: ``"eng"``, ``"man"``, ``"mix"``; ``amount``: a key of the protocol's
-        ``amounts``.
+        ``language``: a speech pool's language (``"eng"``, ``"man"``, ``"de"``, ...) or ``"mix"``
+        (:attr:`mix`); ``amount``: a key of the protocol's ``amounts``.
         """
         return self.encoder(encoder).pretrain(self, language, amount)
 
@@ -308,8 +320,8 @@ class LanguageTransfer:
             normalisation, partition, amount``: weighted precision, recall, F-score, macro F1
             and accuracy per head on the music's test clips.
         """
-        if setting not in SETTINGS:
-            raise ValueError(f"setting must be one of {SETTINGS}, got {setting!r}")
+        if setting not in self.settings:
+            raise ValueError(f"setting must be one of {self.settings}, got {setting!r}")
         return self.encoder(encoder).transfer(self, setting, amount)
 
     def baseline(self, lang: str) -> pd.DataFrame:
@@ -408,15 +420,18 @@ class LanguageTransfer:
         tr = m.rows(self.splits[lang][0])
         return float(m.x[tr].mean()), float(m.x[tr].std()) or 1.0
 
-    def run(self, *, amounts=None, encoders=None, settings=SETTINGS) -> pd.DataFrame:
-        """Every (amount, encoder, setting) transfer, the baselines and the random controls."""
+    def run(self, *, amounts=None, encoders=None, settings=None) -> pd.DataFrame:
+        """Every (amount, encoder, setting) transfer, the baselines and the random controls.
+
+        ``settings``: default every setting of the languages present (:attr:`settings`).
+        """
         p = self.protocol
         todo = [(a, e, s) for a in amounts or list(p.amounts) for e in encoders or p.encoders
-                for s in settings]  # fmt: skip
-        bar = tqdm(total=2 * len(MUSIC) + len(todo), desc="gomez-canon", unit="experiment",
+                for s in settings or self.settings]  # fmt: skip
+        bar = tqdm(total=2 * len(self.music) + len(todo), desc="gomez-canon", unit="experiment",
                    disable=not self.progress, leave=False)  # fmt: skip
         out = []
-        for lang in MUSIC:
+        for lang in self.music_languages:
             out.append(self.baseline(lang))
             bar.update()
             out.append(self.random_control(lang))
@@ -459,7 +474,8 @@ class LanguageTransfer:
         """The pairs the papers' conclusions rest on, among the experiments run so far.
 
         For the speech amount ``amount``: Feat. Ext. against Full of each encoder and setting;
-        the three speech pools (``eng``, ``man``, ``mix``) against each other for each encoder,
+        the speech pools (``eng``, ``man``, ``mix``, or the languages present) against each other
+        for each encoder,
         mode and music set; every transfer against the baseline CNN of its music and against
         each linear control (:meth:`linear_baseline`), and SCAE Feat. Ext. against the random
         frozen encoder (:meth:`random_control`).
@@ -471,8 +487,8 @@ class LanguageTransfer:
                 pairs.append((self._system(enc, mode, setting, amt),
                               self._system(enc, "full", setting, amt)))  # fmt: skip
         systems = sorted({(k[0], k[1]) for k in done if k[3] != "none"})
-        for lang in MUSIC:
-            settings = [f"{s}2{lang}" for s in SPEECH]
+        for lang in self.music_languages:
+            settings = [s for s in self.settings if music_language(s) == lang]
             for enc, mode in systems:
                 ran = [s for s in settings if (enc, mode, s, amount) in done]
                 pairs += [(self._system(enc, mode, a, amount), self._system(enc, mode, b, amount))
