@@ -67,5 +67,5 @@ def test_clip_sets_hold_one_log_mel_tensor_per_quadrant_labelled_clip(roots, tmp
 def test_the_gomez_canon_loaders_name_the_missing_keys(tmp_path):
     with pytest.raises(ValueError, match=r"at least one music_<language> key"):
         gc.patch_sets(Data(tmp_path, progress=False), {"speech_eng": "builtin:speech_pool"})
-    with pytest.raises(ValueError, match=r"corpora key 'eng': use speech_<language>"):
-        gc.patch_sets(Data(tmp_path, progress=False), {"eng": "builtin:speech_pool"})
+    with pytest.raises(ValueError, match=r"corpora key 'speech_mix': use speech_<language>"):
+        gc.patch_sets(Data(tmp_path, progress=False), {"speech_mix": "builtin:speech_pool"})

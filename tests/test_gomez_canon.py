@@ -421,7 +421,7 @@ def test_patch_sets_come_from_real_corpus_layouts(tmp_path):
     assert set(frames["music"]["eng"]) == set(music["eng"].clip_ids)
     dae = gc.music_windows(music["man"], frames["music"]["man"], 5)
     assert dae.x.shape == (3, 5, 261) and dae.x[..., -1].sum(axis=1).tolist() == [1, 1, 1]
-    with pytest.raises(ValueError, match="missing"):
+    with pytest.raises(ValueError, match="at least one music_<language> key"):
         gc.patch_sets(data, {"speech_eng": corpora["speech_eng"]})
     with pytest.raises(CorpusError, match="no clip in language 'zh'"):
         gc.patch_sets(data, {**corpora, "speech_man": corpora["speech_eng"]})
@@ -439,6 +439,9 @@ def test_settings_come_from_the_languages_of_the_pools():
     assert gc.language_code("man") == "zh" and gc.language_code("de") == "de"
     sides = gc.languages_of({"speech_de": 0, "speech_fr": 0, "music_eng": 0})
     assert sides == [("speech", "de"), ("speech", "fr"), ("music", "eng")]
+    # keys of other tracks in a shared dict are left alone
+    shared = {"music": 0, "speech": 0, "pools": 0, "speech_de": 0, "music_eng": 0}
+    assert gc.languages_of(shared) == [("speech", "de"), ("music", "eng")]
     for bad in (
         {"speech_mix": 0, "music_eng": 0},
         {"speech_de": 0},

@@ -181,7 +181,7 @@ def run_experiment(cfg: ExperimentConfig, data: Data, *, progress: bool = True) 
     outputs = []
     for f, seed in bar:
         side = test if test is not None else train
-        out = _fit_predict(cfg, train, side, parts[f], seed, data.profile, cache, f, len(parts))
+        out = _fit_predict(cfg, train, side, parts[f], seed, data.profile, cache)
         outputs.append((f, seed, side, parts[f].test, out))
     bar.close()
     result = _score(cfg, outputs, classes)
@@ -272,7 +272,7 @@ def _test_statistics(cfg, train: Samples, side: Samples, part: Partition):
 
 # --------------------------------------------------------------------------- models
 def _fit_predict(cfg, train: Samples, side: Samples, part: Partition, seed: int, profile: str,
-                 cache: JobCache, fold: int, n_folds: int) -> dict:  # fmt: skip
+                 cache: JobCache) -> dict:  # fmt: skip
     """Train on ``part.train`` (validating on ``part.val``) and predict ``side``'s test rows."""
     test_rows = part.test if part.test is not None else np.arange(len(side))
     kind = cfg.model.kind

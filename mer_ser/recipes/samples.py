@@ -51,7 +51,8 @@ class Samples:
         clip_ids: ``(N,)`` clip ids.
         domain: ``(N,)`` ``speech`` or ``music``.
         groups: ``(N,)`` ``<corpus>/<group>`` (speaker, song; the clip where there is none).
-        split: ``(N,)`` official partition: ``train``, ``val``, ``test`` or ``""``.
+        split: ``(N,)`` official partition: ``train``, ``val``, ``test`` (the usual names mapped:
+            ``dev``, ``development``, ``Test1`` ...), another name as the corpus has it, or ``""``.
         y: class index ``(N,)`` int, target value ``(N,)`` float, or ``None`` (continuous).
         x: features.
         mask: valid frames ``(N, T)`` (frame features, log-mel) or ``None``.
@@ -183,7 +184,7 @@ def _samples(corpus: Corpus, keep, y, x, mask, gold) -> Samples:
         )
     group = clips["group"].astype(str).to_numpy()
     group = np.where(group == "", clips.index.to_numpy(str), group)
-    split = np.asarray([SPLIT_NAMES.get(s.lower(), "") for s in clips["split"].astype(str)])
+    split = np.asarray([SPLIT_NAMES.get(s.lower(), s) for s in clips["split"].astype(str)])
     return Samples(
         corpus=np.full(len(clips), corpus.name, dtype=object),
         clip_ids=clips.index.to_numpy(object),

@@ -72,13 +72,17 @@ def settings_for(speech_languages, music_languages) -> tuple[str, ...]:
 def languages_of(corpora) -> list[tuple[str, str]]:
     """``(side, language)`` of each ``speech_<language>`` / ``music_<language>`` key.
 
+    Other keys (another track's, in a ``corpora`` dict shared between notebooks) are left alone.
+
     Raises:
-        ValueError: a key of another form, ``mix`` used as a language, or no speech or no music.
+        ValueError: a malformed language (``mix``, empty), or no speech or no music.
     """
     out = []
     for key in corpora:
-        side, _, lang = str(key).partition("_")
-        if side not in ("speech", "music") or not lang or lang == "mix" or "2" in lang:
+        side, sep, lang = str(key).partition("_")
+        if side not in ("speech", "music") or not sep:  # e.g. the continuous track's "music"
+            continue
+        if not lang or lang == "mix" or "2" in lang:
             raise ValueError(
                 f"corpora key {key!r}: use speech_<language> and music_<language>, the language "
                 "an ISO 639 code (speech_de, music_fr) or the papers' eng / man"
