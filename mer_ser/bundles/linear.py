@@ -21,13 +21,12 @@ from mer_ser.bundles.audio import segment
 from mer_ser.bundles.continuous import frames_table
 from mer_ser.bundles.store import MANIFEST, Bundle, BundleError
 from mer_ser.features import ComParE1Hz, SmileFunctionals
+from mer_ser.features.smile import SET_NAMES as SMILE_SETS
 from mer_ser.models.linear import Linear
 
 #: Tables of a clip-level model (one row per file) and of a frame-level (continuous) one.
 LEVELS = ("file",)
 FRAME_LEVELS = ("frame",)
-#: The openSMILE set of each functional feature set name.
-SMILE_SETS = {"egemaps_functionals": "eGeMAPSv02", "compare_functionals": "ComParE_2016"}
 
 
 def levels(bundle: Bundle) -> tuple[str, ...]:

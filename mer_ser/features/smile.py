@@ -26,6 +26,8 @@ from mer_ser.corpora.labels import n_frames
 
 #: openSMILE feature set -> number of functionals.
 SETS = {"eGeMAPSv02": 88, "ComParE_2016": 6373}
+#: An experiment config's feature set name -> its openSMILE set.
+SET_NAMES = {"egemaps_functionals": "eGeMAPSv02", "compare_functionals": "ComParE_2016"}
 
 
 @functools.cache

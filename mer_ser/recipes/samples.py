@@ -30,10 +30,9 @@ from mer_ser.experiments.quadrants import clip_matrix, valid_frames
 from mer_ser.experiments.rodningen2022 import PROTOCOLS as QUADRANT_PROTOCOLS
 from mer_ser.experiments.sequences import sequence_set
 from mer_ser.features import ComParE1Hz, SmileFunctionals
+from mer_ser.features.smile import SET_NAMES as SMILE_SETS
 from mer_ser.recipes.config import ExperimentConfig
 
-#: The openSMILE set of each functional feature set name.
-SMILE_SETS = {"egemaps_functionals": "eGeMAPSv02", "compare_functionals": "ComParE_2016"}
 #: How official split names map onto partitions.
 SPLIT_NAMES = {
     "train": "train", "training": "train",
