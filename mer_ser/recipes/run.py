@@ -35,7 +35,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from mer_ser import metrics, plots, stats
-from mer_ser._io import atomic_write
+from mer_ser._io import atomic_write, sha256_arrays
 from mer_ser.corpora.labels import frame_centres
 from mer_ser.experiments.continuous_results import sequence_metrics
 from mer_ser.experiments.coutinho2017 import PROTOCOLS as CONTINUOUS_PROTOCOLS
@@ -276,6 +276,9 @@ def _fit_predict(cfg, train: Samples, side: Samples, part: Partition, seed: int,
     """Train on ``part.train`` (validating on ``part.val``) and predict ``side``'s test rows."""
     test_rows = part.test if part.test is not None else np.arange(len(side))
     kind = cfg.model.kind
+    if kind == "lstm":  # standardises inside its fit, with the training partition's statistics
+        raw = _in_training_space(cfg, train, side, part)
+        return _lstm(cfg, train, side, part, seed, profile, cache, raw, test_rows)
     tr_stats = _statistics(train, part.train)
     xtr = _standardised(train, tr_stats)
     xte = xtr if side is train else _standardised(side, _test_statistics(cfg, train, side, part))
@@ -297,9 +300,6 @@ def _fit_predict(cfg, train: Samples, side: Samples, part: Partition, seed: int,
         # the two standardisations in one: (x - m0 - m1 s0) / (s0 s1)
         mean, std = tr_stats[0] + fit.mean * tr_stats[1], tr_stats[1] * fit.std
         return {"pred": fit.predict(xte[test_rows]), "member": _linear_member(fit.model, mean, std)}
-    if kind == "lstm":
-        raw = _in_training_space(cfg, train, side, part)
-        return _lstm(cfg, train, side, part, seed, profile, cache, raw, test_rows)
     return _dcnn(cfg, train, part, seed, profile, cache, xtr, xte, test_rows, tr_stats)
 
 
@@ -397,8 +397,6 @@ def _dcnn(cfg, train, part, seed, profile, cache, xtr, xte, test_rows, tr_stats)
 
 
 def _digest(a) -> str:
-    from mer_ser._io import sha256_arrays
-
     return sha256_arrays((), (np.asarray(a),))
 
 
