@@ -16,6 +16,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 import mer_ser
 from mer_ser._io import repo_root
@@ -24,12 +25,12 @@ ROOT = repo_root()
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
-def _lock() -> dict[str, str]:
+def _lock(file: str = "requirements-lock.txt") -> dict[str, str]:
     out = {}
-    for line in (ROOT / "requirements-lock.txt").read_text().splitlines():
+    for line in (ROOT / file).read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             name, sep, version = line.partition("==")
-            assert sep, f"requirements-lock.txt: {line!r} is not pinned with =="
+            assert sep, f"{file}: {line!r} is not pinned with =="
             out[canonicalize_name(name)] = version.strip()
     return out
 
@@ -47,6 +48,17 @@ def test_every_locked_version_lies_in_the_projects_ranges():
         locked = lock.get(canonicalize_name(req.name))
         assert locked, f"{req.name} is a dependency but not in requirements-lock.txt"
         assert req.specifier.contains(locked, prereleases=True), f"{req} excludes locked {locked}"
+
+
+def test_the_extras_lock_pins_what_the_optional_extras_add_within_their_ranges():
+    base, extra = _lock(), _lock("requirements-extras-lock.txt")
+    assert not set(base) & set(extra), "a package is pinned in both lock files"
+    for e in ("bench", "ssl"):
+        for spec in PROJECT["optional-dependencies"][e]:
+            req = Requirement(spec)
+            locked = extra.get(canonicalize_name(req.name))
+            assert locked, f"{req.name} (extra {e}) is not in requirements-extras-lock.txt"
+            assert req.specifier.contains(locked), f"{req} excludes locked {locked}"
 
 
 def test_runtime_dependencies_are_ranges_not_exact_pins():
@@ -88,6 +100,15 @@ def test_the_lock_file_pins_the_whole_installed_tree():
     for name in sorted(_installed_tree("mer_ser", {"dev"})):
         assert name in lock, f"{name} is installed for mer_ser[dev] but not locked"
         assert metadata.version(name) == lock[name], f"{name}: installed != locked"
+
+
+def test_the_ssl_extra_where_installed_is_the_locked_tree():
+    pytest.importorskip("transformers", reason="the optional `ssl` extra is not installed")
+    lock = _lock() | _lock("requirements-extras-lock.txt")
+    for name in sorted(_installed_tree("mer_ser", {"dev", "ssl"})):
+        assert name in lock, f"{name} is installed for mer_ser[ssl] but not locked"
+        installed = Version(metadata.version(name)).public  # torch's "+cpu" build label aside
+        assert installed == lock[name], f"{name}: installed {installed} != locked {lock[name]}"
 
 
 def test_the_import_layers_hold():

@@ -54,6 +54,13 @@ def test_every_shipped_example_is_a_valid_config():
                                        r"'quadrant'; 'ridge' predicts"),
         ({"model": {"kind": "dcnn"}}, r"'dcnn' cannot take features.set = 'egemaps_functionals'"),
         ({"output": {"bundel": True}}, r"unknown key 'bundel' in \[output\]"),
+        ({"features": {"set": "ssl"}}, r"features.set = 'ssl' needs features.model: a local "
+                                       r"model folder"),
+        ({"features": {"model": "/m"}}, r"features.model is read only with features.set = 'ssl'"),
+        ({"features": {"set": "ssl", "model": "/m", "pooling": "max"}},
+         r"features.pooling = 'max' is not allowed; choose one of \['mean', 'mean_std'\]"),
+        ({"features": {"set": "ssl", "model": "/m", "layer": "last"}},
+         r"features.layer must be a number"),
     ],
 )  # fmt: skip
 def test_a_bad_config_names_the_key_and_what_is_allowed(sections, message):

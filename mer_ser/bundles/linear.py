@@ -7,7 +7,9 @@ training partition (``stats/mean``, ``stats/std``) and its weights in the standa
 (:class:`~mer_ser.models.linear.Linear`), no scikit-learn needed.
 
 Inputs: openSMILE functionals of the whole file (``egemaps_functionals``,
-``compare_functionals``) or the mean of its 1 Hz ComParE frames (``compare_lld_1hz``) for a clip
+``compare_functionals``), one layer of a self-supervised model pooled over it (``ssl``: the model
+folder or hub id, layer, pooling and a hash of the weights are in the manifest, and a bundle refuses
+weights that differ) or the mean of its 1 Hz ComParE frames (``compare_lld_1hz``) for a clip
 target; the same per 2-s window every second for the time-continuous target. The whole file is
 read at once.
 """
@@ -20,7 +22,7 @@ import pandas as pd
 from mer_ser.bundles.audio import segment
 from mer_ser.bundles.continuous import frames_table
 from mer_ser.bundles.store import MANIFEST, Bundle, BundleError
-from mer_ser.features import ComParE1Hz, SmileFunctionals
+from mer_ser.features import ComParE1Hz, SmileFunctionals, SslEmbeddings, SslModelError
 from mer_ser.features.smile import SET_NAMES as SMILE_SETS
 from mer_ser.models.linear import Linear
 
@@ -46,7 +48,28 @@ def extractor(bundle: Bundle):
         return ComParE1Hz()
     if name in SMILE_SETS:
         return SmileFunctionals(SMILE_SETS[name], win=2.0 if frames else None, hop=1.0)
+    if name == "ssl":
+        return _ssl_extractor(bundle, win=2.0 if frames else None)
     raise BundleError(f"{bundle.path / MANIFEST}: unknown feature set {name!r}")
+
+
+def _ssl_extractor(bundle: Bundle, win: float | None) -> SslEmbeddings:
+    """The self-supervised model the bundle was trained on, checked to have the same weights."""
+    c = bundle.manifest["features"]["config"]
+    where = bundle.path / MANIFEST
+    try:
+        ex = SslEmbeddings(
+            c["model"], layer=int(c["layer"]), win=win, hop=1.0, pooling=c["pooling"],
+            trust_remote_code=bool(c.get("trust_remote_code", False)),
+        )  # fmt: skip
+    except SslModelError as e:
+        raise BundleError(f"{where}: the bundle reads embeddings of {c['model']}: {e}") from e
+    if ex.weights != c["weights"]:
+        raise BundleError(
+            f"{where}: trained on embeddings of {c['model']} with weights {c['weights'][:12]}, "
+            f"and the weights there now are {ex.weights[:12]}; the model's inputs would differ"
+        )
+    return ex
 
 
 def features(bundle: Bundle, y: np.ndarray, sr: int) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 Public face: :class:`ComParE1Hz`, :class:`LogMel3D`, :class:`ChannelStandardiser`,
 :class:`MelPatches`, :class:`SmileFunctionals` (eGeMAPS / ComParE functionals),
+:class:`SslEmbeddings` (wav2vec 2.0 / HuBERT / WavLM / MERT layers; the optional ``ssl`` extra),
 :class:`FeatureCache`, :func:`extract`, :func:`frame_table`,
 :func:`cue_table`.
 """
@@ -21,6 +22,7 @@ from mer_ser.features.extract import (
 )
 from mer_ser.features.mel import ChannelStandardiser, LogMel3D, MelPatches
 from mer_ser.features.smile import SmileFunctionals
+from mer_ser.features.ssl import SslEmbeddings, SslModelError
 
 __all__ = [
     "ChannelStandardiser",
@@ -33,6 +35,8 @@ __all__ = [
     "MelPatches",
     "NoFrames",
     "SmileFunctionals",
+    "SslEmbeddings",
+    "SslModelError",
     "cue_label_table",
     "cue_table",
     "default_cache_dir",

@@ -71,7 +71,8 @@ def extract(
         extractor: e.g. :class:`~mer_ser.features.compare.ComParE1Hz`; a frozen dataclass with
             ``name``, ``sr`` and ``__call__(y, sr)``.
         cache_dir: root of the feature cache (shared across corpora and notebooks).
-        n_jobs: worker processes for cache misses (default: all cores).
+        n_jobs: worker processes for cache misses (default: all cores; at most the extractor's
+            ``workers`` when it sets one, e.g. a model that threads itself).
         progress: show a progress bar over files.
         report: filled with counts and timings when given.
 
@@ -82,6 +83,9 @@ def extract(
         AudioError: a file is unreadable, truncated, shorter or longer than the clip table
             says, or the extractor fails on it (the file is named).
     """
+    workers = getattr(extractor, "workers", None)  # an extractor that keeps its own threads
+    if workers:
+        n_jobs = min(n_jobs or workers, workers)
     cache = FeatureCache(cache_dir)
     keys = {cid: cache.key(corpus.audio_file(cid), extractor) for cid in corpus.clips.index}
     out: dict[str, np.ndarray] = {}

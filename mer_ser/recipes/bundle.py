@@ -3,7 +3,9 @@
 Every fold's model of every seed, exactly as evaluated, each with its own training partition's
 statistics:
 
-* ``linear_svm``, ``logistic``, ``ridge``: a ``linear`` bundle (:mod:`mer_ser.bundles.linear`);
+* ``linear_svm``, ``logistic``, ``ridge`` on any vector feature set (``ssl`` included: the
+  manifest names the model and hashes its weights): a ``linear`` bundle
+  (:mod:`mer_ser.bundles.linear`);
 * ``lstm`` on ``compare_lld_1hz``: a ``continuous`` bundle, as the Coutinho & Schuller
   conditions' (:mod:`mer_ser.bundles.continuous`);
 * ``dcnn`` on ``logmel3d`` for quadrants: a ``quadrant`` bundle, as Rodningen's
@@ -26,9 +28,9 @@ from mer_ser.bundles.quadrant import _logmel_features, _manifest
 from mer_ser.bundles.store import save_bundle
 from mer_ser.errors import MerSerError
 from mer_ser.experiments.rodningen2022 import PROTOCOLS as QUADRANT_PROTOCOLS
-from mer_ser.features import ComParE1Hz, SmileFunctionals
+from mer_ser.features import SslEmbeddings
 from mer_ser.recipes.run import ExperimentResult
-from mer_ser.recipes.samples import SMILE_SETS
+from mer_ser.recipes.samples import extractor
 from mer_ser.train.checkpoint import flatten
 
 
@@ -93,8 +95,7 @@ def _linear(result: ExperimentResult, seeds: int, folds: int):
     members = result.members
     frames = cfg.continuous
     name = cfg.features.set
-    ex = (ComParE1Hz() if name == "compare_lld_1hz"
-          else SmileFunctionals(SMILE_SETS[name], win=2.0 if frames else None))  # fmt: skip
+    ex = extractor(cfg)
     dim = int(members[0]["mean"].shape[-1])
     if cfg.classification:
         labels = {"classes": list(result.classes)}
@@ -111,7 +112,7 @@ def _linear(result: ExperimentResult, seeds: int, folds: int):
         },
         "features": {
             "name": name,
-            "config": {"sr": ex.sr},
+            "config": {"sr": ex.sr} | _ssl_config(ex),
             "dim": dim,
             "level": "frame" if frames else "clip",
         },
@@ -129,6 +130,14 @@ def _linear(result: ExperimentResult, seeds: int, folds: int):
         "stats/std": np.stack([m["std"] for m in members]),
     }
     return manifest, arrays
+
+
+def _ssl_config(ex) -> dict:
+    """What finds an ``ssl`` extractor again: the model, its layer, pooling and weights' hash."""
+    if not isinstance(ex, SslEmbeddings):
+        return {}
+    keys = ("model", "layer", "pooling", "trust_remote_code", "weights")
+    return {k: getattr(ex, k) for k in keys}
 
 
 def _stack(trees: list):

@@ -31,13 +31,16 @@ from mer_ser.errors import MerSerError
 #: Targets: clip classes, clip values, and the time-continuous pair.
 TARGETS = ("quadrant", "category", "arousal", "valence", "arousal,valence")
 CLASS_TARGETS = ("quadrant", "category")
-#: Feature sets (see :func:`mer_ser.recipes.features.extractor`).
+#: Feature sets (see :func:`mer_ser.recipes.samples.extractor`).
 FEATURE_SETS = (
     "compare_lld_1hz",
     "compare_functionals",
     "egemaps_functionals",
     "logmel3d",
+    "ssl",
 )
+#: How ``ssl`` embeddings are pooled over a clip or a window (:mod:`mer_ser.features.ssl`).
+POOLINGS = ("mean", "mean_std")
 #: Model kinds: the linear baselines and the papers' networks.
 MODELS = ("linear_svm", "logistic", "ridge", "lstm", "dcnn")
 CV = ("group", "kfold", "official")
@@ -59,9 +62,13 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class FeaturesConfig:
-    """``[features]``: the feature set."""
+    """``[features]``: the feature set (and, for ``ssl``, the model, its layer and pooling)."""
 
     set: str = "egemaps_functionals"
+    model: str = ""  # ssl: a local model folder or a hub id in the Hugging Face cache
+    layer: int = -1  # ssl: hidden state (0: the transformer's input, -1: its last block)
+    pooling: str = "mean"  # ssl: mean | mean_std over the clip or the 1 Hz window
+    trust_remote_code: bool = False  # ssl: run the checkpoint's own model code (MERT)
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,7 @@ SECTIONS = {
 ALLOWED = {
     ("data", "target"): TARGETS,
     ("features", "set"): FEATURE_SETS,
+    ("features", "pooling"): POOLINGS,
     ("model", "kind"): MODELS,
     ("evaluation", "cv"): CV,
     ("evaluation", "normalisation"): NORMALISATIONS,
@@ -237,7 +245,7 @@ def _coerce(value, default, key: str, source: str):
     if isinstance(default, str):
         if not isinstance(value, str):
             raise ConfigError(f"{source}: {key} must be a string, got {value!r}")
-        return value.replace(" ", "")
+        return value if key == "features.model" else value.replace(" ", "")
     raise ConfigError(f"{source}: {key} has an unsupported value {value!r}")
 
 
@@ -249,11 +257,12 @@ MODEL_TARGETS = {
     "lstm": ("arousal,valence",),
     "dcnn": CLASS_TARGETS,
 }
+_VECTORS = ("compare_lld_1hz", "compare_functionals", "egemaps_functionals", "ssl")
 MODEL_FEATURES = {
-    "linear_svm": ("compare_lld_1hz", "compare_functionals", "egemaps_functionals"),
-    "logistic": ("compare_lld_1hz", "compare_functionals", "egemaps_functionals"),
-    "ridge": ("compare_lld_1hz", "compare_functionals", "egemaps_functionals"),
-    "lstm": ("compare_lld_1hz", "compare_functionals", "egemaps_functionals"),
+    "linear_svm": _VECTORS,
+    "logistic": _VECTORS,
+    "ridge": _VECTORS,
+    "lstm": _VECTORS,
     "dcnn": ("logmel3d",),
 }
 
@@ -275,6 +284,16 @@ def check(cfg: ExperimentConfig) -> None:
         raise ConfigError(
             f"{src}: model.kind = {m!r} cannot take features.set = {f!r}; "
             f"it takes {list(MODEL_FEATURES[m])}"
+        )
+    if f == "ssl" and not cfg.features.model:
+        raise ConfigError(
+            f"{src}: features.set = 'ssl' needs features.model: a local model folder (e.g. "
+            "'/models/wav2vec2-base') or a hub id already downloaded "
+            "(e.g. 'facebook/hubert-base-ls960')"
+        )
+    if f != "ssl" and cfg.features.model:
+        raise ConfigError(
+            f"{src}: features.model is read only with features.set = 'ssl', and the set is {f!r}"
         )
     if e.cv != "official" and e.folds < 3:
         raise ConfigError(

@@ -5,8 +5,9 @@ cross-corpus run): every clip that has the target, in corpus order, with its fea
 shape its model takes:
 
 =====================  =========================================================================
-static functionals     ``x`` ``(N, d)``: openSMILE functionals of the whole clip, or the mean of
-                       the clip's 1 Hz ComParE frames (``compare_lld_1hz``)
+static functionals     ``x`` ``(N, d)``: openSMILE functionals of the whole clip, pooled
+                       self-supervised embeddings (``ssl``), or the mean of the clip's 1 Hz
+                       ComParE frames (``compare_lld_1hz``)
 frames (continuous)    ``x`` ``(N, T, d)`` zero-padded with ``mask`` ``(N, T)``, ``gold``
                        ``(N, T, 2)``: the 1 Hz grid of Coutinho & Schuller 2017 (2 s windows,
                        1 s hop)
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -31,6 +33,7 @@ from mer_ser.experiments.rodningen2022 import PROTOCOLS as QUADRANT_PROTOCOLS
 from mer_ser.experiments.sequences import sequence_set
 from mer_ser.features import ComParE1Hz, SmileFunctionals
 from mer_ser.features.smile import SET_NAMES as SMILE_SETS
+from mer_ser.features.ssl import SslEmbeddings
 from mer_ser.recipes.config import ExperimentConfig
 
 #: How official split names map onto partitions.
@@ -134,7 +137,7 @@ def _features(data: Data, corpus: Corpus, cfg: ExperimentConfig, classes) -> Sam
     kind = cfg.features.set
     ids = list(corpus.clips.index)
     if cfg.continuous:
-        ex = ComParE1Hz() if kind == "compare_lld_1hz" else _frame_extractor(cfg)
+        ex = extractor(cfg)
         s = sequence_set(corpus, data.extract(corpus, ex))
         keep = np.asarray([ids.index(c) for c in s.clip_ids])
         return _samples(corpus, keep, None, s.x, s.m, s.y)
@@ -149,8 +152,8 @@ def _features(data: Data, corpus: Corpus, cfg: ExperimentConfig, classes) -> Sam
         keep = np.asarray([i for i, c in enumerate(ids) if len(feats[c])], dtype=int)
         x = np.stack([feats[ids[i]].astype(np.float64).mean(axis=0) for i in keep])
         mask = None
-    else:  # openSMILE functionals of the whole clip
-        feats = data.extract(corpus, SmileFunctionals(SMILE_SETS[kind]))
+    else:  # openSMILE functionals or pooled embeddings of the whole clip
+        feats = data.extract(corpus, extractor(cfg))
         x, keep, mask = clip_matrix(feats, ids, corpus.name), np.arange(len(ids)), None
     labels = corpus.static.loc[[ids[i] for i in keep], cfg.data.target]
     if cfg.classification:
@@ -167,9 +170,28 @@ def _features(data: Data, corpus: Corpus, cfg: ExperimentConfig, classes) -> Sam
     return _samples(corpus, keep, y, x, mask, None)
 
 
-def _frame_extractor(cfg: ExperimentConfig) -> SmileFunctionals:
-    """Per-window functionals on the 1 Hz grid (2 s windows, 1 s hop) for continuous targets."""
-    return SmileFunctionals(SMILE_SETS[cfg.features.set], win=2.0, hop=1.0)
+def extractor(cfg: ExperimentConfig):
+    """The extractor of a config's vector feature set (not ``logmel3d``).
+
+    Per clip for a clip target; on the 1 Hz grid (2-s windows every second, the gold standard's
+    frames) for the time-continuous one. ``compare_lld_1hz`` is on that grid either way (a clip
+    target averages its frames).
+    """
+    f, win = cfg.features, (2.0 if cfg.continuous else None)
+    if f.set == "compare_lld_1hz":
+        return ComParE1Hz()
+    if f.set == "ssl":
+        return SslEmbeddings(
+            ssl_model_spec(f.model), layer=f.layer, win=win, hop=1.0, pooling=f.pooling,
+            trust_remote_code=f.trust_remote_code,
+        )  # fmt: skip
+    return SmileFunctionals(SMILE_SETS[f.set], win=win, hop=1.0)
+
+
+def ssl_model_spec(model: str) -> str:
+    """A local model folder as an absolute path (so bundles find it again); a hub id unchanged."""
+    path = Path(model).expanduser()
+    return str(path.resolve()) if path.is_dir() else model
 
 
 def _samples(corpus: Corpus, keep, y, x, mask, gold) -> Samples:
