@@ -191,3 +191,49 @@ def test_any_audio_file_opens_with_model_bundles_and_exports_its_curves(tmp_path
     assert s.view.clip_id == "take 2.wav" and (tmp_path / "out" / "uploads" / "take 2.wav").exists()
     assert s._clip.options == ("rec.wav", "take 2.wav")
     np.testing.assert_allclose(s.view.curves[0].arousal, curve.arousal)  # same audio, same curve
+
+
+def _linear_bundle(folder, target, rng, classes=()):
+    """A random linear bundle on eGeMAPS functionals (two members)."""
+    from mer_ser.bundles import save_bundle
+    from mer_ser.bundles.linear import linear_manifest
+
+    k = len(classes) or 2
+    manifest = linear_manifest(
+        "logistic" if classes else "ridge", target,
+        features={"name": "egemaps_functionals", "config": {"sr": 16000}, "dim": 88},
+        classes=classes, trials=1, folds=2,
+    )  # fmt: skip
+    arrays = {"params/coef": 0.05 * rng.standard_normal((2, k, 88)),
+              "params/intercept": 0.1 * rng.standard_normal((2, k)),
+              "stats/mean": rng.standard_normal((2, 88)),
+              "stats/std": 1 + rng.random((2, 88))}  # fmt: skip
+    return save_bundle(folder, manifest, arrays)
+
+
+def test_a_linear_model_on_the_time_continuous_target_draws_its_curve(tmp_path, rng):
+    """Linear bundles on the 1 Hz grid are offered with their members' spread; clip-level ones,
+    which give one value per file, are not, and are refused with the reason."""
+    import soundfile as sf
+
+    from mer_ser import bundles
+    from mer_ser.widgets.files import bundle_models, file_corpus
+
+    frames = _linear_bundle(tmp_path / "models" / "ridge_av", "arousal,valence", rng)
+    _linear_bundle(
+        tmp_path / "models" / "clip_q", "quadrant", rng, classes=("Q1", "Q2", "Q3", "Q4")
+    )
+    t = np.arange(6 * 16000) / 16000
+    sf.write(tmp_path / "rec.wav", 0.2 * np.sin(2 * np.pi * 440 * t) * (1 + t / 6), 16000)
+    s = ClipScrubber(data_root=tmp_path, export_dir=tmp_path / "out")
+    assert s.bundle_picker.options == ("ridge_av",)
+    s.open_file(tmp_path / "rec.wav")
+    want = bundles.predict(frames, tmp_path / "rec.wav")
+    curve = s.view.curves[-1]
+    assert curve.name == "ridge_av" and len(want) == 5  # 2-s windows every 1 s of 6 s
+    np.testing.assert_allclose(curve.arousal, want["arousal"], rtol=1e-6)
+    np.testing.assert_allclose(curve.valence_sd, want["valence_sd"], rtol=1e-6)
+    assert (want["valence_sd"] > 0).all()  # two members that disagree
+    with pytest.raises(bundles.BundleError, match=r"clip_q: a clip-level linear bundle has no "
+                                                  r"emotion curve"):  # fmt: skip
+        bundle_models(["clip_q"], file_corpus([tmp_path / "rec.wav"]), data_root=tmp_path)

@@ -31,6 +31,41 @@ LEVELS = ("file",)
 FRAME_LEVELS = ("frame",)
 
 
+def linear_manifest(
+    kind: str, target: str, features: dict, *, classes=(), trials: int, folds: int
+) -> dict:
+    """What a linear bundle's manifest says of its model, features, labels and ensemble.
+
+    Args:
+        kind: ``"linear_svm"``, ``"logistic"`` or ``"ridge"``.
+        target: the experiment's target (``"quadrant"``, ``"category"``, ``"arousal"``,
+            ``"valence"`` or ``"arousal,valence"``, the time-continuous pair on the 1 Hz grid).
+        features: ``name`` (an experiment feature set), its extractor ``config`` and ``dim``.
+        classes: the class names of a classifier.
+        trials: seeds.
+        folds: fold models per seed.
+    """
+    frames = target == "arousal,valence"
+    if classes:
+        labels = {"classes": list(classes)}
+    else:
+        labels = {"dimensions": ["arousal", "valence"] if frames else [target],
+                  "scale": [-1.0, 1.0]}  # fmt: skip
+    if frames:
+        labels |= {"frame_hop_s": 1.0, "frame_win_s": 2.0}
+    return {
+        "kind": "linear",
+        "architecture": {"class": "Linear", "config": {"kind": kind, "target": target}},
+        "features": {**features, "level": "frame" if frames else "clip"},
+        "labels": labels,
+        "ensemble": {
+            "trials": trials,
+            "folds": folds,
+            "reduce": "mean and sd over every member (seeds x folds)",
+        },
+    }
+
+
 def levels(bundle: Bundle) -> tuple[str, ...]:
     """``("frame",)`` for a time-continuous model, else ``("file",)``."""
     return FRAME_LEVELS if _frames(bundle) else LEVELS

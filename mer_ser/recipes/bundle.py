@@ -24,6 +24,7 @@ import jax
 import numpy as np
 
 from mer_ser.bundles.continuous import continuous_arrays, continuous_manifest
+from mer_ser.bundles.linear import linear_manifest
 from mer_ser.bundles.quadrant import _logmel_features, _manifest
 from mer_ser.bundles.store import save_bundle
 from mer_ser.errors import MerSerError
@@ -93,36 +94,13 @@ def export_experiment(result: ExperimentResult, folder: str | os.PathLike, *, pr
 def _linear(result: ExperimentResult, seeds: int, folds: int):
     cfg = result.config
     members = result.members
-    frames = cfg.continuous
-    name = cfg.features.set
     ex = extractor(cfg)
-    dim = int(members[0]["mean"].shape[-1])
-    if cfg.classification:
-        labels = {"classes": list(result.classes)}
-    else:
-        labels = {"dimensions": ["arousal", "valence"] if frames else [cfg.data.target],
-                  "scale": [-1.0, 1.0]}  # fmt: skip
-    if frames:
-        labels |= {"frame_hop_s": 1.0, "frame_win_s": 2.0}
-    manifest = {
-        "kind": "linear",
-        "architecture": {
-            "class": "Linear",
-            "config": {"kind": cfg.model.kind, "target": cfg.data.target},
-        },
-        "features": {
-            "name": name,
-            "config": {"sr": ex.sr} | _ssl_config(ex),
-            "dim": dim,
-            "level": "frame" if frames else "clip",
-        },
-        "labels": labels,
-        "ensemble": {
-            "trials": seeds,
-            "folds": folds,
-            "reduce": "mean and sd over every member (seeds x folds)",
-        },
-    }
+    manifest = linear_manifest(
+        cfg.model.kind, cfg.data.target,
+        features={"name": cfg.features.set, "config": {"sr": ex.sr} | _ssl_config(ex),
+                  "dim": int(members[0]["mean"].shape[-1])},
+        classes=result.classes if cfg.classification else (), trials=seeds, folds=folds,
+    )  # fmt: skip
     arrays = {
         "params/coef": np.stack([m["model"].coef for m in members]),
         "params/intercept": np.stack([m["model"].intercept for m in members]),

@@ -4,7 +4,8 @@
 picks them as it picks corpus clips), with their own labels when the user has them;
 :func:`bundle_models` applies model bundles (:mod:`mer_ser.bundles`) to its files and returns
 them as scrubber models: a continuous bundle's arousal and valence with the spread across its
-trials, a quadrant bundle's probabilities per window.
+trials (and a linear one's on the time-continuous target, with the spread across its members), a
+quadrant bundle's probabilities per window.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from mer_ser import bundles as bd
 from mer_ser.corpora.audio import AudioRepair
 from mer_ser.corpora.model import Corpus
 from mer_ser.errors import AudioError
-from mer_ser.widgets.scrubber import ContinuousPredictions, QuadrantPredictions
+from mer_ser.widgets.scrubber import ContinuousPredictions, QuadrantPredictions, curve_kind
 
 #: The name of the corpus of opened files.
 FILES = "files"
@@ -78,7 +79,8 @@ def bundle_models(models, corpus: Corpus, *, data_root=None) -> list:
         probabilities at its centre), named after their bundles.
 
     Raises:
-        BundleError: a bundle is not found or is an encoder (it has no emotion curve).
+        BundleError: a bundle is not found or has no emotion curve (an encoder, a clip-level
+            linear model).
     """
     out = []
     with warnings.catch_warnings(record=True) as caught:  # each repair once, not per bundle
@@ -93,12 +95,14 @@ def bundle_models(models, corpus: Corpus, *, data_root=None) -> list:
 def _bundle_model(model, corpus: Corpus, data_root):
     """One bundle as a scrubber model of ``corpus``'s files (see :func:`bundle_models`)."""
     bundle = bd.resolve(model, data_root)
-    if bundle.kind not in ("continuous", "quadrant"):
-        raise bd.BundleError(f"{bundle.path}: a {bundle.kind} bundle has no emotion curve")
+    kind = curve_kind(bundle.manifest)
+    if kind is None:
+        what = "clip-level linear" if bundle.kind == "linear" else bundle.kind
+        raise bd.BundleError(f"{bundle.path}: a {what} bundle has no emotion curve")
     preds, spread = {}, {}
     for cid in corpus.clips.index:
         tables = bd.predict_tables(bundle, corpus.audio_file(cid))
-        if bundle.kind == "continuous":
+        if kind == "continuous":
             f = tables["frame"]
             preds[cid] = f[["arousal", "valence"]].to_numpy(float)
             spread[cid] = f[["arousal_sd", "valence_sd"]].to_numpy(float)
@@ -108,7 +112,7 @@ def _bundle_model(model, corpus: Corpus, data_root):
             end = w.index.get_level_values("end").total_seconds().to_numpy()
             q = w[["Q1", "Q2", "Q3", "Q4"]].to_numpy(float)
             preds[cid] = ((start + end) / 2, q / q.sum(axis=1, keepdims=True))
-    if bundle.kind == "continuous":
+    if kind == "continuous":
         return ContinuousPredictions(bundle.name, corpus.name, preds, spread=spread)
     return QuadrantPredictions(bundle.name, corpus.name, preds)
 

@@ -171,7 +171,8 @@ class ClipScrubber(W.VBox):
         trail: seconds of fading trail on the arousal-valence plane.
         export_dir: where the export buttons write PNGs and CSVs (and uploads are kept).
         bundles: the model bundles offered for opened files (names, folders or bundles; default:
-            every continuous and quadrant bundle under ``<data_root>/models``).
+            every bundle under ``<data_root>/models`` with an emotion curve: continuous,
+            quadrant, and linear on the time-continuous target).
         data_root: where bundle names are looked up.
     """
 
@@ -290,8 +291,7 @@ class ClipScrubber(W.VBox):
             return []
         names = bd.list_bundles(self.data_root)
         root = bd.models_dir(self.data_root)
-        kinds = {n: _kind_of(root / n) for n in names}
-        return [n for n in names if kinds[n] in ("continuous", "quadrant")]
+        return [n for n in names if _kind_of(root / n) is not None]
 
     def open_file(self, path, *, bundles=None, label=None, domain: str = "music"):
         """Show an audio file (any format libsndfile reads) scored by model bundles.
@@ -440,11 +440,28 @@ class ClipScrubber(W.VBox):
         self.status_line.value = f"saved <code>{path}</code>"
 
 
+def curve_kind(manifest: dict) -> str | None:
+    """How the scrubber draws a bundle, from its manifest.
+
+    Returns:
+        ``"continuous"`` (arousal and valence per 1 Hz frame: continuous bundles and linear ones
+        on the time-continuous target), ``"quadrant"`` (probabilities per window), or ``None``
+        (no emotion curve: encoders, clip-level linear models).
+    """
+    kind = manifest.get("kind")
+    if kind in ("continuous", "quadrant"):
+        return kind
+    if kind == "linear" and manifest.get("features", {}).get("level") == "frame":
+        return "continuous"
+    return None
+
+
 def _kind_of(folder: Path) -> str | None:
-    """A bundle folder's ``kind`` from its manifest (``None`` if unreadable)."""
+    """A bundle folder's :func:`curve_kind` (``None`` if its manifest is unreadable)."""
     import json
 
     try:
-        return json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("kind")
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return curve_kind(manifest) if isinstance(manifest, dict) else None
