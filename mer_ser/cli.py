@@ -238,15 +238,14 @@ def _experiment(args) -> int:
     result = recipes.run_experiment(cfg, data, progress=not args.no_progress)
     out = args.out or Path("experiments") / cfg.name
     written = result.write(out)
-    bundle, why = None, recipes.can_export(result) if cfg.output.bundle else "output.bundle = false"
-    if not why:
+    bundle = None
+    if cfg.output.bundle:
         folder = bundles.models_dir(args.data_root) / f"experiment_{cfg.name}"
         bundle = str(recipes.export_experiment(result, folder, profile=args.profile))
     print(result.summary.round(3).to_string())
+    models, clips = (int(result.summary[k].iloc[0]) for k in ("models", "clips"))
     print(json.dumps({"experiment": cfg.name, "out": str(out), "files": [p.name for p in written],
-                      "models": int(result.summary["models"].iloc[0]),
-                      "clips": int(result.summary["clips"].iloc[0]), "bundle": bundle,
-                      **({"no_bundle": why} if why else {})}))  # fmt: skip
+                      "models": models, "clips": clips, "bundle": bundle}))  # fmt: skip
     return 0
 
 

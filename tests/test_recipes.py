@@ -222,3 +222,98 @@ def test_regression_and_continuous_examples_score_as_numpy(quick_root, data_root
     assert cont.summary.loc[("arousal", "ccc"), "value"] == pytest.approx(np.mean(per_clip),
                                                                           abs=1e-5)  # fmt: skip
     assert cont.summary.loc[("arousal", "ccc"), "clips"] == p["clip_id"].nunique()
+
+
+@pytest.mark.slow
+def test_an_lstm_on_windowed_functionals_is_a_continuous_bundle_each_member_as_its_fold(
+    quick_root, data_root, tmp_path
+):
+    """The bundle reads eGeMAPS per 2-s window every second, as the experiment did, and its
+    member ``(seed 0, fold f)`` predicts a clip exactly as fold ``f`` did in the experiment."""
+    import jax.numpy as jnp
+
+    from mer_ser import bundles
+    from mer_ser.bundles import continuous
+    from mer_ser.corpora import load_audio
+    from mer_ser.experiments import Data
+    from mer_ser.experiments.jobs import predict_stacked
+    from mer_ser.features import SmileFunctionals
+    from mer_ser.train.engine import Standardiser
+
+    raw = {"data": {"train": "builtin:music_continuous", "target": "arousal,valence"},
+           "features": {"set": "egemaps_functionals"},
+           "model": {"kind": "lstm", "hidden": [8, 4], "max_epochs": 3, "patience": 2},
+           "evaluation": {"folds": 3}}  # fmt: skip
+    cfg = recipes.parse_config(raw, name="lstm_egemaps")
+    res = recipes.run_experiment(cfg, Data(data_root, profile="quick", progress=False),
+                                 progress=False)  # fmt: skip
+    bundle = bundles.load_bundle(recipes.export_experiment(res, tmp_path / "b", profile="quick"))
+    assert bundle.kind == "continuous" and bundle.n_features == 88
+    assert bundle.manifest["features"]["name"] == "egemaps_functionals"
+    p = res.predictions
+    clip = p["clip_id"].iloc[0]
+    rows = p[p["clip_id"] == clip]
+    y, sr = load_audio(quick_root / "music_continuous" / "audio" / f"{clip}.wav", sr=16000)
+    x = SmileFunctionals("eGeMAPSv02", win=2.0, hop=1.0)(y, sr)
+    ex = continuous.extractor(bundle)
+    np.testing.assert_array_equal(ex(y, sr), x)
+    stats = Standardiser(*(bundle.arrays[f"stats/{n}"] for n in Standardiser._fields))
+    m = jnp.ones((1, len(x)), bool)
+    every = predict_stacked(continuous._continuous_apply(bundle), bundle.params, stats,
+                            jnp.asarray(x[None]), m)  # fmt: skip
+    fold = int(rows["fold"].iloc[0])
+    np.testing.assert_allclose(every[fold, 0, : len(rows)], rows[["arousal", "valence"]],
+                               rtol=1e-4, atol=1e-5)  # fmt: skip
+    table = bundles.predict(bundle, quick_root / "music_continuous" / "audio" / f"{clip}.wav")
+    np.testing.assert_allclose(table[["arousal", "valence"]], every[:, 0].mean(axis=0),
+                               rtol=1e-5, atol=1e-6)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_dcnn_on_categories_is_a_bundle_of_those_classes_each_run_as_its_fold(
+    quick_root, data_root, tmp_path
+):
+    """A DCNN trained on a corpus' emotion categories keeps them as its classes: the bundle's
+    tables have one column per category and a decided ``class``, and run ``f`` gives a clip the
+    probabilities fold ``f`` gave it in the experiment."""
+    from mer_ser import bundles
+    from mer_ser.experiments import Data
+
+    raw = {"data": {"train": "builtin:speech_static", "target": "category"},
+           "features": {"set": "logmel3d"},
+           "model": {"kind": "dcnn", "max_epochs": 2, "patience": 2},
+           "evaluation": {"folds": 3}}  # fmt: skip
+    cfg = recipes.parse_config(raw, name="dcnn_category")
+    res = recipes.run_experiment(cfg, Data(data_root, profile="quick", progress=False),
+                                 progress=False)  # fmt: skip
+    assert res.classes == ("angry", "calm", "happy", "sad")  # the built-in speech categories
+    bundle = bundles.load_bundle(recipes.export_experiment(res, tmp_path / "b", profile="quick"))
+    assert bundle.kind == "quadrant" and bundle.dimensions == res.classes
+    assert bundle.manifest["architecture"]["config"]["n_classes"] == len(res.classes)
+    assert "quadrants" not in bundle.manifest["labels"]
+    p = res.predictions
+    for clip in p["clip_id"].unique()[:2]:
+        row = p[p["clip_id"] == clip].iloc[0]
+        tables = bundles.predict_tables(bundle, quick_root / "speech_static" / "audio"
+                                        / f"{clip}.wav")  # fmt: skip
+        file = tables["file"]
+        assert list(file.columns[: 1 + len(res.classes)]) == ["class", *res.classes]
+        assert tables["window"].shape[0] == 1  # a short clip: one window, padded as in training
+        run = bundles.quadrant.window_probabilities(
+            bundle, *_reader(quick_root / "speech_static" / "audio" / f"{clip}.wav"), clip
+        )[1]["quadrant"][int(row["fold"]), 0]
+        want = row[[f"p_{c}" for c in res.classes]].to_numpy(float)
+        np.testing.assert_allclose(run, want, rtol=1e-4, atol=1e-5)
+    from mer_ser.widgets.files import bundle_models, file_corpus
+
+    audio = quick_root / "speech_static" / "audio" / f"{clip}.wav"
+    with pytest.raises(bundles.BundleError, match="angry/calm/happy/sad classifier bundle has no "):
+        bundle_models([bundle], file_corpus([audio]))  # the scrubber draws quadrants only
+
+
+def _reader(path):
+    """``(read, n, sr)`` of an audio file, as ``bundles.predict`` reads it."""
+    from mer_ser.bundles.audio import file_reader
+
+    read, n, sr, _ = file_reader(path)
+    return read, n, sr

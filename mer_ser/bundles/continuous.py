@@ -5,7 +5,8 @@ A continuous bundle holds every trial's fold models of one condition (M2M, S2S, 
 folds, ``stats/x_mean`` ...), so the bundle's predictions on a clip equal the notebook's. A
 trial's prediction is the mean of its fold models, the bundle's the mean over trials, and its
 spread the trials' standard deviation. Features: ``compare_1hz`` (260 ComParE functionals per
-second, 2-s windows, 1-s hop).
+second, 2-s windows, 1-s hop); an experiment config's LSTM on another feature set reads that set
+on the same windows (:mod:`mer_ser.bundles.vectors`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from mer_ser.bundles.audio import compare_1hz_chunked
+from mer_ser.bundles.audio import compare_1hz_chunked, segment
 from mer_ser.bundles.store import MANIFEST, Bundle, BundleError, models_dir, save_bundle
+from mer_ser.bundles.vectors import vector_extractor
 from mer_ser.experiments.coutinho2017 import CONDITIONS
 from mer_ser.experiments.jobs import predict_stacked
 from mer_ser.features import ComParE1Hz
@@ -129,18 +131,25 @@ def frames_table(file: str, per_trial: np.ndarray, dimensions, *, win: float, ho
     return pd.DataFrame(cols, index=index)
 
 
-def extractor(bundle: Bundle) -> ComParE1Hz:
-    """The bundle's feature extractor."""
+def extractor(bundle: Bundle):
+    """The bundle's feature extractor: 1 Hz ComParE, or an experiment's feature set per window."""
     feats = bundle.manifest["features"]
-    if feats["name"] != "compare_1hz":
-        raise BundleError(f"{bundle.path / MANIFEST}: unknown feature set {feats['name']!r}")
-    return ComParE1Hz(**feats["config"])
+    if feats["name"] == "compare_1hz":
+        return ComParE1Hz(**feats["config"])
+    return vector_extractor(feats, bundle.path / MANIFEST, frames=True)
 
 
 def predict_read(bundle: Bundle, read, n: int, sr: int, name: str, chunk_s: int = 600) -> dict:
-    """``{"frame": table}`` of one signal (``read``, ``n``, ``sr``: see :func:`~.audio.chunks`)."""
+    """``{"frame": table}`` of one signal (``read``, ``n``, ``sr``: see :func:`~.audio.chunks`).
+
+    1 Hz ComParE is computed ``chunk_s`` seconds at a time; other feature sets read the whole
+    signal at once.
+    """
     ex = extractor(bundle)
-    x = compare_1hz_chunked(read, n, sr, ex, chunk_s=chunk_s)
+    if isinstance(ex, ComParE1Hz):
+        x = compare_1hz_chunked(read, n, sr, ex, chunk_s=chunk_s)
+    else:
+        x = ex(segment(read, n, sr, ex.sr, 0.0, n / sr), ex.sr)
     if len(x) == 0:
         raise BundleError(f"{name}: shorter than one {ex.win:g}-s analysis window")
     per_trial = predict_features(bundle, x)
@@ -154,7 +163,14 @@ def empty(bundle: Bundle) -> dict:
 
 
 def continuous_manifest(
-    n_features: int, hidden, *, trials: int, folds: int, peephole: bool = True, active=None
+    n_features: int,
+    hidden,
+    *,
+    trials: int,
+    folds: int,
+    peephole: bool = True,
+    active=None,
+    features: dict | None = None,
 ) -> dict:
     """What every continuous bundle's manifest says of its model, features, labels and ensemble.
 
@@ -165,6 +181,9 @@ def continuous_manifest(
         folds: fold models per trial.
         peephole: peephole connections.
         active: the blocks in use when the layers are padded (``None``: all).
+        features: the manifest's ``features`` when the input is not 1 Hz ComParE: ``name`` (an
+            experiment feature set, :mod:`mer_ser.bundles.vectors`) and ``config``; the frames
+            are the same 2-s windows every second.
     """
     config = {
         "n_features": int(n_features),
@@ -174,14 +193,12 @@ def continuous_manifest(
     if active is not None:
         config["active"] = [int(a) for a in active]
     ex = ComParE1Hz()
+    if features is None:
+        features = {"name": ex.name, "config": {"sr": ex.sr, "win": ex.win, "hop": ex.hop}}
     return {
         "kind": "continuous",
         "architecture": {"class": "ContinuousRegressor", "config": config},
-        "features": {
-            "name": ex.name,
-            "config": {"sr": ex.sr, "win": ex.win, "hop": ex.hop},
-            "dim": int(n_features),
-        },
+        "features": {**features, "dim": int(n_features)},
         "labels": {
             "dimensions": ["arousal", "valence"],
             "scale": [-1.0, 1.0],

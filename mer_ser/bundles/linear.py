@@ -22,8 +22,7 @@ import pandas as pd
 from mer_ser.bundles.audio import segment
 from mer_ser.bundles.continuous import frames_table
 from mer_ser.bundles.store import MANIFEST, Bundle, BundleError
-from mer_ser.features import ComParE1Hz, SmileFunctionals, SslEmbeddings, SslModelError
-from mer_ser.features.smile import SET_NAMES as SMILE_SETS
+from mer_ser.bundles.vectors import vector_extractor
 from mer_ser.models.linear import Linear
 
 #: Tables of a clip-level model (one row per file) and of a frame-level (continuous) one.
@@ -77,34 +76,8 @@ def _frames(bundle: Bundle) -> bool:
 
 def extractor(bundle: Bundle):
     """The bundle's feature extractor (clip or 1 Hz window level)."""
-    f = bundle.manifest["features"]
-    name, frames = f["name"], f.get("level") == "frame"
-    if name == "compare_lld_1hz":
-        return ComParE1Hz()
-    if name in SMILE_SETS:
-        return SmileFunctionals(SMILE_SETS[name], win=2.0 if frames else None, hop=1.0)
-    if name == "ssl":
-        return _ssl_extractor(bundle, win=2.0 if frames else None)
-    raise BundleError(f"{bundle.path / MANIFEST}: unknown feature set {name!r}")
-
-
-def _ssl_extractor(bundle: Bundle, win: float | None) -> SslEmbeddings:
-    """The self-supervised model the bundle was trained on, checked to have the same weights."""
-    c = bundle.manifest["features"]["config"]
-    where = bundle.path / MANIFEST
-    try:
-        ex = SslEmbeddings(
-            c["model"], layer=int(c["layer"]), win=win, hop=1.0, pooling=c["pooling"],
-            trust_remote_code=bool(c.get("trust_remote_code", False)),
-        )  # fmt: skip
-    except SslModelError as e:
-        raise BundleError(f"{where}: the bundle reads embeddings of {c['model']}: {e}") from e
-    if ex.weights != c["weights"]:
-        raise BundleError(
-            f"{where}: trained on embeddings of {c['model']} with weights {c['weights'][:12]}, "
-            f"and the weights there now are {ex.weights[:12]}; the model's inputs would differ"
-        )
-    return ex
+    return vector_extractor(bundle.manifest["features"], bundle.path / MANIFEST,
+                            frames=_frames(bundle))  # fmt: skip
 
 
 def features(bundle: Bundle, y: np.ndarray, sr: int) -> np.ndarray:

@@ -70,7 +70,10 @@ def _build(bundle: Bundle):
     name, cfg = arch.get("class"), arch.get("config", {})
     if name in _MODELS:
         model = _MODELS[name]
-        return lambda r: model(n_frames=int(cfg["n_frames"]), n_mels=int(cfg["n_mels"]), rngs=r)
+        n_classes = int(cfg.get("n_classes", len(QUADRANTS)))
+        return lambda r: model(
+            n_frames=int(cfg["n_frames"]), n_mels=int(cfg["n_mels"]), n_classes=n_classes, rngs=r
+        )
     if name == "SCAEClassifier":
         return lambda r: SCAEClassifier(block=int(cfg["block"]), rngs=r)
     if name == "PackedDAEClassifier":
@@ -234,36 +237,46 @@ def window_probabilities(bundle: Bundle, read, n: int, file_sr: int, name: str):
     return np.asarray(spans, dtype=np.float64), probs
 
 
-def _columns(probs: dict, reduce) -> dict[str, np.ndarray]:
+def classes(bundle: Bundle) -> tuple[str, ...]:
+    """The classes of the bundle's main head: ``Q1``-``Q4``, or an experiment's categories."""
+    return tuple(bundle.manifest["labels"].get("classes", QUADRANTS))
+
+
+def _columns(probs: dict, reduce, names_of=tuple(QUADRANTS)) -> dict[str, np.ndarray]:
     """Mean and sd over runs of each head (``reduce`` first maps ``(runs, W, ...)``)."""
     cols = {}
     for head, p in probs.items():
         p = reduce(p)
         mean = p.mean(axis=0)
         sd = p.std(axis=0) if len(p) > 1 else np.zeros_like(mean)
-        names = list(QUADRANTS) if head == "quadrant" else [BINARY_HEADS[head]]
+        names = list(names_of) if head == "quadrant" else [BINARY_HEADS[head]]
         mean, sd = mean.reshape(*mean.shape[:1], -1), sd.reshape(*sd.shape[:1], -1)
         cols |= {c: mean[:, i] for i, c in enumerate(names)}
         cols |= {f"{c}_sd": sd[:, i] for i, c in enumerate(names)}
     return cols
 
 
-def tables(name: str, spans: np.ndarray, probs: dict, duration: float) -> dict:
+def tables(
+    name: str, spans: np.ndarray, probs: dict, duration: float, names=tuple(QUADRANTS)
+) -> dict:
     """``{"file": one row, "window": one row per window}`` of one recording.
 
     The file row: the mean over windows of each run's probabilities, then mean (``Q1`` ...) and
     standard deviation (``Q1_sd`` ...) over runs, the decided ``quadrant``, the ``windows``
     and the ``duration`` in s. Window rows, indexed by ``(file, start, end)``: mean and sd over
-    runs of each window's probabilities.
+    runs of each window's probabilities. A bundle of other classes (``names``, an experiment's
+    categories) has one column per class and the decided ``class``.
     """
-    w = len(spans)
+    w, names = len(spans), list(names)
     start, end = (pd.to_timedelta(spans[:, i], unit="s") for i in (0, 1))
     index = pd.MultiIndex.from_arrays([[name] * w, start, end], names=["file", "start", "end"])
-    window = pd.DataFrame(_columns(probs, lambda p: p), index=index)
+    window = pd.DataFrame(_columns(probs, lambda p: p, names), index=index)
     clip = pd.DataFrame(
-        _columns(probs, lambda p: p.mean(axis=1)[:, None]), index=pd.Index([name], name="file")
+        _columns(probs, lambda p: p.mean(axis=1)[:, None], names),
+        index=pd.Index([name], name="file"),
     )
-    clip.insert(0, "quadrant", np.asarray(QUADRANTS)[clip[list(QUADRANTS)].to_numpy().argmax(1)])
+    decided = "quadrant" if names == list(QUADRANTS) else "class"
+    clip.insert(0, decided, np.asarray(names)[clip[names].to_numpy().argmax(1)])
     clip["windows"] = w
     clip["duration"] = duration
     return {"file": clip, "window": window}
@@ -272,28 +285,36 @@ def tables(name: str, spans: np.ndarray, probs: dict, duration: float) -> dict:
 def predict_read(bundle: Bundle, read, n: int, sr: int, name: str) -> dict:
     """``{"file": ..., "window": ...}`` tables of one signal (see :func:`tables`)."""
     spans, probs = window_probabilities(bundle, read, n, sr, name)
-    return tables(name, spans, probs, n / sr)
+    return tables(name, spans, probs, n / sr, classes(bundle))
 
 
 def empty(bundle: Bundle) -> dict:
     """The tables of no file."""
     heads = bundle.manifest["labels"].get("heads", ["quadrant"])
-    probs = {h: np.zeros((1, 0, 4) if h == "quadrant" else (1, 0)) for h in heads}
-    out = tables("", np.zeros((0, 2)), probs, 0.0)
+    k = len(classes(bundle))
+    probs = {h: np.zeros((1, 0, k) if h == "quadrant" else (1, 0)) for h in heads}
+    out = tables("", np.zeros((0, 2)), probs, 0.0, classes(bundle))
     out["file"] = out["file"].iloc[:0]
     return out
 
 
 # ---------------------------------------------------------------------------- export
-def _manifest(architecture: dict, features: dict, *, runs: int, heads=("quadrant",)) -> dict:
-    """What every quadrant bundle's manifest says of its model, labels and ensemble."""
+def _manifest(
+    architecture: dict, features: dict, *, runs: int, heads=("quadrant",), names=tuple(QUADRANTS)
+) -> dict:
+    """What every quadrant bundle's manifest says of its model, labels and ensemble.
+
+    ``names``: the main head's classes; Q1-Q4 unless an experiment config trained the model on
+    its corpus' categories.
+    """
+    meaning = {"quadrants": QUADRANT_MEANING} if list(names) == list(QUADRANTS) else {}
     return {
         "kind": "quadrant",
         "architecture": architecture,
         "features": features,
         "labels": {
-            "classes": list(QUADRANTS),
-            "quadrants": QUADRANT_MEANING,
+            "classes": list(names),
+            **meaning,
             "heads": list(heads),
             "aggregate": "file probabilities = mean over its windows, per run",
         },

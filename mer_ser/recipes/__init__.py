@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mer_ser.recipes.bundle import can_export, export_experiment
+from mer_ser.recipes.bundle import export_experiment
 from mer_ser.recipes.config import (
     ConfigError,
     ExperimentConfig,
@@ -28,7 +28,6 @@ __all__ = [
     "ConfigError",
     "ExperimentConfig",
     "ExperimentResult",
-    "can_export",
     "corpus_specs",
     "example_path",
     "examples",

@@ -6,10 +6,11 @@ statistics:
 * ``linear_svm``, ``logistic``, ``ridge`` on any vector feature set (``ssl`` included: the
   manifest names the model and hashes its weights): a ``linear`` bundle
   (:mod:`mer_ser.bundles.linear`);
-* ``lstm`` on ``compare_lld_1hz``: a ``continuous`` bundle, as the Coutinho & Schuller
-  conditions' (:mod:`mer_ser.bundles.continuous`);
-* ``dcnn`` on ``logmel3d`` for quadrants: a ``quadrant`` bundle, as Rodningen's
-  (:mod:`mer_ser.bundles.quadrant`).
+* ``lstm``: a ``continuous`` bundle, as the Coutinho & Schuller conditions'
+  (:mod:`mer_ser.bundles.continuous`), reading the feature set it was trained on;
+* ``dcnn`` on ``logmel3d``: a ``quadrant`` bundle, as Rodningen's
+  (:mod:`mer_ser.bundles.quadrant`); on a ``category`` target its classes are the corpus'
+  categories.
 
 The bundle's manifest records the config, the corpora trained on and the pooled test scores.
 """
@@ -27,22 +28,11 @@ from mer_ser.bundles.continuous import continuous_arrays, continuous_manifest
 from mer_ser.bundles.linear import linear_manifest
 from mer_ser.bundles.quadrant import _logmel_features, _manifest
 from mer_ser.bundles.store import save_bundle
-from mer_ser.errors import MerSerError
+from mer_ser.bundles.vectors import ssl_config
 from mer_ser.experiments.rodningen2022 import PROTOCOLS as QUADRANT_PROTOCOLS
-from mer_ser.features import SslEmbeddings
 from mer_ser.recipes.run import ExperimentResult
 from mer_ser.recipes.samples import extractor
 from mer_ser.train.checkpoint import flatten
-
-
-def can_export(result: ExperimentResult) -> str:
-    """Why an experiment's models cannot be a bundle (``""`` when they can)."""
-    cfg = result.config
-    if cfg.model.kind == "lstm" and cfg.features.set != "compare_lld_1hz":
-        return "an LSTM bundle reads 1 Hz ComParE features; this one was trained on others"
-    if cfg.model.kind == "dcnn" and cfg.data.target != "quadrant":
-        return "a DCNN bundle predicts quadrants; this one was trained on another target"
-    return ""
 
 
 def export_experiment(result: ExperimentResult, folder: str | os.PathLike, *, profile: str) -> Path:
@@ -52,13 +42,7 @@ def export_experiment(result: ExperimentResult, folder: str | os.PathLike, *, pr
         result: from :func:`~mer_ser.recipes.run_experiment`.
         folder: the bundle folder (e.g. ``models_dir(data_root) / "experiment_<name>"``).
         profile: the profile the models were trained under (the DCNN's log-mel settings).
-
-    Raises:
-        MerSerError: the models cannot be a bundle (:func:`can_export` says why).
     """
-    why = can_export(result)
-    if why:
-        raise MerSerError(f"{result.config.name}: no bundle: {why}")
     cfg = result.config
     seeds, folds = len(cfg.evaluation.seeds), result.folds
     if cfg.model.kind == "lstm":
@@ -97,7 +81,7 @@ def _linear(result: ExperimentResult, seeds: int, folds: int):
     ex = extractor(cfg)
     manifest = linear_manifest(
         cfg.model.kind, cfg.data.target,
-        features={"name": cfg.features.set, "config": {"sr": ex.sr} | _ssl_config(ex),
+        features={"name": cfg.features.set, "config": {"sr": ex.sr} | ssl_config(ex),
                   "dim": int(members[0]["mean"].shape[-1])},
         classes=result.classes if cfg.classification else (), trials=seeds, folds=folds,
     )  # fmt: skip
@@ -108,14 +92,6 @@ def _linear(result: ExperimentResult, seeds: int, folds: int):
         "stats/std": np.stack([m["std"] for m in members]),
     }
     return manifest, arrays
-
-
-def _ssl_config(ex) -> dict:
-    """What finds an ``ssl`` extractor again: the model, its layer, pooling and weights' hash."""
-    if not isinstance(ex, SslEmbeddings):
-        return {}
-    keys = ("model", "layer", "pooling", "trust_remote_code", "weights")
-    return {k: getattr(ex, k) for k in keys}
 
 
 def _stack(trees: list):
@@ -129,8 +105,14 @@ def _lstm(result: ExperimentResult, seeds: int, folds: int):
     stats = _stack([m["trained"].stats for m in members])
     stacked = SimpleNamespace(shape=(1, seeds, folds), params=params, stats=stats)
     n_features = int(np.asarray(stats.x_mean).shape[-1])
+    cfg = result.config
+    features = None  # 1 Hz ComParE: the Coutinho & Schuller bundles' input
+    if cfg.features.set != "compare_lld_1hz":
+        ex = extractor(cfg)
+        features = {"name": cfg.features.set, "config": {"sr": ex.sr} | ssl_config(ex)}
     manifest = continuous_manifest(n_features, members[0]["hidden"], trials=seeds, folds=folds,
-                                   peephole=bool(members[0]["peephole"]))  # fmt: skip
+                                   peephole=bool(members[0]["peephole"]),
+                                   features=features)  # fmt: skip
     return manifest, continuous_arrays(stacked)
 
 
@@ -139,8 +121,12 @@ def _dcnn(result: ExperimentResult, seeds: int, folds: int, profile: str):
     params = _stack([m["trained"].params for m in members])
     ex = QUADRANT_PROTOCOLS[profile].extractor()
     n_frames, n_mels = int(members[0]["n_frames"]), int(members[0]["n_mels"])
-    manifest = _manifest({"class": "DCNN", "config": {"n_frames": n_frames, "n_mels": n_mels}},
-                         _logmel_features(ex, n_frames), runs=seeds * folds)  # fmt: skip
+    arch = {"n_frames": n_frames, "n_mels": n_mels}
+    names = tuple(result.classes)
+    if result.config.data.target != "quadrant":
+        arch["n_classes"] = len(names)
+    manifest = _manifest({"class": "DCNN", "config": arch}, _logmel_features(ex, n_frames),
+                         runs=seeds * folds, names=names)  # fmt: skip
     arrays = {f"params/{k}": np.asarray(v) for k, v in flatten(params).items()}
     arrays["stats/mean"] = np.stack([np.asarray(m["mean"], np.float64) for m in members])
     arrays["stats/std"] = np.stack([np.asarray(m["std"], np.float64) for m in members])

@@ -97,7 +97,9 @@ def _bundle_model(model, corpus: Corpus, data_root):
     bundle = bd.resolve(model, data_root)
     kind = curve_kind(bundle.manifest)
     if kind is None:
-        what = "clip-level linear" if bundle.kind == "linear" else bundle.kind
+        classes = "/".join(bundle.dimensions)
+        names = {"linear": "clip-level linear", "quadrant": f"{classes} classifier"}
+        what = names.get(bundle.kind, bundle.kind)
         raise bd.BundleError(f"{bundle.path}: a {what} bundle has no emotion curve")
     preds, spread = {}, {}
     for cid in corpus.clips.index:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import traitlets
 
+from mer_ser.corpora.labels import QUADRANTS
 from mer_ser.experiments.gomez_canon import MODES, music_language
 from mer_ser.widgets.view import (
     ClipView,
@@ -446,11 +447,15 @@ def curve_kind(manifest: dict) -> str | None:
     Returns:
         ``"continuous"`` (arousal and valence per 1 Hz frame: continuous bundles and linear ones
         on the time-continuous target), ``"quadrant"`` (probabilities per window), or ``None``
-        (no emotion curve: encoders, clip-level linear models).
+        (no emotion curve on the plane: encoders, clip-level linear models, classifiers of
+        other classes than the quadrants).
     """
     kind = manifest.get("kind")
-    if kind in ("continuous", "quadrant"):
+    if kind == "continuous":
         return kind
+    if kind == "quadrant":  # not a classifier of other classes (an experiment's categories)
+        classes = manifest.get("labels", {}).get("classes", list(QUADRANTS))
+        return kind if list(classes) == list(QUADRANTS) else None
     if kind == "linear" and manifest.get("features", {}).get("level") == "frame":
         return "continuous"
     return None
