@@ -291,6 +291,7 @@ def test_a_dcnn_on_categories_is_a_bundle_of_those_classes_each_run_as_its_fold(
     assert bundle.kind == "quadrant" and bundle.dimensions == res.classes
     assert bundle.manifest["architecture"]["config"]["n_classes"] == len(res.classes)
     assert "quadrants" not in bundle.manifest["labels"]
+    assert bundles.describe(bundle).startswith("classifier of angry/calm/happy/sad DCNN, ")
     p = res.predictions
     for clip in p["clip_id"].unique()[:2]:
         row = p[p["clip_id"] == clip].iloc[0]

@@ -526,8 +526,10 @@ def describe(bundle: Bundle) -> str:
     )
     if score:
         score = f"; {score} on {scores.get('clips', '?')} clips"
+    names = classes(bundle)
+    kind = bundle.kind if names == tuple(QUADRANTS) else f"classifier of {'/'.join(names)}"
     return (
-        f"{bundle.kind} {bundle.manifest['architecture']['class']}, {what}, "
+        f"{kind} {bundle.manifest['architecture']['class']}, {what}, "
         f"protocol {prov.get('protocol', '?')}, seed {prov.get('seed', '?')}, "
         f"{bundle.members} runs{score}"
     )
