@@ -49,6 +49,34 @@ def test_a_fitted_classifier_as_arrays_decides_as_scikit_learn(kind, k):
             m.probabilities(xt)
 
 
+@pytest.mark.parametrize("kind", ["linear_svm", "logistic"])
+@pytest.mark.parametrize("present", [(0, 1, 3), (1, 2)])
+def test_a_class_missing_from_training_is_never_decided_and_the_rest_are_unchanged(kind, present):
+    """Over all four classes, a model trained on some of them decides and (logistic) gives the
+    probabilities scikit-learn gives on its own classes, and 0 to the others."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    x, y = _blobs(200, 4, 6, 2)
+    keep = np.isin(y, present)
+    m = linear.fit(kind, x[keep], y[keep], c=0.1, seed=0).over((0, 1, 2, 3))
+    ref = (
+        LinearSVC(C=0.1, class_weight="balanced", max_iter=20000, random_state=0)
+        if kind == "linear_svm"
+        else LogisticRegression(C=0.1, class_weight="balanced", max_iter=5000)
+    ).fit(x[keep], y[keep])
+    xt, _ = _blobs(60, 4, 6, 3)
+    np.testing.assert_array_equal(m.predict(xt), ref.predict(xt))
+    assert m.classes == (0, 1, 2, 3) and m.coef.shape == (4, 6)
+    if kind == "logistic":
+        p = m.probabilities(xt)
+        np.testing.assert_allclose(p[:, list(present)], ref.predict_proba(xt), atol=1e-12)
+        absent = [c for c in range(4) if c not in present]
+        assert (p[:, absent] == 0).all()
+    with pytest.raises(ValueError, match=r"lack the model's classes \[3\]"):
+        linear.fit(kind, x, y, c=0.1).over((0, 1, 2))
+
+
 def test_ridge_solves_its_normal_equations():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((80, 5))

@@ -123,6 +123,25 @@ def test_grouped_folds_are_nested_and_never_split_a_speaker():
         recipes.partitions(s, _cfg(evaluation={"folds": 30}), cross=False)
 
 
+@pytest.mark.parametrize("kind", ["logistic", "linear_svm"])
+def test_a_class_no_training_clip_has_keeps_its_column_and_is_never_decided(kind):
+    """Four quadrants, none of the training clips in Q4: every fold's model still has a row per
+    quadrant (so the members stack into one bundle), and Q4 gets probability 0."""
+    from mer_ser.recipes.run import _fit_predict
+
+    s = _samples()
+    s.y[s.y == 3] = 0
+    cfg = _cfg(model={"kind": kind})
+    part = recipes.partitions(s, cfg, cross=False)[0]
+    out = _fit_predict(cfg, s, s, part, 0, "quick", None, n_classes=4)
+    model = out["member"]["model"]
+    assert model.coef.shape == (4, 5) and model.classes == (0, 1, 2, 3)
+    assert set(out["pred"]) <= {0, 1, 2}
+    if kind == "logistic":
+        assert out["prob"].shape == (len(part.test), 4) and (out["prob"][:, 3] == 0).all()
+        np.testing.assert_allclose(out["prob"].sum(axis=1), 1.0)
+
+
 def test_official_splits_are_used_and_a_missing_partition_is_named():
     split = np.asarray(["train"] * 80 + ["val"] * 20 + ["test"] * 20)
     s = _samples(split=split)

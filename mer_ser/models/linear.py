@@ -58,6 +58,29 @@ class Linear:
             return s
         return np.asarray(self.classes)[s.argmax(axis=1)]
 
+    def over(self, labels) -> Linear:
+        """The classifier with one row per label of ``labels``, in that order.
+
+        A label it was not trained on (a class absent from its training partition) gets a zero
+        row and a ``-inf`` intercept: it is never decided and has probability 0, while the
+        decisions and probabilities of the others are unchanged.
+
+        Raises:
+            ValueError: a ridge model, or ``labels`` lacks a class the model has.
+        """
+        if self.kind == "ridge":
+            raise ValueError("a ridge model has no classes")
+        missing = sorted(set(self.classes) - set(labels))
+        if missing:
+            raise ValueError(f"labels {list(labels)} lack the model's classes {missing}")
+        rows = {c: i for i, c in enumerate(self.classes)}
+        coef = np.zeros((len(labels), self.coef.shape[1]))
+        intercept = np.full(len(labels), -np.inf)
+        for j, c in enumerate(labels):
+            if c in rows:
+                coef[j], intercept[j] = self.coef[rows[c]], self.intercept[rows[c]]
+        return Linear(self.kind, coef, intercept, tuple(labels), self.c)
+
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities ``(N, k)`` of logistic regression (softmax of the scores).
 

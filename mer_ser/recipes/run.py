@@ -181,7 +181,7 @@ def run_experiment(cfg: ExperimentConfig, data: Data, *, progress: bool = True) 
     outputs = []
     for f, seed in bar:
         side = test if test is not None else train
-        out = _fit_predict(cfg, train, side, parts[f], seed, data.profile, cache)
+        out = _fit_predict(cfg, train, side, parts[f], seed, data.profile, cache, len(classes))
         outputs.append((f, seed, side, parts[f].test, out))
     bar.close()
     result = _score(cfg, outputs, classes)
@@ -272,8 +272,12 @@ def _test_statistics(cfg, train: Samples, side: Samples, part: Partition):
 
 # --------------------------------------------------------------------------- models
 def _fit_predict(cfg, train: Samples, side: Samples, part: Partition, seed: int, profile: str,
-                 cache: JobCache) -> dict:  # fmt: skip
-    """Train on ``part.train`` (validating on ``part.val``) and predict ``side``'s test rows."""
+                 cache: JobCache, n_classes: int = 0) -> dict:  # fmt: skip
+    """Train on ``part.train`` (validating on ``part.val``) and predict ``side``'s test rows.
+
+    A classifier has one output per class of the experiment (``n_classes``), whether or not
+    the training partition holds every class.
+    """
     test_rows = part.test if part.test is not None else np.arange(len(side))
     kind = cfg.model.kind
     if kind == "lstm":  # standardises inside its fit, with the training partition's statistics
@@ -287,6 +291,8 @@ def _fit_predict(cfg, train: Samples, side: Samples, part: Partition, seed: int,
         y = train.y
         model, _ = linear.select(kind, xtr[part.train], y[part.train], xtr[part.val], y[part.val],
                                  grid=grid, balanced=cfg.model.balanced, seed=seed)  # fmt: skip
+        if kind != "ridge":
+            model = model.over(tuple(range(n_classes)))
         out = {"pred": model.predict(xte[test_rows]),
                "member": _linear_member(model, *tr_stats)}  # fmt: skip
         if kind == "ridge":
@@ -300,7 +306,7 @@ def _fit_predict(cfg, train: Samples, side: Samples, part: Partition, seed: int,
         # the two standardisations in one: (x - m0 - m1 s0) / (s0 s1)
         mean, std = tr_stats[0] + fit.mean * tr_stats[1], tr_stats[1] * fit.std
         return {"pred": fit.predict(xte[test_rows]), "member": _linear_member(fit.model, mean, std)}
-    return _dcnn(cfg, train, part, seed, profile, cache, xtr, xte, test_rows, tr_stats)
+    return _dcnn(cfg, train, part, seed, profile, cache, xtr, xte, test_rows, tr_stats, n_classes)
 
 
 def _linear_member(model: linear.Linear, mean, std) -> dict:
@@ -359,11 +365,11 @@ def _lstm(cfg, train, side, part, seed, profile, cache, xte, test_rows) -> dict:
     return {"pred": np.asarray(pred[0], np.float64), "member": member}
 
 
-def _dcnn(cfg, train, part, seed, profile, cache, xtr, xte, test_rows, tr_stats) -> dict:
+def _dcnn(cfg, train, part, seed, profile, cache, xtr, xte, test_rows, tr_stats,
+          n_classes) -> dict:  # fmt: skip
     """Rodningen 2022's dilated CNN (section 4.4) on one fold; returns classes and softmax."""
     p = QUADRANT_PROTOCOLS[profile]
     m = cfg.model
-    n_classes = int(train.y.max()) + 1
     counts = np.bincount(train.y[part.train], minlength=n_classes)
     tc = dataclasses.replace(
         p.training("DCNN", len(part.train) / (n_classes * np.maximum(counts, 1))),
@@ -379,7 +385,7 @@ def _dcnn(cfg, train, part, seed, profile, cache, xtr, xte, test_rows, tr_stats)
     tr, va = np.zeros((1, n), bool), np.zeros((1, n), bool)
     tr[0, part.train], va[0, part.val] = True, True
     fold = jax.tree.map(lambda a: a[0], folds_from_masks(tr, va))
-    key = job_key({"kind": "recipe_dcnn", "x": _digest(xtr), "y": train.y.tolist(),
+    key = job_key({"kind": "recipe_dcnn", "x": _digest(xtr), "y": train.y.tolist(), "k": n_classes,
                    "split": [part.train.tolist(), part.val.tolist()],
                    "cfg": dataclasses.asdict(tc), "seed": seed})  # fmt: skip
     trained = run_classifier_job(fit, key=key, seed=seed, runs=1, fold=fold, x=jnp.asarray(xtr),
