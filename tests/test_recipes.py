@@ -61,6 +61,8 @@ def test_every_shipped_example_is_a_valid_config():
          r"features.pooling = 'max' is not allowed; choose one of \['mean', 'mean_std'\]"),
         ({"features": {"set": "ssl", "model": "/m", "layer": "last"}},
          r"features.layer must be a number"),
+        ({"features": {"set": "ssl", "model": "/m", "device": "gpu"}},
+         r"features.device = 'gpu' is not a torch device; choose 'cpu', 'cuda'"),
     ],
 )  # fmt: skip
 def test_a_bad_config_names_the_key_and_what_is_allowed(sections, message):

@@ -201,6 +201,8 @@ def test_a_model_that_is_not_here_is_named_with_what_to_do(tmp_path, monkeypatch
         SslEmbeddings(str(empty))
     with pytest.raises(SslModelError, match=r"layer 3 does not exist; the model has 3 hidden"):
         SslEmbeddings(str(models["hubert"]), layer=3)
+    with pytest.raises(ValueError, match=r"device must be cpu, cuda, .* got 'gpu'"):
+        SslEmbeddings(str(models["hubert"]), device="gpu")
     with pytest.raises(ValueError, match=r"takes 16000 Hz audio, got 22050 Hz"):
         SslEmbeddings(str(models["hubert"]))(np.zeros(22050, np.float32), 22050)
     (empty / "config.json").write_text("{not json")

@@ -49,6 +49,8 @@ from mer_ser.corpora.labels import n_frames
 from mer_ser.errors import MerSerError
 
 POOLINGS = ("mean", "mean_std")
+#: The torch devices an extractor may run on: ``cpu``, ``cuda``, ``cuda:1``, ``mps``, ...
+DEVICE = re.compile(r"(cpu|cuda|mps|xpu)(:\d+)?")
 #: Weight files whose bytes identify a model (the cache key's ``weights``).
 WEIGHT_FILES = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.ckpt")
 
@@ -294,6 +296,8 @@ class SslEmbeddings:
             raise ValueError(f"pooling must be one of {list(POOLINGS)}, got {self.pooling!r}")
         if self.win is not None and not (self.win > 0 and self.hop > 0):
             raise ValueError(f"win and hop must be positive, got {self.win}, {self.hop}")
+        if not DEVICE.fullmatch(self.device):
+            raise ValueError(f"device must be cpu, cuda, cuda:<n>, mps or xpu, got {self.device!r}")
         if not self.chunk >= 1.0:
             raise ValueError(f"chunk must be at least 1 s, got {self.chunk}")
         folder = model_folder(self.model)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mer_ser.errors import MerSerError
+from mer_ser.features.ssl import DEVICE
 
 #: Targets: clip classes, clip values, and the time-continuous pair.
 TARGETS = ("quadrant", "category", "arousal", "valence", "arousal,valence")
@@ -69,6 +70,7 @@ class FeaturesConfig:
     layer: int = -1  # ssl: hidden state (0: the transformer's input, -1: its last block)
     pooling: str = "mean"  # ssl: mean | mean_std over the clip or the 1 Hz window
     trust_remote_code: bool = False  # ssl: run the checkpoint's own model code (MERT)
+    device: str = "cpu"  # ssl: the torch device that runs the model ("cuda" on a GPU)
 
 
 @dataclass(frozen=True)
@@ -290,6 +292,11 @@ def check(cfg: ExperimentConfig) -> None:
             f"{src}: features.set = 'ssl' needs features.model: a local model folder (e.g. "
             "'/models/wav2vec2-base') or a hub id already downloaded "
             "(e.g. 'facebook/hubert-base-ls960')"
+        )
+    if not DEVICE.fullmatch(cfg.features.device):
+        raise ConfigError(
+            f"{src}: features.device = {cfg.features.device!r} is not a torch device; "
+            "choose 'cpu', 'cuda', 'cuda:<n>', 'mps' or 'xpu'"
         )
     if f != "ssl" and cfg.features.model:
         raise ConfigError(

@@ -183,7 +183,7 @@ def extractor(cfg: ExperimentConfig):
     if f.set == "ssl":
         return SslEmbeddings(
             ssl_model_spec(f.model), layer=f.layer, win=win, hop=1.0, pooling=f.pooling,
-            trust_remote_code=f.trust_remote_code,
+            trust_remote_code=f.trust_remote_code, device=f.device,
         )  # fmt: skip
     return SmileFunctionals(SMILE_SETS[f.set], win=win, hop=1.0)
 
