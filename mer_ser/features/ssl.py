@@ -48,6 +48,7 @@ import numpy as np
 from mer_ser.corpora.labels import n_frames
 from mer_ser.errors import MerSerError
 
+#: How frames are pooled over a clip or a window.
 POOLINGS = ("mean", "mean_std")
 #: The torch devices an extractor may run on: ``cpu``, ``cuda``, ``cuda:1``, ``mps``, ...
 DEVICE = re.compile(r"(cpu|cuda|mps|xpu)(:\d+)?")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mer_ser.errors import MerSerError
-from mer_ser.features.ssl import DEVICE
+from mer_ser.features.ssl import DEVICE, POOLINGS  # how ssl embeddings are pooled
 
 #: Targets: clip classes, clip values, and the time-continuous pair.
 TARGETS = ("quadrant", "category", "arousal", "valence", "arousal,valence")
@@ -40,8 +40,6 @@ FEATURE_SETS = (
     "logmel3d",
     "ssl",
 )
-#: How ``ssl`` embeddings are pooled over a clip or a window (:mod:`mer_ser.features.ssl`).
-POOLINGS = ("mean", "mean_std")
 #: Model kinds: the linear baselines and the papers' networks.
 MODELS = ("linear_svm", "logistic", "ridge", "lstm", "dcnn")
 CV = ("group", "kfold", "official")
