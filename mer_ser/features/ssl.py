@@ -368,7 +368,7 @@ class SslEmbeddings:
         import torch
 
         fe, net = _load(self.folder, self.weights, self.trust_remote_code, self.device)
-        geo = self.geometry
+        geo = ConvGeometry.of(tuple(net.config.conv_kernel), tuple(net.config.conv_stride))
         y = np.asarray(y, np.float32)
         step = max(geo.field, round(self.chunk * sr / geo.stride) * geo.stride)
         starts = list(range(0, len(y), step))
@@ -387,8 +387,7 @@ class SslEmbeddings:
             hs.append(h)
             ts.append(geo.times(len(h), sr, offset=a))
         if not hs:
-            d = int(self.config(self.folder)["hidden_size"])
-            return np.zeros((0, d), np.float32), np.zeros(0)
+            return np.zeros((0, int(net.config.hidden_size)), np.float32), np.zeros(0)
         return np.concatenate(hs), np.concatenate(ts)
 
     def __call__(self, y: np.ndarray, sr: int) -> np.ndarray:
